@@ -1,0 +1,112 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "svc/json.h"
+
+namespace Poco::Net {
+class NameValueCollection;
+}
+
+namespace svc {
+
+/// One field's problem inside a 4xx answer: `pointer` is a JSON pointer into the request body.
+struct FieldError {
+  std::string pointer;
+  std::string detail;
+};
+
+/// An RFC 9457 problem detail, sent as application/problem+json.
+struct Problem {
+  int status = 500;
+  std::string type = "about:blank";
+  std::string title;  ///< empty: the status code's reason phrase
+  std::string detail;
+  std::vector<FieldError> errors;
+};
+
+/// Problem types more specific than "about:blank" (documented in docs/api.md).
+inline constexpr std::string_view kValidationProblemType = "/problems/validation-error";
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+/// Thrown by handlers (or helpers below) to answer with a problem instead of a result.
+class HttpError : public std::runtime_error {
+ public:
+  explicit HttpError(Problem problem, std::vector<Header> headers = {});
+  HttpError(int status, std::string detail);
+  const Problem& problem() const noexcept { return problem_; }
+  const std::vector<Header>& headers() const noexcept { return headers_; }
+
+ private:
+  Problem problem_;
+  std::vector<Header> headers_;
+};
+
+struct Response {
+  int status = 200;
+  std::string contentType = "application/json";
+  std::string body;
+  std::vector<Header> headers;
+  bool closeConnection = false;
+
+  static Response json(int status, std::string body);
+  static Response problem(const Problem& problem);
+  Response& withHeader(std::string name, std::string value);
+};
+
+std::string_view reasonPhrase(int status);
+std::string problemJson(const Problem& problem);
+
+using PathParams = std::vector<std::pair<std::string, std::string>>;
+
+/// What a route handler sees of a request: its route's parameters, the query, headers and the body,
+/// already read within the server's size limit.
+class Request {
+ public:
+  Request(std::string method, std::string path, std::string query, std::string_view route, PathParams params,
+          const Poco::Net::NameValueCollection& headers, std::string body);
+
+  const std::string& method() const { return method_; }
+  /// The decoded path, without the query.
+  const std::string& path() const { return path_; }
+  /// The pattern of the matched route, e.g. "/orders/{id}".
+  std::string_view route() const { return route_; }
+  /// A `{name}` parameter of the matched route (decoded); throws std::out_of_range for another name.
+  const std::string& pathParam(std::string_view name) const;
+  /// A decoded query parameter, or nothing when it is absent.
+  std::optional<std::string> queryParam(std::string_view name) const;
+  /// A header's value, or nothing when it is absent (names are case-insensitive).
+  std::optional<std::string> header(const std::string& name) const;
+  const std::string& body() const { return body_; }
+
+ private:
+  std::string method_;
+  std::string path_;
+  std::string query_;
+  std::string_view route_;
+  PathParams params_;
+  const Poco::Net::NameValueCollection& headers_;
+  std::string body_;
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+/// The body as one JSON value: 415 when Content-Type names another media type, 400 when the
+/// body is empty, malformed or nested deeper than `options.maxDepth`.
+json::Value parseJsonBody(const Request& request, const json::ParseOptions& options = {});
+
+/// A path parameter that names a stored row: a positive 64-bit integer, otherwise 400.
+std::int64_t positiveIdParam(const Request& request, std::string_view name);
+
+}  // namespace svc

@@ -1,0 +1,87 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/dll/alias.hpp>
+
+#include <Poco/Data/Session.h>
+#include <Poco/Exception.h>
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include "svc/log.h"
+#include "svc/routes.h"
+#include "svc/storage.h"
+#include "svc/version.h"
+
+namespace svc {
+
+/// What the host hands a plugin's factory.
+struct PluginContext {
+  std::string name;                                 ///< the plugin's name in the .ini
+  const Poco::Util::AbstractConfiguration& config;  ///< the plugin's own .ini section
+  const Logger& logger;
+  Storage* storage = nullptr;  ///< the storage plugin's sessions; null when none is configured
+
+  /// The storage, or an exception explaining that this plugin needs one.
+  Storage& requireStorage() const;
+};
+
+/// A plugin that serves HTTP routes.
+class RoutePlugin {
+ public:
+  virtual ~RoutePlugin() = default;
+  virtual void registerRoutes(RouteRegistry& routes) = 0;
+};
+
+/// How a storage failure should be answered.
+enum class StorageFailure {
+  ConnectionLost,   ///< the session is unusable; the statement may not have run
+  Busy,             ///< the database is alive but could not serve in time (lock, serialization)
+  UniqueViolation,  ///< a UNIQUE constraint refused the row
+  Other,            ///< a bug or a schema problem
+};
+
+/// A plugin that opens sessions to one database backend. The host pools them, applies the
+/// migrations and hands the pool to route plugins as a `Storage`.
+class StorageBackend {
+ public:
+  virtual ~StorageBackend() = default;
+
+  /// Names the backend ("sqlite", "postgresql").
+  virtual std::string name() const = 0;
+  /// Where it connects, safe to log: never a password.
+  virtual std::string target() const = 0;
+  /// Opens and configures a new session; throws a Poco::Exception when the database cannot be reached.
+  virtual Poco::Data::Session connect() = 0;
+  /// Whether an idle session can still be used, without a round trip to the database.
+  virtual bool isAlive(Poco::Data::Session& session) const = 0;
+  /// Classifies a failure of a statement run on `session`.
+  virtual StorageFailure classify(const Poco::Exception& failure, Poco::Data::Session& session) const = 0;
+};
+
+/// The symbols every plugin exports, read by the host through Boost.DLL.
+namespace plugin_abi {
+using VersionFunction = int();
+using RouteFactory = std::unique_ptr<RoutePlugin>(const PluginContext&);
+using StorageFactory = std::unique_ptr<StorageBackend>(const PluginContext&);
+inline constexpr const char* kVersionSymbol = "svc_plugin_api_version";
+inline constexpr const char* kRouteFactorySymbol = "svc_create_route_plugin";
+inline constexpr const char* kStorageFactorySymbol = "svc_create_storage_backend";
+
+inline int apiVersion() { return kPluginApiVersion; }
+}  // namespace plugin_abi
+
+}  // namespace svc
+
+/// Exports a route plugin. `factory` is a function `std::unique_ptr<svc::RoutePlugin>(const svc::PluginContext&)`.
+/// Use once, at namespace scope, in one source file of the plugin.
+#define SVC_ROUTE_PLUGIN(factory)                                        \
+  BOOST_DLL_ALIAS(svc::plugin_abi::apiVersion, svc_plugin_api_version) \
+  BOOST_DLL_ALIAS(factory, svc_create_route_plugin)
+
+/// Exports a storage plugin. `factory` is a function
+/// `std::unique_ptr<svc::StorageBackend>(const svc::PluginContext&)`.
+#define SVC_STORAGE_PLUGIN(factory)                                      \
+  BOOST_DLL_ALIAS(svc::plugin_abi::apiVersion, svc_plugin_api_version) \
+  BOOST_DLL_ALIAS(factory, svc_create_storage_backend)

@@ -1,0 +1,112 @@
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <typeindex>
+#include <unordered_map>
+#include <utility>
+
+#include <Poco/Data/Session.h>
+#include <Poco/Exception.h>
+
+#include "svc/http.h"
+
+namespace svc {
+
+/// The database cannot be reached, is restarting, or every session stayed busy: answered 503.
+class StorageUnavailable : public HttpError {
+ public:
+  explicit StorageUnavailable(std::string cause);
+  /// What went wrong underneath, for the log; never sent to the client.
+  const std::string& cause() const noexcept { return cause_; }
+
+ private:
+  std::string cause_;
+};
+
+/// A statement broke a UNIQUE constraint (a conflict the caller may turn into a 409).
+class UniqueViolation : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// One open database connection and the prepared statements kept for it.
+struct PooledConnection {
+  explicit PooledConnection(Poco::Data::Session opened) : session(std::move(opened)) {}
+  Poco::Data::Session session;
+  std::unordered_map<std::type_index, std::shared_ptr<void>> prepared;
+};
+
+class SessionLease;
+
+/// Takes back connections when their lease ends.
+class ConnectionOwner {
+ public:
+  /// `reusable` is false when the connection was found broken and must be closed.
+  virtual void giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept = 0;
+
+ protected:
+  ~ConnectionOwner() = default;
+};
+
+/// Exclusive use of one pooled connection for the duration of a unit of work.
+class SessionLease {
+ public:
+  SessionLease(std::unique_ptr<PooledConnection> connection, ConnectionOwner& owner);
+  SessionLease(SessionLease&& other) noexcept;
+  SessionLease& operator=(SessionLease&&) = delete;
+  ~SessionLease();
+
+  Poco::Data::Session& session() { return connection_->session; }
+  /// Closes the connection instead of returning it to the pool when the lease ends.
+  void discard() { reusable_ = false; }
+
+  /// The `Statements` object of this connection, built once from its session and kept while the
+  /// connection lives, so that its statements are prepared once, not once per request.
+  template <class Statements>
+  Statements& prepared() {
+    auto& slot = connection_->prepared[std::type_index(typeid(Statements))];
+    if (!slot) slot = std::make_shared<Statements>(connection_->session);
+    return *static_cast<Statements*>(slot.get());
+  }
+
+ private:
+  std::unique_ptr<PooledConnection> connection_;
+  ConnectionOwner* owner_;
+  bool reusable_ = true;
+};
+
+/// The database as route plugins see it: pooled sessions of the configured backend.
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  /// "sqlite", "postgresql", ...
+  virtual std::string_view backend() const = 0;
+
+  /// A session from the pool, waiting a bounded time for one to be free.
+  /// Throws StorageUnavailable when none can be had.
+  virtual SessionLease acquire() = 0;
+
+  /// Runs `work(lease)` on a pooled session and translates database failures: a lost connection
+  /// becomes StorageUnavailable, a unique-constraint violation UniqueViolation; others propagate.
+  template <class Work>
+  auto withSession(Work&& work) -> decltype(work(std::declval<SessionLease&>())) {
+    SessionLease lease = acquire();
+    try {
+      return work(lease);
+    } catch (const Poco::Exception& failure) {
+      translateFailure(lease, failure);
+      throw;
+    }
+  }
+
+ protected:
+  /// Throws what `failure` means to a caller (StorageUnavailable, UniqueViolation), or returns
+  /// when it is to propagate as it is.
+  virtual void translateFailure(SessionLease& lease, const Poco::Exception& failure) = 0;
+};
+
+}  // namespace svc

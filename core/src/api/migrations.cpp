@@ -1,0 +1,183 @@
+#include "migrations.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
+
+#include <Poco/Data/Statement.h>
+
+using namespace Poco::Data::Keywords;
+
+namespace svc {
+
+namespace {
+
+bool isBlank(std::string_view statement) {
+  return std::all_of(statement.begin(), statement.end(), [](unsigned char c) { return std::isspace(c); });
+}
+
+// The end of the quoted text starting at `pos` (just after the closing quote); a doubled quote escapes.
+std::size_t skipQuoted(std::string_view sql, std::size_t pos, char quote) {
+  for (++pos; pos < sql.size(); ++pos) {
+    if (sql[pos] != quote) continue;
+    if (pos + 1 < sql.size() && sql[pos + 1] == quote) {
+      ++pos;
+      continue;
+    }
+    return pos + 1;
+  }
+  return sql.size();
+}
+
+// A PostgreSQL dollar-quote tag ($$ or $name$) at `pos`, or an empty view.
+std::string_view dollarTag(std::string_view sql, std::size_t pos) {
+  std::size_t end = pos + 1;
+  while (end < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) ++end;
+  if (end < sql.size() && sql[end] == '$' && !std::isdigit(static_cast<unsigned char>(sql[pos + 1]))) {
+    return sql.substr(pos, end - pos + 1);
+  }
+  return {};
+}
+
+// Where the construct at `pos` that may hide a ';' ends, or `pos` when there is none.
+std::size_t skipNonCode(std::string_view sql, std::size_t pos) {
+  const char c = sql[pos];
+  if (c == '\'' || c == '"') return skipQuoted(sql, pos, c);
+  if (sql.substr(pos, 2) == "--") {
+    const std::size_t end = sql.find('\n', pos);
+    return end == std::string_view::npos ? sql.size() : end;
+  }
+  if (sql.substr(pos, 2) == "/*") {
+    const std::size_t end = sql.find("*/", pos + 2);
+    return end == std::string_view::npos ? sql.size() : end + 2;
+  }
+  if (c == '$') {
+    const std::string_view tag = dollarTag(sql, pos);
+    if (!tag.empty()) {
+      const std::size_t end = sql.find(tag, pos + tag.size());
+      return end == std::string_view::npos ? sql.size() : end + tag.size();
+    }
+  }
+  return pos;
+}
+
+std::string withoutComments(std::string_view statement) {
+  std::string code;
+  for (std::size_t pos = 0; pos < statement.size();) {
+    const std::size_t skipped = skipNonCode(statement, pos);
+    const bool isComment = statement.substr(pos, 2) == "--" || statement.substr(pos, 2) == "/*";
+    if (skipped == pos) {
+      code += statement[pos++];
+    } else {
+      if (!isComment) code.append(statement.substr(pos, skipped - pos));
+      pos = skipped;
+    }
+  }
+  return code;
+}
+
+std::string readFile(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw MigrationError("cannot read migration " + file.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::set<int> appliedVersions(Poco::Data::Session& session) {
+  std::vector<int> versions;
+  session << "SELECT version FROM schema_migrations", into(versions), now;
+  return {versions.begin(), versions.end()};
+}
+
+void applyOne(Poco::Data::Session& session, const Migration& migration) {
+  const std::vector<std::string> statements = splitSqlScript(readFile(migration.file));
+  int version = migration.version;
+  std::string name = migration.name;
+  session.begin();
+  try {
+    for (const std::string& statement : statements) session << statement, now;
+    session << "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", use(version), use(name), now;
+    session.commit();
+  } catch (...) {
+    if (session.isTransaction()) session.rollback();
+    throw;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> splitSqlScript(std::string_view script) {
+  std::vector<std::string> statements;
+  std::size_t start = 0;
+  for (std::size_t pos = 0; pos < script.size();) {
+    const std::size_t skipped = skipNonCode(script, pos);
+    if (skipped != pos) {
+      pos = skipped;
+      continue;
+    }
+    if (script[pos] == ';') {
+      std::string statement = withoutComments(script.substr(start, pos - start));
+      if (!isBlank(statement)) statements.push_back(std::move(statement));
+      start = pos + 1;
+    }
+    ++pos;
+  }
+  std::string last = withoutComments(script.substr(start));
+  if (!isBlank(last)) statements.push_back(std::move(last));
+  return statements;
+}
+
+std::vector<Migration> findMigrations(const std::filesystem::path& directory) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(directory, error)) {
+    throw MigrationError("migrations folder " + directory.string() + " does not exist");
+  }
+  std::vector<Migration> migrations;
+  for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+    if (entry.path().extension() != ".sql") continue;
+    const std::string name = entry.path().filename().string();
+    const std::size_t digits = name.find_first_not_of("0123456789");
+    if (digits == 0 || digits == std::string::npos || name[digits] != '_') {
+      throw MigrationError("migration " + entry.path().string() + " is not named NNN_description.sql");
+    }
+    migrations.push_back(Migration{std::stoi(name.substr(0, digits)), name, entry.path()});
+  }
+  std::sort(migrations.begin(), migrations.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+  for (std::size_t i = 1; i < migrations.size(); ++i) {
+    if (migrations[i].version == migrations[i - 1].version) {
+      throw MigrationError("migrations " + migrations[i - 1].name + " and " + migrations[i].name +
+                           " have the same version");
+    }
+  }
+  return migrations;
+}
+
+std::vector<Migration> pendingMigrations(Poco::Data::Session& session, const std::vector<Migration>& migrations) {
+  session << "CREATE TABLE IF NOT EXISTS schema_migrations ("
+             "version INTEGER PRIMARY KEY, "
+             "name VARCHAR(255) NOT NULL, "
+             "applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+      now;
+  const std::set<int> applied = appliedVersions(session);
+  std::vector<Migration> pending;
+  std::copy_if(migrations.begin(), migrations.end(), std::back_inserter(pending),
+               [&](const Migration& migration) { return !applied.contains(migration.version); });
+  return pending;
+}
+
+bool applyMigration(Poco::Data::Session& session, const Migration& migration) {
+  try {
+    applyOne(session, migration);
+    return true;
+  } catch (const Poco::Exception&) {
+    // Another instance starting at the same time may have applied it first.
+    if (appliedVersions(session).contains(migration.version)) return false;
+    throw;
+  }
+}
+
+}  // namespace svc

@@ -1,0 +1,172 @@
+#include "session_pool.h"
+
+namespace svc {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t ticks(Clock::time_point time) { return time.time_since_epoch().count(); }
+
+}  // namespace
+
+SessionPool::SessionPool(std::unique_ptr<StorageBackend> backend, PoolSettings settings, const Logger& logger)
+    : backend_(std::move(backend)),
+      backendName_(backend_->name()),
+      settings_(std::move(settings)),
+      migrations_(findMigrations(settings_.migrationsDirectory)),
+      logger_(logger) {}
+
+SessionPool::~SessionPool() = default;
+
+SessionLease SessionPool::acquire() {
+  if (!schemaReady_.load(std::memory_order_acquire)) {
+    try {
+      prepareSchema();
+    } catch (const MigrationError& error) {
+      logger_.error("Database schema migration failed", {{"reason", error.what()}});
+      throw StorageUnavailable(error.what());
+    }
+  }
+  const auto deadline = Clock::now() + settings_.acquireTimeout;
+  while (true) {
+    std::unique_ptr<PooledConnection> connection = takeIdleOrReserve(deadline);
+    if (!connection) {
+      try {
+        return SessionLease(connect(), *this);
+      } catch (...) {
+        releaseSlot();
+        throw;
+      }
+    }
+    if (backend_->isAlive(connection->session)) return SessionLease(std::move(connection), *this);
+    logger_.debug("Dropped a database connection the server had closed", {{"backend", backendName_}});
+    connection.reset();
+    releaseSlot();
+  }
+}
+
+// An idle connection, or nullptr after reserving a slot for a new one; waits until `deadline`
+// while every slot is taken.
+std::unique_ptr<PooledConnection> SessionPool::takeIdleOrReserve(Clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  if (idle_.empty() && open_ >= settings_.size) {
+    ++waits_;
+    const bool freed =
+        released_.wait_until(lock, deadline, [&] { return !idle_.empty() || open_ < settings_.size; });
+    if (!freed) {
+      ++timeouts_;
+      throw StorageUnavailable("no database connection became free within " +
+                               std::to_string(settings_.acquireTimeout.count()) + " ms");
+    }
+  }
+  if (!idle_.empty()) {
+    std::unique_ptr<PooledConnection> connection = std::move(idle_.back());
+    idle_.pop_back();
+    return connection;
+  }
+  ++open_;
+  return nullptr;
+}
+
+std::unique_ptr<PooledConnection> SessionPool::connect() {
+  if (ticks(Clock::now()) < nextConnectAttempt_.load(std::memory_order_relaxed)) {
+    throw StorageUnavailable("the database was unreachable moments ago");
+  }
+  try {
+    auto connection = std::make_unique<PooledConnection>(backend_->connect());
+    if (!reachable_.exchange(true)) logger_.info("Database reachable again", {{"backend", backendName_}});
+    return connection;
+  } catch (const Poco::Exception& failure) {
+    nextConnectAttempt_.store(ticks(Clock::now() + settings_.reconnectBackoff), std::memory_order_relaxed);
+    if (reachable_.exchange(false)) {
+      logger_.warning("Database unreachable", {{"backend", backendName_}, {"reason", failure.displayText()}});
+    }
+    throw StorageUnavailable(failure.displayText());
+  }
+}
+
+void SessionPool::releaseSlot() noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    --open_;
+  }
+  released_.notify_one();
+}
+
+void SessionPool::giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept {
+  try {
+    if (reusable && connection->session.isTransaction()) connection->session.rollback();
+  } catch (...) {
+    reusable = false;
+  }
+  if (!reusable) {
+    connection.reset();
+    releaseSlot();
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(connection));
+  }
+  released_.notify_one();
+}
+
+PoolStats SessionPool::stats() const {
+  std::lock_guard lock(mutex_);
+  return PoolStats{.size = settings_.size,
+                   .inUse = open_ - idle_.size(),
+                   .idle = idle_.size(),
+                   .waits = waits_,
+                   .timeouts = timeouts_};
+}
+
+void SessionPool::prepareSchema() {
+  std::lock_guard lock(schemaMutex_);
+  if (schemaReady_.load(std::memory_order_acquire)) return;
+  std::unique_ptr<PooledConnection> connection = connect();
+  applyPendingMigrations(connection->session);
+  schemaReady_.store(true, std::memory_order_release);
+}
+
+void SessionPool::applyPendingMigrations(Poco::Data::Session& session) {
+  const auto fail = [&](const Poco::Exception& failure, const std::string& step) -> void {
+    if (backend_->classify(failure, session) == StorageFailure::ConnectionLost) {
+      throw StorageUnavailable(failure.displayText());
+    }
+    throw MigrationError(step + " failed: " + failure.displayText());
+  };
+  std::vector<Migration> pending;
+  try {
+    pending = pendingMigrations(session, migrations_);
+  } catch (const Poco::Exception& failure) {
+    fail(failure, "reading schema_migrations");
+  }
+  for (const Migration& migration : pending) {
+    try {
+      if (applyMigration(session, migration)) {
+        logger_.info("Applied database migration", {{"migration", migration.name}, {"backend", backendName_}});
+      }
+    } catch (const Poco::Exception& failure) {
+      fail(failure, "migration " + migration.name);
+    }
+  }
+  logger_.info("Database schema is current",
+               {{"backend", backendName_}, {"migrations", static_cast<std::int64_t>(migrations_.size())}});
+}
+
+void SessionPool::translateFailure(SessionLease& lease, const Poco::Exception& failure) {
+  switch (backend_->classify(failure, lease.session())) {
+    case StorageFailure::ConnectionLost:
+      lease.discard();
+      throw StorageUnavailable(failure.displayText());
+    case StorageFailure::Busy:
+      throw StorageUnavailable(failure.displayText());
+    case StorageFailure::UniqueViolation:
+      throw UniqueViolation(failure.displayText());
+    case StorageFailure::Other:
+      return;
+  }
+}
+
+}  // namespace svc

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "migrations.h"
+#include "svc/log.h"
+#include "svc/plugin.h"
+#include "svc/storage.h"
+
+namespace svc {
+
+struct PoolSettings {
+  std::size_t size = 16;                             ///< open connections at most
+  std::chrono::milliseconds acquireTimeout{1000};    ///< how long a request waits for a free one
+  std::chrono::milliseconds reconnectBackoff{250};   ///< after a failed connect, fail fast this long
+  std::filesystem::path migrationsDirectory;
+};
+
+struct PoolStats {
+  std::size_t size = 0;
+  std::size_t inUse = 0;
+  std::size_t idle = 0;
+  std::uint64_t waits = 0;     ///< acquisitions that had to wait for a connection
+  std::uint64_t timeouts = 0;  ///< acquisitions that gave up waiting
+};
+
+/// The Storage route plugins use: connections of one StorageBackend, opened on demand up to
+/// `size`, reused newest first, checked before reuse, and a schema brought up to date by the
+/// migrations before the first one is handed out.
+class SessionPool final : public Storage, private ConnectionOwner {
+ public:
+  /// Reads the migration files now: throws MigrationError when they are missing or misnamed.
+  SessionPool(std::unique_ptr<StorageBackend> backend, PoolSettings settings, const Logger& logger);
+  ~SessionPool() override;
+
+  std::string_view backend() const override { return backendName_; }
+  std::string target() const { return backend_->target(); }
+  SessionLease acquire() override;
+  PoolStats stats() const;
+
+  /// Applies pending migrations unless done already. Throws StorageUnavailable when the database
+  /// cannot be reached, MigrationError when a migration fails.
+  void prepareSchema();
+
+ protected:
+  void translateFailure(SessionLease& lease, const Poco::Exception& failure) override;
+
+ private:
+  void giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept override;
+  std::unique_ptr<PooledConnection> takeIdleOrReserve(std::chrono::steady_clock::time_point deadline);
+  std::unique_ptr<PooledConnection> connect();
+  void releaseSlot() noexcept;
+  void applyPendingMigrations(Poco::Data::Session& session);
+
+  std::unique_ptr<StorageBackend> backend_;
+  const std::string backendName_;
+  const PoolSettings settings_;
+  const std::vector<Migration> migrations_;
+  const Logger& logger_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable released_;
+  std::vector<std::unique_ptr<PooledConnection>> idle_;
+  std::size_t open_ = 0;  ///< idle, leased, and being opened
+  std::uint64_t waits_ = 0;
+  std::uint64_t timeouts_ = 0;
+
+  std::mutex schemaMutex_;
+  std::atomic<bool> schemaReady_{false};
+  std::atomic<std::int64_t> nextConnectAttempt_{0};  ///< steady-clock ticks
+  std::atomic<bool> reachable_{true};
+};
+
+}  // namespace svc

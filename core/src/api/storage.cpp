@@ -1,0 +1,28 @@
+#include "svc/storage.h"
+
+#include "svc/plugin.h"
+
+namespace svc {
+
+StorageUnavailable::StorageUnavailable(std::string cause)
+    : HttpError(Problem{.status = 503, .detail = "The database is unavailable; retry later"}, {{"Retry-After", "1"}}),
+      cause_(std::move(cause)) {}
+
+SessionLease::SessionLease(std::unique_ptr<PooledConnection> connection, ConnectionOwner& owner)
+    : connection_(std::move(connection)), owner_(&owner) {}
+
+SessionLease::SessionLease(SessionLease&& other) noexcept
+    : connection_(std::move(other.connection_)), owner_(other.owner_), reusable_(other.reusable_) {}
+
+SessionLease::~SessionLease() {
+  if (connection_) owner_->giveBack(std::move(connection_), reusable_);
+}
+
+Storage& PluginContext::requireStorage() const {
+  if (storage == nullptr) {
+    throw std::runtime_error("plugin " + name + " needs a storage plugin: set [plugins] storage in the .ini");
+  }
+  return *storage;
+}
+
+}  // namespace svc

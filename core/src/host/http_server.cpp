@@ -1,0 +1,66 @@
+#include "http_server.h"
+
+#include <future>
+#include <memory>
+#include <thread>
+
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SocketAddress.h>
+
+namespace svc::host {
+
+namespace {
+
+Poco::Timespan timespan(std::chrono::milliseconds duration) {
+  return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(duration.count()) * 1000);
+}
+
+Poco::Net::HTTPServerParams::Ptr serverParams(const ServerSettings& settings) {
+  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(settings.maxThreads);
+  params->setMaxQueued(settings.maxQueued);
+  params->setTimeout(timespan(settings.receiveTimeout));
+  params->setKeepAlive(settings.keepAlive);
+  params->setKeepAliveTimeout(timespan(settings.keepAliveTimeout));
+  params->setMaxKeepAliveRequests(settings.maxKeepAliveRequests);
+  return params;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(const ServerSettings& settings, Poco::Net::HTTPRequestHandlerFactory::Ptr factory)
+    : threads_("http", 2, settings.maxThreads + 1) {
+  socket_.bind(Poco::Net::SocketAddress(settings.host, settings.port), true);
+  socket_.listen(settings.backlog);
+  port_ = socket_.address().port();
+  server_ = std::make_unique<Poco::Net::HTTPServer>(factory, threads_, socket_, serverParams(settings));
+}
+
+HttpServer::~HttpServer() {
+  if (!stopped_) stop(std::chrono::milliseconds(0));
+}
+
+void HttpServer::start() { server_->start(); }
+
+bool HttpServer::stop(std::chrono::milliseconds grace) {
+  stopped_ = true;
+  server_->stop();  // the acceptor thread ends
+  socket_.close();  // so connection attempts are refused, not left in the backlog
+  // Without abort, POCO waits for each connection's request in progress, then shuts the socket.
+  // That wait is unbounded, so it runs on its own thread; past the grace period the caller exits
+  // without waiting for it (a std::async future would block in its destructor).
+  auto drained = std::make_shared<std::promise<void>>();
+  std::future<void> done = drained->get_future();
+  std::thread([this, drained] {
+    server_->stopAll(false);
+    drained->set_value();
+  }).detach();
+  if (done.wait_for(grace) == std::future_status::timeout) {
+    server_->stopAll(true);
+    return false;
+  }
+  threads_.joinAll();
+  return true;
+}
+
+}  // namespace svc::host

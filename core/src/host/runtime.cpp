@@ -1,0 +1,80 @@
+#include "runtime.h"
+
+#include "dispatcher.h"
+#include "svc/json.h"
+
+namespace svc::host {
+
+namespace {
+
+void addCoreRoutes(Router& router) {
+  const std::string healthy = json::ObjectWriter().add("status", "ok").str();
+  router.add("GET", "/health", [healthy](const Request&) { return Response::json(200, healthy); });
+}
+
+}  // namespace
+
+Runtime::Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration& config, const Logger& logger)
+    : settings_(settings), config_(config), logger_(logger) {
+  addCoreRoutes(router_);
+  if (settings.storage) loadStorage(*settings.storage);
+  for (const PluginRef& plugin : settings.routes) loadRoutes(plugin);
+  http_ = std::make_unique<HttpServer>(settings.server,
+                                       new Dispatcher(router_, logger_, settings.server.maxBodyBytes));
+}
+
+Runtime::~Runtime() = default;
+
+PluginContext Runtime::contextFor(const std::string& name, Storage* storage) {
+  sections_.push_back(config_.createView(name));
+  return PluginContext{.name = name, .config = *sections_.back(), .logger = logger_, .storage = storage};
+}
+
+void Runtime::loadStorage(const PluginRef& plugin) {
+  std::unique_ptr<StorageBackend> backend = libraries_.createStorageBackend(plugin, contextFor(plugin.name, nullptr));
+  const std::string name = backend->name();
+  const std::string target = backend->target();
+  try {
+    storage_ = std::make_unique<SessionPool>(std::move(backend), settings_.pool, logger_);
+  } catch (const MigrationError& error) {
+    throw PluginLoadError(plugin, error.what());
+  }
+  logger_.info("Loaded storage plugin", {{"plugin", plugin.library.string()},
+                                         {"backend", name},
+                                         {"target", target},
+                                         {"pool_size", static_cast<std::int64_t>(settings_.pool.size)}});
+}
+
+void Runtime::loadRoutes(const PluginRef& plugin) {
+  std::unique_ptr<RoutePlugin> routes = libraries_.createRoutePlugin(plugin, contextFor(plugin.name, storage_.get()));
+  const std::size_t before = router_.routes().size();
+  try {
+    routes->registerRoutes(router_);
+  } catch (const std::exception& error) {
+    throw PluginLoadError(plugin, std::string("cannot register its routes: ") + error.what());
+  }
+  routePlugins_.push_back(std::move(routes));
+  for (std::size_t i = before; i < router_.routes().size(); ++i) {
+    const Route& route = router_.routes()[i];
+    logger_.debug("Route registered", {{"plugin", plugin.name}, {"method", route.method}, {"pattern", route.pattern}});
+  }
+  logger_.info("Loaded route plugin", {{"plugin", plugin.name},
+                                       {"library", plugin.library.string()},
+                                       {"routes", static_cast<std::int64_t>(router_.routes().size() - before)}});
+}
+
+void Runtime::start() {
+  if (storage_) {
+    try {
+      storage_->prepareSchema();
+    } catch (const StorageUnavailable& error) {
+      logger_.warning("Database unreachable at start-up; requests that need it get 503 until it is back",
+                      {{"backend", storage_->backend()}, {"cause", error.cause()}});
+    }
+  }
+  http_->start();
+}
+
+bool Runtime::stop(std::chrono::milliseconds grace) { return http_->stop(grace); }
+
+}  // namespace svc::host

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include "http_server.h"
+#include "plugin_loader.h"
+#include "router.h"
+#include "session_pool.h"
+#include "settings.h"
+#include "svc/log.h"
+
+namespace svc::host {
+
+/// The assembled service: plugins, storage pool, routes and HTTP server. Members are declared in
+/// the order that makes destruction safe: the server stops first, plugin libraries unload last.
+class Runtime {
+ public:
+  /// Loads the plugins and registers their routes. Throws PluginLoadError or ConfigError.
+  Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration& config, const Logger& logger);
+  ~Runtime();
+
+  /// Brings the schema up to date when the database is reachable (otherwise it is retried on the
+  /// first request) and starts serving.
+  void start();
+  std::uint16_t port() const { return http_->port(); }
+  /// See HttpServer::stop.
+  bool stop(std::chrono::milliseconds grace);
+
+ private:
+  PluginContext contextFor(const std::string& name, Storage* storage);
+  void loadStorage(const PluginRef& plugin);
+  void loadRoutes(const PluginRef& plugin);
+
+  const HostSettings& settings_;
+  Poco::Util::AbstractConfiguration& config_;
+  const Logger& logger_;
+
+  PluginLibraries libraries_;
+  std::vector<Poco::Util::AbstractConfiguration::Ptr> sections_;
+  std::unique_ptr<SessionPool> storage_;
+  std::vector<std::unique_ptr<RoutePlugin>> routePlugins_;
+  Router router_;
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace svc::host

@@ -1,0 +1,178 @@
+#include "settings.h"
+
+#include <cctype>
+#include <limits>
+
+#include <Poco/NumberParser.h>
+#include <Poco/String.h>
+
+namespace svc::host {
+
+namespace {
+
+using Config = Poco::Util::AbstractConfiguration;
+
+std::int64_t integer(const Config& config, const std::string& key, std::int64_t fallback, std::int64_t min,
+                     std::int64_t max) {
+  if (!config.hasProperty(key)) return fallback;
+  const std::string text = Poco::trim(config.getString(key));
+  Poco::Int64 value = 0;
+  if (!Poco::NumberParser::tryParse64(text, value) || value < min || value > max) {
+    throw ConfigError(key + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+                      ", not \"" + text + "\"");
+  }
+  return value;
+}
+
+std::chrono::milliseconds millis(const Config& config, const std::string& key, std::chrono::milliseconds fallback,
+                                 std::int64_t min = 1) {
+  return std::chrono::milliseconds(integer(config, key, fallback.count(), min, 24LL * 3600 * 1000));
+}
+
+bool boolean(const Config& config, const std::string& key, bool fallback) {
+  if (!config.hasProperty(key)) return fallback;
+  const std::string text = Poco::toLower(Poco::trim(config.getString(key)));
+  if (text == "true" || text == "yes" || text == "on" || text == "1") return true;
+  if (text == "false" || text == "no" || text == "off" || text == "0") return false;
+  throw ConfigError(key + " must be true or false, not \"" + text + "\"");
+}
+
+template <class T>
+T choice(const Config& config, const std::string& key, T fallback, const std::map<std::string, T>& options) {
+  if (!config.hasProperty(key)) return fallback;
+  const std::string text = Poco::toLower(Poco::trim(config.getString(key)));
+  const auto it = options.find(text);
+  if (it != options.end()) return it->second;
+  std::string allowed;
+  for (const auto& [name, value] : options) allowed += (allowed.empty() ? "" : ", ") + name;
+  throw ConfigError(key + " must be one of " + allowed + ", not \"" + text + "\"");
+}
+
+ServerSettings readServer(const Config& config) {
+  ServerSettings server;
+  server.host = config.getString("server.host", server.host);
+  server.port = static_cast<std::uint16_t>(integer(config, "server.port", server.port, 0, 65535));
+  server.maxThreads = static_cast<int>(integer(config, "server.max_threads", server.maxThreads, 1, 65536));
+  server.maxQueued = static_cast<int>(integer(config, "server.max_queued", server.maxQueued, 1, 65536));
+  server.backlog = static_cast<int>(integer(config, "server.backlog", server.backlog, 1, 65536));
+  server.keepAlive = boolean(config, "server.keep_alive", server.keepAlive);
+  server.keepAliveTimeout = millis(config, "server.keep_alive_timeout_ms", server.keepAliveTimeout);
+  server.maxKeepAliveRequests = static_cast<int>(
+      integer(config, "server.max_keep_alive_requests", server.maxKeepAliveRequests, 0, 1 << 30));
+  server.receiveTimeout = millis(config, "server.receive_timeout_ms", server.receiveTimeout);
+  server.maxBodyBytes = static_cast<std::size_t>(
+      integer(config, "server.max_body_bytes", static_cast<std::int64_t>(server.maxBodyBytes), 1, 64 << 20));
+  server.shutdownGrace = millis(config, "server.shutdown_grace_ms", server.shutdownGrace, 0);
+  return server;
+}
+
+LoggingSettings readLogging(const Config& config) {
+  LoggingSettings logging;
+  logging.format = choice<LogFormat>(config, "logging.format", logging.format,
+                                     {{"json", LogFormat::Json}, {"text", LogFormat::Text}});
+  logging.level = choice<LogLevel>(config, "logging.level", logging.level,
+                                   {{"debug", LogLevel::Debug},
+                                    {"info", LogLevel::Info},
+                                    {"warning", LogLevel::Warning},
+                                    {"error", LogLevel::Error}});
+  logging.file = Poco::trim(config.getString("logging.file", ""));
+  logging.rotation = Poco::trim(config.getString("logging.rotation", ""));
+  return logging;
+}
+
+// A plugin is named by its library: a bare name is lib<name>.so in the plugins directory.
+std::filesystem::path libraryPath(const Config& config, const std::string& library) {
+  if (library.find('/') != std::string::npos) return library;
+  const std::string directory = config.getString("plugins.directory", "");
+  if (directory.empty()) throw ConfigError("plugins.directory is required to find plugin " + library);
+  return std::filesystem::path(directory) / ("lib" + library + ".so");
+}
+
+std::optional<PluginRef> readStoragePlugin(const Config& config) {
+  const std::string library = Poco::trim(config.getString("plugins.storage", ""));
+  if (library.empty()) return std::nullopt;
+  return PluginRef{"storage", libraryPath(config, library)};
+}
+
+std::vector<PluginRef> readRoutePlugins(const Config& config) {
+  std::vector<PluginRef> routes;
+  Config::Keys names;
+  config.keys("plugins.route", names);
+  for (const std::string& name : names) {
+    const std::string library = Poco::trim(config.getString("plugins.route." + name));
+    if (library.empty()) throw ConfigError("plugins.route." + name + " names no library");
+    if (name == "storage" || name == "server" || name == "logging" || name == "plugins" || name == "service") {
+      throw ConfigError("plugins.route." + name + ": the name of a route plugin cannot be a host section");
+    }
+    routes.push_back(PluginRef{name, libraryPath(config, library)});
+  }
+  return routes;
+}
+
+PoolSettings readPool(const Config& config) {
+  PoolSettings pool;
+  pool.size = static_cast<std::size_t>(integer(config, "storage.pool_size", static_cast<std::int64_t>(pool.size), 1, 4096));
+  pool.acquireTimeout = millis(config, "storage.acquire_timeout_ms", pool.acquireTimeout);
+  pool.reconnectBackoff = millis(config, "storage.reconnect_backoff_ms", pool.reconnectBackoff, 0);
+  const std::string migrations = Poco::trim(config.getString("storage.migrations", ""));
+  if (migrations.empty()) throw ConfigError("storage.migrations must name the folder of the backend's migrations");
+  pool.migrationsDirectory = migrations;
+  return pool;
+}
+
+}  // namespace
+
+HostSettings readSettings(const Config& config, const std::string& defaultServiceName) {
+  try {
+    HostSettings settings;
+    settings.serviceName = Poco::trim(config.getString("service.name", defaultServiceName));
+    settings.server = readServer(config);
+    settings.logging = readLogging(config);
+    settings.storage = readStoragePlugin(config);
+    settings.routes = readRoutePlugins(config);
+    if (settings.storage) settings.pool = readPool(config);
+    return settings;
+  } catch (const Poco::Exception& error) {
+    // e.g. a ${reference} that names no property
+    throw ConfigError(error.displayText());
+  }
+}
+
+std::string environmentPrefix(const std::string& serviceName) {
+  std::string prefix;
+  for (const char c : serviceName) {
+    prefix += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
+  }
+  return prefix;
+}
+
+std::string environmentName(const std::string& prefix, const std::string& key) {
+  return prefix + "_" + environmentPrefix(key);
+}
+
+namespace {
+
+void collectKeys(const Config& config, const std::string& root, std::vector<std::string>& keys) {
+  Config::Keys children;
+  config.keys(root, children);
+  for (const std::string& child : children) {
+    const std::string key = root.empty() ? child : root + "." + child;
+    if (config.hasProperty(key)) keys.push_back(key);
+    collectKeys(config, key, keys);
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> environmentOverrides(const Config& file, const std::string& prefix,
+                                                        const EnvironmentLookup& lookup) {
+  std::vector<std::string> keys;
+  collectKeys(file, "", keys);
+  std::map<std::string, std::string> overrides;
+  for (const std::string& key : keys) {
+    if (auto value = lookup(environmentName(prefix, key))) overrides[key] = *value;
+  }
+  return overrides;
+}
+
+}  // namespace svc::host

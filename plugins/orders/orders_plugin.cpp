@@ -1,0 +1,32 @@
+// The orders route plugin: wires repository -> service -> routes on the host's storage.
+#include <memory>
+
+#include "repository/order_repository.h"
+#include "routes/order_routes.h"
+#include "services/order_service.h"
+#include "svc/plugin_api.h"
+
+namespace {
+
+class OrdersPlugin final : public svc::RoutePlugin {
+ public:
+  explicit OrdersPlugin(const svc::PluginContext& context)
+      : repository_(context.requireStorage()), service_(repository_, context.logger) {}
+
+  void registerRoutes(svc::RouteRegistry& routes) override {
+    orders::registerOrderRoutes(routes, "/orders", service_);
+    orders::registerOrderRoutes(routes, "/api/v1/orders", service_);
+  }
+
+ private:
+  orders::OrderRepository repository_;
+  orders::OrderService service_;
+};
+
+std::unique_ptr<svc::RoutePlugin> createOrdersPlugin(const svc::PluginContext& context) {
+  return std::make_unique<OrdersPlugin>(context);
+}
+
+}  // namespace
+
+SVC_ROUTE_PLUGIN(createOrdersPlugin)

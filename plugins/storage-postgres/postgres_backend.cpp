@@ -1,0 +1,108 @@
+// The production backend. Sessions are checked for a closed socket before reuse, so a database
+// restart costs no failed request, and every session works in UTC with ISO dates.
+#include <poll.h>
+
+#include <memory>
+#include <string>
+
+#include <libpq-fe.h>
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/PostgreSQL/PostgreSQLException.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
+#include <Poco/String.h>
+
+#include "svc/plugin_api.h"
+
+namespace {
+
+namespace postgres = Poco::Data::PostgreSQL;
+
+PGconn* connectionOf(Poco::Data::Session& session) {
+  auto* impl = dynamic_cast<postgres::SessionImpl*>(session.impl());
+  return impl ? static_cast<PGconn*>(impl->handle()) : nullptr;
+}
+
+// host, port, dbname and user of a libpq connection string: what may be logged of it.
+std::string describe(const std::string& connection) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(connection.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    throw std::invalid_argument("storage.connection is not a libpq key=value connection string");
+  }
+  std::string described;
+  for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    const std::string key = option->keyword;
+    if (option->val == nullptr || (key != "host" && key != "port" && key != "dbname" && key != "user")) continue;
+    described += (described.empty() ? "" : " ") + key + "=" + option->val;
+  }
+  PQconninfoFree(options);
+  return described;
+}
+
+class PostgresBackend final : public svc::StorageBackend {
+ public:
+  explicit PostgresBackend(const Poco::Util::AbstractConfiguration& config)
+      : connection_(Poco::trim(config.getString("connection", ""))),
+        target_(describe(connection_)),
+        sessionSetup_("SET TIME ZONE 'UTC'; SET datestyle TO ISO; SET statement_timeout TO " +
+                      std::to_string(config.getInt("statement_timeout_ms", 5000))) {
+    postgres::Connector::registerConnector();
+  }
+
+  ~PostgresBackend() override { postgres::Connector::unregisterConnector(); }
+
+  std::string name() const override { return "postgresql"; }
+  std::string target() const override { return target_; }
+
+  Poco::Data::Session connect() override {
+    Poco::Data::Session session(postgres::Connector::KEY, connection_);
+    PGresult* result = PQexec(connectionOf(session), sessionSetup_.c_str());
+    const bool configured = PQresultStatus(result) == PGRES_COMMAND_OK;
+    PQclear(result);
+    if (!configured) {
+      throw postgres::ConnectionException(std::string("cannot configure the session: ") +
+                                          PQerrorMessage(connectionOf(session)));
+    }
+    return session;
+  }
+
+  // An idle connection has nothing to read. If the socket is readable, the server has sent
+  // something unasked (usually "terminating connection") or closed it: let libpq read it and
+  // tell whether the connection survived.
+  bool isAlive(Poco::Data::Session& session) const override {
+    PGconn* connection = connectionOf(session);
+    if (connection == nullptr || PQstatus(connection) != CONNECTION_OK) return false;
+    pollfd socket{.fd = PQsocket(connection), .events = POLLIN, .revents = 0};
+    if (poll(&socket, 1, 0) == 0) return true;
+    return PQconsumeInput(connection) == 1 && PQstatus(connection) == CONNECTION_OK;
+  }
+
+  svc::StorageFailure classify(const Poco::Exception& failure, Poco::Data::Session& session) const override {
+    const std::string text = failure.displayText();
+    if (!isAlive(session) || text.find("State: 57P") != std::string::npos ||
+        dynamic_cast<const postgres::ConnectionException*>(&failure) != nullptr) {
+      return svc::StorageFailure::ConnectionLost;
+    }
+    if (text.find("State: 23505") != std::string::npos) return svc::StorageFailure::UniqueViolation;
+    if (text.find("State: 40001") != std::string::npos || text.find("State: 40P01") != std::string::npos ||
+        text.find("State: 55P03") != std::string::npos || text.find("State: 57014") != std::string::npos) {
+      return svc::StorageFailure::Busy;  // serialization, deadlock, lock timeout, statement timeout
+    }
+    return svc::StorageFailure::Other;
+  }
+
+ private:
+  std::string connection_;
+  std::string target_;
+  std::string sessionSetup_;
+};
+
+std::unique_ptr<svc::StorageBackend> createPostgresBackend(const svc::PluginContext& context) {
+  return std::make_unique<PostgresBackend>(context.config);
+}
+
+}  // namespace
+
+SVC_STORAGE_PLUGIN(createPostgresBackend)

@@ -1,0 +1,94 @@
+// The embedded backend: one SQLite file, shared by pooled connections in WAL mode so that
+// readers never block the writer and concurrent writers wait (busy timeout) instead of failing.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <sqlite3.h>
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/SQLite/Utility.h>
+#include <Poco/String.h>
+
+#include "svc/plugin_api.h"
+
+namespace {
+
+namespace sqlite = Poco::Data::SQLite;
+
+std::string synchronousMode(const Poco::Util::AbstractConfiguration& config) {
+  const std::string mode = Poco::toUpper(Poco::trim(config.getString("synchronous", "FULL")));
+  if (mode != "FULL" && mode != "NORMAL" && mode != "EXTRA") {
+    throw std::invalid_argument("storage.synchronous must be FULL, NORMAL or EXTRA, not " + mode);
+  }
+  return mode;
+}
+
+class SqliteBackend final : public svc::StorageBackend {
+ public:
+  explicit SqliteBackend(const Poco::Util::AbstractConfiguration& config)
+      : database_(Poco::trim(config.getString("database", ""))),
+        busyTimeoutMs_(config.getInt("busy_timeout_ms", 5000)),
+        synchronous_(synchronousMode(config)) {
+    if (database_.empty()) throw std::invalid_argument("storage.database must name the SQLite file");
+    if (database_ == ":memory:") {
+      throw std::invalid_argument("storage.database cannot be :memory: (each pooled connection would see its own "
+                                  "empty database); name a file");
+    }
+    sqlite::Connector::registerConnector();
+  }
+
+  ~SqliteBackend() override { sqlite::Connector::unregisterConnector(); }
+
+  std::string name() const override { return "sqlite"; }
+  std::string target() const override { return database_; }
+
+  Poco::Data::Session connect() override {
+    const std::filesystem::path parent = std::filesystem::path(database_).parent_path();
+    std::error_code error;
+    if (!parent.empty() && !std::filesystem::create_directories(parent, error) && error) {
+      throw sqlite::CantOpenDBFileException("cannot create " + parent.string() + ": " + error.message());
+    }
+    Poco::Data::Session session(sqlite::Connector::KEY, database_);
+    sqlite3* db = sqlite::Utility::dbHandle(session);
+    sqlite3_busy_timeout(db, busyTimeoutMs_);
+    const std::string pragmas =
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = " + synchronous_ + "; PRAGMA foreign_keys = ON;";
+    if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+      throw sqlite::SQLiteException("cannot configure " + database_ + ": " + sqlite3_errmsg(db));
+    }
+    return session;
+  }
+
+  bool isAlive(Poco::Data::Session& session) const override { return session.isConnected(); }
+
+  svc::StorageFailure classify(const Poco::Exception& failure, Poco::Data::Session&) const override {
+    if (dynamic_cast<const sqlite::DBLockedException*>(&failure) ||
+        dynamic_cast<const sqlite::TableLockedException*>(&failure)) {
+      return svc::StorageFailure::Busy;
+    }
+    if (dynamic_cast<const sqlite::ConstraintViolationException*>(&failure) &&
+        failure.displayText().find("UNIQUE") != std::string::npos) {
+      return svc::StorageFailure::UniqueViolation;
+    }
+    if (dynamic_cast<const sqlite::CantOpenDBFileException*>(&failure) ||
+        dynamic_cast<const sqlite::IOErrorException*>(&failure)) {
+      return svc::StorageFailure::ConnectionLost;
+    }
+    return svc::StorageFailure::Other;
+  }
+
+ private:
+  std::string database_;
+  int busyTimeoutMs_;
+  std::string synchronous_;
+};
+
+std::unique_ptr<svc::StorageBackend> createSqliteBackend(const svc::PluginContext& context) {
+  return std::make_unique<SqliteBackend>(context.config);
+}
+
+}  // namespace
+
+SVC_STORAGE_PLUGIN(createSqliteBackend)
