@@ -68,15 +68,14 @@ class PostgresBackend final : public svc::StorageBackend {
     return session;
   }
 
-  // An idle connection has nothing to read. If the socket is readable, the server has sent
-  // something unasked (usually "terminating connection") or closed it: let libpq read it and
-  // tell whether the connection survived.
+  // An idle connection has nothing to read: no statement is running and nothing LISTENs. If
+  // its socket is readable, the server has said goodbye ("terminating connection" on a restart
+  // or pg_terminate_backend) or closed it. libpq would report that only after a failed statement.
   bool isAlive(Poco::Data::Session& session) const override {
     PGconn* connection = connectionOf(session);
     if (connection == nullptr || PQstatus(connection) != CONNECTION_OK) return false;
     pollfd socket{.fd = PQsocket(connection), .events = POLLIN, .revents = 0};
-    if (poll(&socket, 1, 0) == 0) return true;
-    return PQconsumeInput(connection) == 1 && PQstatus(connection) == CONNECTION_OK;
+    return poll(&socket, 1, 0) == 0;
   }
 
   svc::StorageFailure classify(const Poco::Exception& failure, Poco::Data::Session& session) const override {

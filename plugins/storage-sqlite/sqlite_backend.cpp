@@ -17,6 +17,8 @@ namespace {
 
 namespace sqlite = Poco::Data::SQLite;
 
+constexpr std::size_t kOpenTimeoutSeconds = 1;
+
 std::string synchronousMode(const Poco::Util::AbstractConfiguration& config) {
   const std::string mode = Poco::toUpper(Poco::trim(config.getString("synchronous", "FULL")));
   if (mode != "FULL" && mode != "NORMAL" && mode != "EXTRA") {
@@ -50,7 +52,9 @@ class SqliteBackend final : public svc::StorageBackend {
     if (!parent.empty() && !std::filesystem::create_directories(parent, error) && error) {
       throw sqlite::CantOpenDBFileException("cannot create " + parent.string() + ": " + error.message());
     }
-    Poco::Data::Session session(sqlite::Connector::KEY, database_);
+    // POCO retries a failing open until its login timeout (60 s by default): a file that
+    // cannot be opened must be a prompt 503, not a minute's wait.
+    Poco::Data::Session session(sqlite::Connector::KEY, database_, kOpenTimeoutSeconds);
     sqlite3* db = sqlite::Utility::dbHandle(session);
     sqlite3_busy_timeout(db, busyTimeoutMs_);
     const std::string pragmas =

@@ -30,20 +30,29 @@ Poco::Net::HTTPServerParams::Ptr serverParams(const ServerSettings& settings) {
 
 HttpServer::HttpServer(const ServerSettings& settings, Poco::Net::HTTPRequestHandlerFactory::Ptr factory)
     : threads_("http", 2, settings.maxThreads + 1) {
-  socket_.bind(Poco::Net::SocketAddress(settings.host, settings.port), true);
+  // reuseAddress for quick restarts, but not reusePort, which POCO's two-argument bind also
+  // sets: a second instance on the same port must fail, not silently share it.
+  socket_.bind(Poco::Net::SocketAddress(settings.host, settings.port), true, false);
   socket_.listen(settings.backlog);
   port_ = socket_.address().port();
   server_ = std::make_unique<Poco::Net::HTTPServer>(factory, threads_, socket_, serverParams(settings));
 }
 
 HttpServer::~HttpServer() {
-  if (!stopped_) stop(std::chrono::milliseconds(0));
+  if (running_) {
+    server_->stopAll(true);
+    threads_.joinAll();
+  }
 }
 
-void HttpServer::start() { server_->start(); }
+void HttpServer::start() {
+  server_->start();
+  running_ = true;
+}
 
 bool HttpServer::stop(std::chrono::milliseconds grace) {
-  stopped_ = true;
+  if (!running_) return true;
+  running_ = false;
   server_->stop();  // the acceptor thread ends
   socket_.close();  // so connection attempts are refused, not left in the backlog
   // Without abort, POCO waits for each connection's request in progress, then shuts the socket.

@@ -33,7 +33,7 @@ class HttpServer {
   std::uint16_t port_ = 0;
   Poco::ThreadPool threads_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
-  bool stopped_ = false;
+  bool running_ = false;
 };
 
 }  // namespace svc::host

@@ -12,14 +12,23 @@ namespace {
 
 using Config = Poco::Util::AbstractConfiguration;
 
+// POCO leaves a ${reference} to a property that does not exist as it is.
+std::string text(const Config& config, const std::string& key, const std::string& fallback = "") {
+  const std::string value = Poco::trim(config.getString(key, fallback));
+  if (value.find("${") != std::string::npos) {
+    throw ConfigError(key + " refers to a property that does not exist: " + value);
+  }
+  return value;
+}
+
 std::int64_t integer(const Config& config, const std::string& key, std::int64_t fallback, std::int64_t min,
                      std::int64_t max) {
   if (!config.hasProperty(key)) return fallback;
-  const std::string text = Poco::trim(config.getString(key));
+  const std::string number = text(config, key);
   Poco::Int64 value = 0;
-  if (!Poco::NumberParser::tryParse64(text, value) || value < min || value > max) {
+  if (!Poco::NumberParser::tryParse64(number, value) || value < min || value > max) {
     throw ConfigError(key + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
-                      ", not \"" + text + "\"");
+                      ", not \"" + number + "\"");
   }
   return value;
 }
@@ -31,26 +40,26 @@ std::chrono::milliseconds millis(const Config& config, const std::string& key, s
 
 bool boolean(const Config& config, const std::string& key, bool fallback) {
   if (!config.hasProperty(key)) return fallback;
-  const std::string text = Poco::toLower(Poco::trim(config.getString(key)));
-  if (text == "true" || text == "yes" || text == "on" || text == "1") return true;
-  if (text == "false" || text == "no" || text == "off" || text == "0") return false;
-  throw ConfigError(key + " must be true or false, not \"" + text + "\"");
+  const std::string value = Poco::toLower(text(config, key));
+  if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
+  if (value == "false" || value == "no" || value == "off" || value == "0") return false;
+  throw ConfigError(key + " must be true or false, not \"" + value + "\"");
 }
 
 template <class T>
 T choice(const Config& config, const std::string& key, T fallback, const std::map<std::string, T>& options) {
   if (!config.hasProperty(key)) return fallback;
-  const std::string text = Poco::toLower(Poco::trim(config.getString(key)));
-  const auto it = options.find(text);
+  const std::string value = Poco::toLower(text(config, key));
+  const auto it = options.find(value);
   if (it != options.end()) return it->second;
   std::string allowed;
-  for (const auto& [name, value] : options) allowed += (allowed.empty() ? "" : ", ") + name;
-  throw ConfigError(key + " must be one of " + allowed + ", not \"" + text + "\"");
+  for (const auto& [name, unused] : options) allowed += (allowed.empty() ? "" : ", ") + name;
+  throw ConfigError(key + " must be one of " + allowed + ", not \"" + value + "\"");
 }
 
 ServerSettings readServer(const Config& config) {
   ServerSettings server;
-  server.host = config.getString("server.host", server.host);
+  server.host = text(config, "server.host", server.host);
   server.port = static_cast<std::uint16_t>(integer(config, "server.port", server.port, 0, 65535));
   server.maxThreads = static_cast<int>(integer(config, "server.max_threads", server.maxThreads, 1, 65536));
   server.maxQueued = static_cast<int>(integer(config, "server.max_queued", server.maxQueued, 1, 65536));
@@ -75,21 +84,21 @@ LoggingSettings readLogging(const Config& config) {
                                     {"info", LogLevel::Info},
                                     {"warning", LogLevel::Warning},
                                     {"error", LogLevel::Error}});
-  logging.file = Poco::trim(config.getString("logging.file", ""));
-  logging.rotation = Poco::trim(config.getString("logging.rotation", ""));
+  logging.file = text(config, "logging.file");
+  logging.rotation = text(config, "logging.rotation");
   return logging;
 }
 
 // A plugin is named by its library: a bare name is lib<name>.so in the plugins directory.
 std::filesystem::path libraryPath(const Config& config, const std::string& library) {
   if (library.find('/') != std::string::npos) return library;
-  const std::string directory = config.getString("plugins.directory", "");
+  const std::string directory = text(config, "plugins.directory");
   if (directory.empty()) throw ConfigError("plugins.directory is required to find plugin " + library);
   return std::filesystem::path(directory) / ("lib" + library + ".so");
 }
 
 std::optional<PluginRef> readStoragePlugin(const Config& config) {
-  const std::string library = Poco::trim(config.getString("plugins.storage", ""));
+  const std::string library = text(config, "plugins.storage");
   if (library.empty()) return std::nullopt;
   return PluginRef{"storage", libraryPath(config, library)};
 }
@@ -99,7 +108,7 @@ std::vector<PluginRef> readRoutePlugins(const Config& config) {
   Config::Keys names;
   config.keys("plugins.route", names);
   for (const std::string& name : names) {
-    const std::string library = Poco::trim(config.getString("plugins.route." + name));
+    const std::string library = text(config, "plugins.route." + name);
     if (library.empty()) throw ConfigError("plugins.route." + name + " names no library");
     if (name == "storage" || name == "server" || name == "logging" || name == "plugins" || name == "service") {
       throw ConfigError("plugins.route." + name + ": the name of a route plugin cannot be a host section");
@@ -114,7 +123,7 @@ PoolSettings readPool(const Config& config) {
   pool.size = static_cast<std::size_t>(integer(config, "storage.pool_size", static_cast<std::int64_t>(pool.size), 1, 4096));
   pool.acquireTimeout = millis(config, "storage.acquire_timeout_ms", pool.acquireTimeout);
   pool.reconnectBackoff = millis(config, "storage.reconnect_backoff_ms", pool.reconnectBackoff, 0);
-  const std::string migrations = Poco::trim(config.getString("storage.migrations", ""));
+  const std::string migrations = text(config, "storage.migrations");
   if (migrations.empty()) throw ConfigError("storage.migrations must name the folder of the backend's migrations");
   pool.migrationsDirectory = migrations;
   return pool;
@@ -125,7 +134,7 @@ PoolSettings readPool(const Config& config) {
 HostSettings readSettings(const Config& config, const std::string& defaultServiceName) {
   try {
     HostSettings settings;
-    settings.serviceName = Poco::trim(config.getString("service.name", defaultServiceName));
+    settings.serviceName = text(config, "service.name", defaultServiceName);
     settings.server = readServer(config);
     settings.logging = readLogging(config);
     settings.storage = readStoragePlugin(config);

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian bookworm packages Order Service builds with; with --test also those its
+# tests need (GoogleTest, PostgreSQL 15), with --bench those of bench/ (wrk, pgbench).
+# Installs only what is missing; uses sudo when not run as root.
+set -euo pipefail
+
+packages=(ca-certificates cmake g++ make libpoco-dev libpq-dev libboost-dev)
+for option in "$@"; do
+  case "$option" in
+    --test) packages+=(libgtest-dev postgresql-15 postgresql-client-15) ;;
+    --bench) packages+=(wrk postgresql-15 postgresql-client-15 postgresql-contrib) ;;
+    *) echo "usage: $0 [--test] [--bench]" >&2; exit 64 ;;
+  esac
+done
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+# Only PostgreSQL's programs are wanted: no cluster on port 5432 that nobody asked for.
+$sudo mkdir -p /etc/postgresql-common/createcluster.d
+echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/order-service.conf >/dev/null
+echo "install-deps: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,106 @@
+// What the host does for every plugin, shown through the tests-only echo plugin.
+#include <gtest/gtest.h>
+
+#include "support/service_fixture.h"
+
+using namespace test_support;
+
+namespace {
+
+class CoreHttp : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    startServer();
+  }
+};
+
+}  // namespace
+
+TEST_F(CoreHttp, ReportsHealth) {
+  const HttpResponse response = client().get("/health");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.header("Content-Type"), "application/json");
+  EXPECT_EQ(response.body, R"({"status":"ok"})");
+}
+
+TEST_F(CoreHttp, ServesAPluginAddedByOneIniLine) {
+  const HttpResponse response = client().get("/echo/hello?q=a%20b");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, R"({"greeting":"hello","word":"hello","q":"a b"})");
+}
+
+TEST_F(CoreHttp, TurnsAnyHandlerFailureIntoA500ProblemAndKeepsTheConnection) {
+  HttpClient http = client();
+  for (const char* how : {"std", "poco", "other"}) {
+    SCOPED_TRACE(how);
+    const HttpResponse response = http.get(std::string("/echo/fail/") + how);
+    expectProblem(response, 500);
+    EXPECT_EQ(response.body.find("echo plugin failure"), std::string::npos) << "causes stay in the log";
+  }
+  EXPECT_EQ(http.get("/health").status, 200);
+  ASSERT_TRUE(server_->waitForLine("\"path\":\"/health\""));
+  const auto failures = logLines("\"Request failed\"");
+  ASSERT_EQ(failures.size(), 3u);
+  EXPECT_EQ(failures[0].find("level")->text(), "ERROR");
+  EXPECT_NE(failures[0].find("error")->text().find("echo plugin failure (std)"), std::string::npos);
+  EXPECT_NE(failures[1].find("error")->text().find("echo plugin failure (poco)"), std::string::npos);
+  EXPECT_EQ(failures[2].find("path")->text(), "/echo/fail/other");
+}
+
+TEST_F(CoreHttp, AnswersOptionsAndHeadFromTheRoutes) {
+  HttpClient http = client();
+  HttpResponse response = http.request("OPTIONS", "/echo/x");
+  EXPECT_EQ(response.status, 204);
+  EXPECT_EQ(response.header("Allow"), "GET, HEAD, OPTIONS");
+  EXPECT_FALSE(response.headers.has("Content-Length"));
+  response = http.request("HEAD", "/health");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "");
+  EXPECT_EQ(http.get("/health").status, 200) << "keep-alive survives HEAD and OPTIONS";
+}
+
+TEST_F(CoreHttp, RefusesMalformedRequestsWith400) {
+  expectProblem(client().get("/echo/%zz"), 400);
+  EXPECT_EQ(statusOf(rawExchange(port_, "GARBAGE\r\n\r\n")), 400);
+  EXPECT_EQ(client().get("/health").status, 200);
+}
+
+TEST_F(CoreHttp, AppliesTheBodyLimitToEveryPluginRoute) {
+  HttpClient http = client();
+  const HttpResponse fits = http.postJson("/echo", "[" + std::string(16000, ' ') + "]");
+  EXPECT_EQ(fits.status, 200);
+  EXPECT_EQ(fits.body, R"({"bytes":16002,"object":false})");
+  expectProblem(http.postJson("/echo", "[" + std::string(17000, ' ') + "]"), 413);
+}
+
+TEST_F(CoreHttp, ServesManyRequestsOnOneConnection) {
+  HttpClient http = client();
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(http.get("/echo/" + std::to_string(i)).status, 200);
+}
+
+namespace {
+
+class CoreConfiguration : public ServiceTest {};
+
+}  // namespace
+
+TEST_F(CoreConfiguration, GivesPluginsTheirOwnSectionWithEnvironmentOverrides) {
+  config_->set("echo.greeting", "hi");
+  startServer();
+  EXPECT_EQ(client().get("/echo/x").body, R"({"greeting":"hi","word":"x"})");
+  stopServer();
+  startServer({{"ORDER_SERVICE_ECHO_GREETING", "bonjour"}});
+  EXPECT_EQ(client().get("/echo/x").body, R"({"greeting":"bonjour","word":"x"})");
+}
+
+TEST_F(CoreConfiguration, WritesTheSeedsTextLogFormatWhenAskedTo) {
+  config_->set("logging.format", "json");
+  startServer({{"ORDER_SERVICE_LOGGING_FORMAT", "text"}});
+  client().postJson("/orders", R"({"user_id":7,"product_id":8,"quantity":9})");
+  const auto line = server_->waitForLine("Created new order");
+  ASSERT_TRUE(line);
+  static const std::regex format(
+      R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO Created new order service_name=order-service order_id=1 user_id=7 product_id=8 quantity=9)");
+  EXPECT_TRUE(std::regex_match(*line, format)) << *line;
+}

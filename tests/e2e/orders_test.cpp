@@ -1,0 +1,237 @@
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <set>
+#include <thread>
+
+#include <Poco/Data/Statement.h>
+#include <Poco/String.h>
+
+#include "support/service_fixture.h"
+#include "svc/timestamp.h"
+
+using namespace test_support;
+using namespace Poco::Data::Keywords;
+
+namespace {
+
+constexpr const char* kValidOrder = R"({"user_id":123,"product_id":456,"quantity":2})";
+
+class OrdersApi : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    startServer();
+  }
+
+  std::int64_t createOrder(HttpClient& http, const std::string& path = "/orders") {
+    const HttpResponse response = http.postJson(path, kValidOrder);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return *response.json().find("order_id")->asInt64();
+  }
+};
+
+struct BadRequest {
+  std::string body;
+  int status;
+  std::string pointer = "-";  // "-": no field errors expected
+  Headers headers = {{"Content-Type", "application/json"}};
+};
+
+}  // namespace
+
+TEST_F(OrdersApi, CreatesAnOrderAndStoresIt) {
+  HttpClient http = client();
+  const HttpResponse response = http.postJson("/orders", kValidOrder);
+  ASSERT_EQ(response.status, 201) << response.body;
+  EXPECT_EQ(response.reason, "Created");
+  EXPECT_EQ(response.header("Content-Type"), "application/json");
+  const std::int64_t id = *response.json().find("order_id")->asInt64();
+  EXPECT_EQ(response.body, R"({"order_id":)" + std::to_string(id) + R"(,"status":"created"})");
+  EXPECT_EQ(response.header("Location"), "/orders/" + std::to_string(id));
+  EXPECT_EQ(database_->count("WHERE id = " + std::to_string(id) +
+                             " AND user_id = 123 AND product_id = 456 AND quantity = 2 AND status = 'created'"),
+            1);
+  EXPECT_EQ(database_->count(), 1);
+}
+
+TEST_F(OrdersApi, ReturnsTheStoredOrderWithAUtcTimestamp) {
+  HttpClient http = client();
+  const std::int64_t id = createOrder(http);
+  const HttpResponse response = http.get("/orders/" + std::to_string(id));
+  ASSERT_EQ(response.status, 200) << response.body;
+  const svc::json::Value order = response.json();
+  const std::string createdAt = order.find("created_at")->text();
+  EXPECT_EQ(response.body, R"({"order_id":)" + std::to_string(id) +
+                               R"(,"user_id":123,"product_id":456,"quantity":2,"status":"created","created_at":")" +
+                               createdAt + R"("})");
+  EXPECT_TRUE(isRfc3339Millis(createdAt)) << createdAt;
+  const svc::EpochMicros age = svc::nowEpochMicros() - *svc::parseTimestamp(createdAt);
+  EXPECT_GE(age, -2'000'000);
+  EXPECT_LT(age, 60'000'000);
+
+  std::string stored;
+  database_->connect() << "SELECT created_at FROM orders WHERE id = " + std::to_string(id), into(stored), now;
+  EXPECT_EQ(svc::formatRfc3339Millis(*svc::parseTimestamp(stored)), createdAt) << stored;
+}
+
+TEST_F(OrdersApi, ServesTheVersionedPathsToo) {
+  HttpClient http = client();
+  const HttpResponse created = http.postJson("/api/v1/orders", kValidOrder);
+  ASSERT_EQ(created.status, 201);
+  const std::string location = created.header("Location");
+  EXPECT_EQ(location, "/api/v1/orders/" + std::to_string(*created.json().find("order_id")->asInt64()));
+  EXPECT_EQ(http.get(location).status, 200);
+  EXPECT_EQ(http.get(location).body, http.get(location.substr(7)).body);  // same order under /orders/{id}
+}
+
+TEST_F(OrdersApi, AnswersUnknownOrdersWith404) {
+  HttpClient http = client();
+  expectProblem(http.get("/orders/4242"), 404);
+  expectProblem(http.get("/api/v1/orders/2147483648"), 404);
+}
+
+TEST_F(OrdersApi, RejectsBadIdsWith400) {
+  HttpClient http = client();
+  for (const char* id : {"abc", "0", "-1", "1.5", "9223372036854775808", "99999999999999999999", "1;DROP%20TABLE%20orders"}) {
+    SCOPED_TRACE(id);
+    expectProblem(http.get(std::string("/orders/") + id), 400);
+  }
+  EXPECT_EQ(http.get("/health").status, 200);
+}
+
+TEST_F(OrdersApi, RejectsInvalidBodiesWithoutStoringAnything) {
+  const std::vector<BadRequest> cases = {
+      {R"({"user_id":123,"product_id":456)", 400},
+      {"not json", 400},
+      {R"({"user_id":1,"user_id":2,"product_id":3,"quantity":4})", 400},
+      {std::string(64, '[') + std::string(64, ']'), 400},
+      {"\"\xff\"", 400},
+      {"[1,2,3]", 422, ""},
+      {"42", 422, ""},
+      {"null", 422, ""},
+      {R"({"product_id":456,"quantity":2})", 422, "/user_id"},
+      {R"({"user_id":null,"product_id":456,"quantity":2})", 422, "/user_id"},
+      {R"({"user_id":123,"product_id":"456","quantity":2})", 422, "/product_id"},
+      {R"({"user_id":123,"product_id":456,"quantity":"2"})", 422, "/quantity"},
+      {R"({"user_id":123,"product_id":456,"quantity":1.5})", 422, "/quantity"},
+      {R"({"user_id":true,"product_id":456,"quantity":2})", 422, "/user_id"},
+      {R"({"user_id":123,"product_id":456,"quantity":0})", 422, "/quantity"},
+      {R"({"user_id":123,"product_id":-456,"quantity":2})", 422, "/product_id"},
+      {R"({"user_id":2147483648,"product_id":456,"quantity":2})", 422, "/user_id"},
+      {R"({"user_id":123,"product_id":456,"quantity":99999999999999999999})", 422, "/quantity"},
+      {R"({"user_id":"1; DROP TABLE orders; --","product_id":456,"quantity":2})", 422, "/user_id"},
+      {kValidOrder, 415, "-", {{"Content-Type", "text/plain"}}},
+      {kValidOrder, 415, "-", {{"Content-Type", "application/x-www-form-urlencoded"}}},
+      {kValidOrder, 415, "-", {{"Content-Type", "application/json; charset=iso-8859-1"}}},
+      {"", 400},
+  };
+  HttpClient http = client();
+  for (const BadRequest& bad : cases) {
+    SCOPED_TRACE(bad.body);
+    const HttpResponse response = http.request("POST", "/orders", bad.body, bad.headers);
+    expectProblem(response, bad.status);
+    if (bad.pointer != "-") {
+      const svc::json::Value problem = response.json();
+      const svc::json::Value* errors = problem.find("errors");
+      ASSERT_NE(errors, nullptr) << response.body;
+      EXPECT_EQ(errors->items().at(0).find("pointer")->text(), bad.pointer);
+    }
+  }
+  EXPECT_EQ(database_->count(), 0);
+  EXPECT_EQ(createOrder(http), 1) << "the connection and the table survived every bad request";
+}
+
+TEST_F(OrdersApi, RefusesBodiesOverTheLimitWith413AndClosesTheConnection) {
+  HttpClient http = client();
+  const std::string padding(20000, ' ');
+  const HttpResponse response = http.postJson("/orders", std::string(kValidOrder) + padding);
+  expectProblem(response, 413);
+  EXPECT_EQ(Poco::toLower(response.header("Connection")), "close");
+
+  const std::string chunked = "POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              "Transfer-Encoding: chunked\r\n\r\n4e20\r\n" + std::string(20000, ' ') + "\r\n0\r\n\r\n";
+  EXPECT_EQ(statusOf(rawExchange(port_, chunked)), 413);
+  EXPECT_EQ(database_->count(), 0);
+}
+
+TEST_F(OrdersApi, AnswersUnknownPathsAndWrongMethods) {
+  HttpClient http = client();
+  expectProblem(http.get("/order"), 404);
+  expectProblem(http.get("/orders/1/items"), 404);
+  HttpResponse response = http.request("DELETE", "/orders/1");
+  expectProblem(response, 405);
+  EXPECT_EQ(response.header("Allow"), "GET, HEAD, OPTIONS");
+  response = http.request("PUT", "/api/v1/orders", "{}", {{"Content-Type", "application/json"}});
+  expectProblem(response, 405);
+  EXPECT_EQ(response.header("Allow"), "POST, OPTIONS");
+  EXPECT_EQ(database_->count(), 0);
+}
+
+TEST_F(OrdersApi, LogsEveryOrderAndRequestAsStructuredLines) {
+  HttpClient http = client();
+  const std::int64_t id = createOrder(http);
+  http.get("/orders/" + std::to_string(id));
+  ASSERT_TRUE(server_->waitForLine("\"path\":\"/orders/" + std::to_string(id) + "\""));
+
+  const auto created = logLines("\"Created new order\"");
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(created[0].find("order_id")->asInt64(), id);
+  EXPECT_EQ(created[0].find("user_id")->asInt64(), 123);
+  EXPECT_EQ(created[0].find("level")->text(), "INFO");
+
+  const auto requests = logLines("\"Request handled\"");
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].find("method")->text(), "POST");
+  EXPECT_EQ(requests[0].find("path")->text(), "/orders");
+  EXPECT_EQ(requests[0].find("status")->asInt64(), 201);
+  EXPECT_EQ(requests[1].find("status")->asInt64(), 200);
+  EXPECT_EQ(requests[1].find("duration_ms")->kind(), svc::json::Kind::Number);
+
+  for (const std::string& line : server_->lines()) {
+    const svc::json::Value event = svc::json::parse(line);
+    EXPECT_TRUE(isRfc3339Millis(event.find("timestamp")->text())) << line;
+    EXPECT_EQ(event.find("service_name")->text(), "order-service") << line;
+    EXPECT_NE(event.find("level"), nullptr) << line;
+    EXPECT_NE(event.find("message"), nullptr) << line;
+  }
+}
+
+TEST_F(OrdersApi, CreatesConcurrentOrdersWithoutLosingOrDuplicatingAny) {
+  constexpr int kClients = 8;
+  constexpr int kOrdersEach = 25;
+  std::vector<std::vector<std::int64_t>> ids(kClients);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      HttpClient http = client();
+      for (int i = 0; i < kOrdersEach; ++i) {
+        const HttpResponse response = http.postJson(
+            "/orders", R"({"user_id":)" + std::to_string(c + 1) + R"(,"product_id":1,"quantity":)" + std::to_string(i + 1) + "}");
+        if (response.status == 201) ids[c].push_back(*response.json().find("order_id")->asInt64());
+      }
+    });
+  }
+  for (auto& thread : clients) thread.join();
+  std::set<std::int64_t> unique;
+  for (const auto& each : ids) {
+    EXPECT_EQ(each.size(), static_cast<std::size_t>(kOrdersEach));
+    unique.insert(each.begin(), each.end());
+  }
+  EXPECT_EQ(unique.size(), static_cast<std::size_t>(kClients * kOrdersEach));
+  EXPECT_EQ(database_->count(), kClients * kOrdersEach);
+}
+
+TEST_F(OrdersApi, KeepsOrdersAndSchemaAcrossRestarts) {
+  std::int64_t id = 0;
+  {
+    HttpClient http = client();
+    id = createOrder(http);
+  }
+  const std::string before = client().get("/orders/" + std::to_string(id)).body;
+  ASSERT_EQ(stopServer(), 0);
+  startServer();
+  EXPECT_EQ(client().get("/orders/" + std::to_string(id)).body, before);
+  EXPECT_TRUE(logLines("Applied database migration").empty()) << "the second start changed the schema";
+  EXPECT_EQ(logLines("Database schema is current").size(), 1u);
+}

@@ -1,0 +1,120 @@
+// Start-up and shutdown as an operator sees them: exit codes, the one log line that explains
+// a refusal, and a clean stop on SIGTERM.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+
+#include "support/service_fixture.h"
+
+using namespace test_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int kExitConfig = 78;
+
+class Startup : public ServiceTest {
+ protected:
+  /// Runs the server with `args` until it exits; returns the exit code.
+  int run(std::vector<std::string> args, std::map<std::string, std::string> environment = {}) {
+    server_ = std::make_unique<ServerProcess>(std::move(args), std::move(environment));
+    return server_->waitForExit(20s).value_or(-1);
+  }
+
+  int runWithConfig() { return run({"--config=" + config_->write(directory_.path()).string()}); }
+
+  /// The single ERROR line of a refused start; fails unless there is exactly one.
+  std::string errorLine() const {
+    std::vector<std::string> errors;
+    for (const std::string& line : server_->lines()) {
+      if (line.find("\"level\":\"ERROR\"") != std::string::npos) errors.push_back(line);
+    }
+    EXPECT_EQ(errors.size(), 1u) << server_->output();
+    return errors.empty() ? "" : errors.front();
+  }
+
+  void expectRefused(const std::vector<std::string>& mentions) {
+    EXPECT_EQ(runWithConfig(), kExitConfig) << server_->output();
+    const std::string line = errorLine();
+    for (const std::string& text : mentions) EXPECT_NE(line.find(text), std::string::npos) << line;
+  }
+};
+
+}  // namespace
+
+TEST_F(Startup, ExplainsAMissingConfigurationFile) {
+  EXPECT_EQ(run({"--config=/nonexistent/service.ini"}), kExitConfig);
+  EXPECT_NE(errorLine().find("/nonexistent/service.ini does not exist"), std::string::npos);
+}
+
+TEST_F(Startup, ExplainsAnInvalidSetting) {
+  config_->set("server.port", "eighty");
+  expectRefused({"server.port", "eighty"});
+}
+
+TEST_F(Startup, ExplainsAMissingPlugin) {
+  config_->set("plugins.route.extra", "/nonexistent/libextra.so");
+  expectRefused({"/nonexistent/libextra.so", "no such file"});
+}
+
+TEST_F(Startup, ExplainsALibraryThatIsNotAPlugin) {
+  config_->set("plugins.route.extra", std::string(TEST_PLUGIN_DIR) + "/libtest-not-a-plugin.so");
+  expectRefused({"libtest-not-a-plugin.so", "not a plugin"});
+}
+
+TEST_F(Startup, ExplainsAPluginOfAnotherApiVersion) {
+  config_->set("plugins.route.extra", std::string(TEST_PLUGIN_DIR) + "/libtest-wrong-version.so");
+  expectRefused({"libtest-wrong-version.so", "plugin API version"});
+}
+
+TEST_F(Startup, ExplainsAPluginThatFailsToStart) {
+  config_->set("plugins.route.extra", std::string(TEST_PLUGIN_DIR) + "/libtest-throwing-factory.so");
+  expectRefused({"libtest-throwing-factory.so", "setting x is missing"});
+}
+
+TEST_F(Startup, ExplainsTwoPluginsClaimingOneRoute) {
+  config_->set("plugins.route.echo2", std::string(TEST_PLUGIN_DIR) + "/libtest-echo.so");
+  expectRefused({"echo2", "GET /echo/{word} is already served"});
+}
+
+TEST_F(Startup, ExplainsABrokenMigration) {
+  const std::filesystem::path migrations = directory_.path() / "migrations";
+  std::filesystem::create_directories(migrations);
+  std::filesystem::copy(database_->migrationsDirectory(), migrations);
+  std::ofstream(migrations / "002_broken.sql") << "CREATE TABLOID nonsense;";
+  config_->set("storage.migrations", migrations.string());
+  expectRefused({"002_broken.sql"});
+}
+
+TEST_F(Startup, RefusesUnknownArgumentsAndHelpsWhenAsked) {
+  EXPECT_EQ(run({"stray-argument"}), 64);
+  EXPECT_EQ(run({"--help"}), 0);
+  EXPECT_NE(server_->output().find("--config=FILE"), std::string::npos) << server_->output();
+  EXPECT_NE(server_->output().find("--daemon"), std::string::npos) << server_->output();
+}
+
+TEST_F(Startup, ExplainsAPortInUse) {
+  Poco::Net::ServerSocket taken(Poco::Net::SocketAddress("127.0.0.1", 0));
+  config_->set("server.port", std::to_string(taken.address().port()));
+  EXPECT_EQ(runWithConfig(), 69);
+  EXPECT_NE(errorLine().find("Cannot listen"), std::string::npos);
+}
+
+TEST_F(Startup, StopsOnSigtermAfterFinishingRequestsInProgress) {
+  startServer();
+  auto slow = std::async(std::launch::async, [this] { return client().get("/echo/sleep/1500"); });
+  ASSERT_TRUE(server_->waitForLine("\"Request handled\"", 200ms) == std::nullopt);
+  std::this_thread::sleep_for(300ms);
+  server_->signal(SIGTERM);
+  ASSERT_TRUE(server_->waitForLine("\"Shutting down\""));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_THROW(HttpClient(port_, 1s).get("/health"), Poco::Exception) << "new connections are refused";
+  const HttpResponse finished = slow.get();
+  EXPECT_EQ(finished.status, 200);
+  EXPECT_EQ(server_->waitForExit(), 0);
+  EXPECT_TRUE(server_->waitForLine("\"Service stopped\""));
+}

@@ -1,0 +1,187 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Util/MapConfiguration.h>
+
+#include "plugin_loader.h"
+#include "session_pool.h"
+#include "support/capturing_sink.h"
+#include "support/test_database.h"
+
+using namespace std::chrono_literals;
+using namespace Poco::Data::Keywords;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+/// Counts how often it is built: once per connection when the pool reuses connections.
+struct CountingStatements {
+  explicit CountingStatements(Poco::Data::Session&) { ++built; }
+  static inline std::atomic<int> built{0};
+};
+
+class StoragePool : public testing::Test {
+ protected:
+  void SetUp() override { database_ = test_support::TestDatabase::create(test_support::backendUnderTest()); }
+
+  std::unique_ptr<svc::SessionPool> makePool(std::size_t size = 4, std::chrono::milliseconds acquireTimeout = 1000ms,
+                                             std::map<std::string, std::string> storage = {}) {
+    if (storage.empty()) storage = database_->storageSettings();
+    for (const auto& [key, value] : storage) section_->setString(key, value);
+    const std::string library = std::string(ORDER_SERVICE_APP_DIR) + "/plugins/lib" + database_->storagePlugin() + ".so";
+    auto backend = libraries_.createStorageBackend(
+        svc::host::PluginRef{"storage", library},
+        svc::PluginContext{.name = "storage", .config = *section_, .logger = logger_, .storage = nullptr});
+    return std::make_unique<svc::SessionPool>(
+        std::move(backend),
+        svc::PoolSettings{.size = size,
+                          .acquireTimeout = acquireTimeout,
+                          .reconnectBackoff = 250ms,
+                          .migrationsDirectory = database_->migrationsDirectory()},
+        logger_);
+  }
+
+  std::int64_t scalar(const std::string& sql) {
+    Poco::Data::Session session = database_->connect();
+    Poco::Int64 value = 0;
+    session << sql, into(value), now;
+    return value;
+  }
+
+  bool isPostgres() const { return database_->backendName() == "postgresql"; }
+
+  std::shared_ptr<test_support::CapturingSink> sink_ = std::make_shared<test_support::CapturingSink>();
+  svc::Logger logger_{"test", svc::LogFormat::Json, svc::LogLevel::Debug, sink_};
+  std::unique_ptr<test_support::TestDatabase> database_;
+  Poco::AutoPtr<Poco::Util::MapConfiguration> section_ = new Poco::Util::MapConfiguration;
+  svc::host::PluginLibraries libraries_;  // declared before the pools that hold its plugins' objects
+};
+
+}  // namespace
+
+TEST_F(StoragePool, AppliesMigrationsOnceAndRecordsThem) {
+  makePool()->prepareSchema();
+  EXPECT_EQ(sink_->count("Applied database migration"), 1u);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = 1"), 1);
+  EXPECT_EQ(database_->count(), 0);
+
+  makePool()->prepareSchema();  // a second start
+  EXPECT_EQ(sink_->count("Applied database migration"), 1u);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations"), 1);
+}
+
+TEST_F(StoragePool, RecordsASchemaCreatedByInitScriptsWithoutChangingIt) {
+  std::ifstream file(database_->migrationsDirectory() + "/001_create_orders_table.sql");
+  std::stringstream script;
+  script << file.rdbuf();
+  for (const std::string& statement : svc::splitSqlScript(script.str())) database_->execute(statement);
+  database_->execute("INSERT INTO orders (user_id, product_id, quantity) VALUES (1, 2, 3)");
+
+  makePool()->prepareSchema();
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = 1"), 1);
+  EXPECT_EQ(database_->count("WHERE user_id = 1 AND product_id = 2 AND quantity = 3"), 1);
+}
+
+TEST_F(StoragePool, ReusesConnectionsWithTheirPreparedStatements) {
+  auto pool = makePool();
+  CountingStatements::built = 0;
+  for (int i = 0; i < 5; ++i) pool->withSession([](svc::SessionLease& lease) { lease.prepared<CountingStatements>(); });
+  EXPECT_EQ(CountingStatements::built, 1);
+  EXPECT_EQ(pool->stats().idle, 1u);
+}
+
+TEST_F(StoragePool, WaitsForAFreeSessionUpToItsBound) {
+  auto pool = makePool(1, 2000ms);
+  auto held = std::make_unique<svc::SessionLease>(pool->acquire());
+  std::chrono::milliseconds waited{0};
+  std::thread waiter([&] {
+    const auto started = Clock::now();
+    svc::SessionLease lease = pool->acquire();
+    waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  });
+  std::this_thread::sleep_for(300ms);
+  held.reset();
+  waiter.join();
+  EXPECT_GE(waited, 250ms);
+  EXPECT_LT(waited, 2000ms);
+  EXPECT_EQ(pool->stats().waits, 1u);
+  EXPECT_EQ(pool->stats().timeouts, 0u);
+}
+
+TEST_F(StoragePool, GivesUpWaitingWithStorageUnavailable) {
+  auto pool = makePool(1, 200ms);
+  svc::SessionLease held = pool->acquire();
+  const auto started = Clock::now();
+  EXPECT_THROW(pool->acquire(), svc::StorageUnavailable);
+  const auto waited = Clock::now() - started;
+  EXPECT_GE(waited, 190ms);
+  EXPECT_LT(waited, 1000ms);
+  EXPECT_EQ(pool->stats().timeouts, 1u);
+}
+
+TEST_F(StoragePool, TranslatesUniqueViolations) {
+  auto pool = makePool();
+  pool->prepareSchema();
+  database_->execute("CREATE TABLE things (name VARCHAR(10) UNIQUE)");
+  const auto insert = [&] {
+    pool->withSession([](svc::SessionLease& lease) { lease.session() << "INSERT INTO things VALUES ('a')", now; });
+  };
+  insert();
+  EXPECT_THROW(insert(), svc::UniqueViolation);
+}
+
+TEST_F(StoragePool, RollsBackWhatALeaseLeftUncommitted) {
+  auto pool = makePool(1);
+  pool->prepareSchema();
+  {
+    svc::SessionLease lease = pool->acquire();
+    lease.session().begin();
+    lease.session() << "INSERT INTO orders (user_id, product_id, quantity) VALUES (1, 1, 1)", now;
+  }
+  svc::SessionLease lease = pool->acquire();
+  EXPECT_FALSE(lease.session().isTransaction());
+  EXPECT_EQ(database_->count(), 0);
+}
+
+TEST_F(StoragePool, ReplacesConnectionsTheServerClosedWithoutFailingARequest) {
+  if (!isPostgres()) GTEST_SKIP() << "an embedded SQLite database has no server to close connections";
+  auto pool = makePool(4);
+  pool->prepareSchema();
+  {
+    std::vector<svc::SessionLease> leases;
+    for (int i = 0; i < 4; ++i) leases.push_back(pool->acquire());
+  }
+  ASSERT_EQ(pool->stats().idle, 4u);
+  database_->execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  std::this_thread::sleep_for(100ms);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NO_THROW(pool->withSession([](svc::SessionLease& lease) {
+      int one = 0;
+      lease.session() << "SELECT 1", into(one), now;
+      return one;
+    }));
+  }
+  EXPECT_GE(sink_->count("Dropped a database connection the server had closed"), 1u);
+}
+
+TEST_F(StoragePool, AnswersUnavailableQuicklyWhenTheDatabaseCannotBeReached) {
+  test_support::TempDir directory;
+  std::ofstream(directory.path() / "a-file") << "not a directory";
+  auto unreachable = isPostgres()
+                         ? std::map<std::string, std::string>{{"connection", "host=127.0.0.1 port=1 dbname=x user=x connect_timeout=2"}}
+                         : std::map<std::string, std::string>{{"database", (directory.path() / "a-file" / "orders.db").string()}};
+  auto pool = makePool(2, 1000ms, unreachable);
+  const auto started = Clock::now();
+  EXPECT_THROW(pool->prepareSchema(), svc::StorageUnavailable);
+  EXPECT_THROW(pool->acquire(), svc::StorageUnavailable);
+  EXPECT_LT(Clock::now() - started, 3s);
+  EXPECT_EQ(sink_->count("Database unreachable"), 1u);
+}

@@ -1,0 +1,15 @@
+// A route plugin whose factory fails, as one with a bad setting would.
+#include <memory>
+#include <stdexcept>
+
+#include "svc/plugin_api.h"
+
+namespace {
+
+std::unique_ptr<svc::RoutePlugin> createFailingPlugin(const svc::PluginContext&) {
+  throw std::runtime_error("setting x is missing");
+}
+
+}  // namespace
+
+SVC_ROUTE_PLUGIN(createFailingPlugin)

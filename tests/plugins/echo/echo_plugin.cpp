@@ -1,0 +1,61 @@
+// A route plugin for tests: proves a plugin needs only its own folder and one .ini line,
+// and gives tests handlers that fail or take their time on demand.
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <Poco/Exception.h>
+
+#include "svc/plugin_api.h"
+
+namespace {
+
+svc::Response echoWord(const std::string& greeting, const svc::Request& request) {
+  svc::json::ObjectWriter body;
+  body.add("greeting", greeting).add("word", request.pathParam("word"));
+  if (auto query = request.queryParam("q")) body.add("q", *query);
+  return svc::Response::json(200, body.str());
+}
+
+svc::Response echoBody(const svc::Request& request) {
+  const svc::json::Value body = svc::parseJsonBody(request);
+  return svc::Response::json(200, svc::json::ObjectWriter().add("bytes", request.body().size()).add("object", body.isObject()).str());
+}
+
+[[noreturn]] svc::Response fail(const svc::Request& request) {
+  const std::string& how = request.pathParam("how");
+  if (how == "poco") throw Poco::IOException("echo plugin failure (poco)");
+  if (how == "other") throw 42;
+  throw std::runtime_error("echo plugin failure (std)");
+}
+
+svc::Response sleepFor(const svc::Request& request) {
+  const auto millis = std::stoi(request.pathParam("ms"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(millis));
+  return svc::Response::json(200, svc::json::ObjectWriter().add("slept_ms", millis).str());
+}
+
+class EchoPlugin final : public svc::RoutePlugin {
+ public:
+  explicit EchoPlugin(const svc::PluginContext& context) : greeting_(context.config.getString("greeting", "hello")) {}
+
+  void registerRoutes(svc::RouteRegistry& routes) override {
+    routes.add("GET", "/echo/{word}", [this](const svc::Request& request) { return echoWord(greeting_, request); });
+    routes.add("POST", "/echo", echoBody);
+    routes.add("GET", "/echo/fail/{how}", fail);
+    routes.add("GET", "/echo/sleep/{ms}", sleepFor);
+  }
+
+ private:
+  std::string greeting_;
+};
+
+std::unique_ptr<svc::RoutePlugin> createEchoPlugin(const svc::PluginContext& context) {
+  return std::make_unique<EchoPlugin>(context);
+}
+
+}  // namespace
+
+SVC_ROUTE_PLUGIN(createEchoPlugin)

@@ -1,0 +1,70 @@
+#include "support/http_client.h"
+
+#include <sstream>
+
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/Timespan.h>
+
+namespace test_support {
+
+namespace {
+
+Poco::Timespan timespan(std::chrono::milliseconds duration) {
+  return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(duration.count()) * 1000);
+}
+
+}  // namespace
+
+HttpClient::HttpClient(std::uint16_t port, std::chrono::milliseconds timeout)
+    : session_(std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", port)) {
+  session_->setTimeout(timespan(timeout));
+  session_->setKeepAlive(true);
+}
+
+HttpResponse HttpClient::request(const std::string& method, const std::string& target, const std::string& body,
+                                 const Headers& headers) {
+  Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+  for (const auto& [name, value] : headers) request.set(name, value);
+  if (!body.empty() || method == "POST") request.setContentLength(static_cast<std::streamsize>(body.size()));
+  session_->sendRequest(request) << body;
+  Poco::Net::HTTPResponse response;
+  std::istream& in = session_->receiveResponse(response);
+  HttpResponse result;
+  result.status = response.getStatus();
+  result.reason = response.getReason();
+  for (const auto& [name, value] : response) result.headers.add(name, value);
+  std::ostringstream text;
+  Poco::StreamCopier::copyStream(in, text);
+  result.body = text.str();
+  return result;
+}
+
+std::string rawExchange(std::uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout) {
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+  socket.setReceiveTimeout(timespan(timeout));
+  socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::string received;
+  char buffer[4096];
+  try {
+    int count = 0;
+    while ((count = socket.receiveBytes(buffer, sizeof buffer)) > 0) {
+      received.append(buffer, static_cast<std::size_t>(count));
+    }
+  } catch (const Poco::TimeoutException&) {
+    // the server kept the connection open: return what came so far
+  } catch (const Poco::Net::NetException&) {
+    // reset by the server after its answer
+  }
+  return received;
+}
+
+int statusOf(const std::string& rawResponse) {
+  if (rawResponse.rfind("HTTP/1.", 0) != 0 || rawResponse.size() < 12) return 0;
+  return std::stoi(rawResponse.substr(9, 3));
+}
+
+}  // namespace test_support

@@ -1,0 +1,154 @@
+#include "support/server_process.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <regex>
+#include <stdexcept>
+
+#include "svc/json.h"
+
+extern char** environ;
+
+namespace test_support {
+
+std::string serverExecutable() { return std::string(ORDER_SERVICE_APP_DIR) + "/order-service"; }
+
+namespace {
+
+std::vector<std::string> mergedEnvironment(const std::map<std::string, std::string>& overrides) {
+  std::vector<std::string> merged;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string variable = *entry;
+    const std::string name = variable.substr(0, variable.find('='));
+    if (!overrides.contains(name)) merged.push_back(variable);
+  }
+  for (const auto& [name, value] : overrides) merged.push_back(name + "=" + value);
+  return merged;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> result;
+  for (std::string& text : strings) result.push_back(text.data());
+  result.push_back(nullptr);
+  return result;
+}
+
+}  // namespace
+
+// fork and exec rather than posix_spawn, to do two things in the child first: close every
+// descriptor the test holds (a listening socket inherited by the server would keep accepting
+// for it) and die with the test process, so that a crashed test leaves no server behind.
+ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string, std::string> environment) {
+  int output[2];
+  if (pipe(output) != 0) throw std::runtime_error("pipe failed");
+  args.insert(args.begin(), serverExecutable());
+  std::vector<std::string> env = mergedEnvironment(environment);
+  std::vector<char*> argv = pointers(args);
+  std::vector<char*> envp = pointers(env);
+  const pid_t parent = getpid();
+  pid_ = fork();
+  if (pid_ == 0) {  // only async-signal-safe calls until execve
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    dup2(output[1], STDOUT_FILENO);
+    dup2(output[1], STDERR_FILENO);
+    close_range(3, ~0U, 0);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  close(output[1]);
+  if (pid_ < 0) {
+    close(output[0]);
+    throw std::runtime_error(std::string("cannot start ") + argv[0] + ": " + std::strerror(errno));
+  }
+  reader_ = std::thread([this, fd = output[0]] { readOutput(fd); });
+}
+
+ServerProcess::~ServerProcess() {
+  if (!exitCode_ && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitForExit(5s);
+  }
+  if (reader_.joinable()) reader_.join();
+}
+
+void ServerProcess::readOutput(int fd) {
+  std::string pending;
+  char buffer[4096];
+  ssize_t count = 0;
+  while ((count = read(fd, buffer, sizeof buffer)) > 0) {
+    pending.append(buffer, static_cast<std::size_t>(count));
+    std::size_t end = 0;
+    while ((end = pending.find('\n')) != std::string::npos) {
+      {
+        std::lock_guard lock(mutex_);
+        lines_.push_back(pending.substr(0, end));
+      }
+      newLine_.notify_all();
+      pending.erase(0, end + 1);
+    }
+  }
+  close(fd);
+  std::lock_guard lock(mutex_);
+  if (!pending.empty()) lines_.push_back(pending);
+  outputClosed_ = true;
+  newLine_.notify_all();
+}
+
+std::optional<std::string> ServerProcess::waitForLine(std::string_view text, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  std::optional<std::string> found;
+  newLine_.wait_for(lock, timeout, [&] {
+    for (const std::string& line : lines_) {
+      if (line.find(text) != std::string::npos) {
+        found = line;
+        return true;
+      }
+    }
+    return outputClosed_;
+  });
+  return found;
+}
+
+std::uint16_t ServerProcess::waitUntilServing(std::chrono::milliseconds timeout) {
+  const std::optional<std::string> started = waitForLine("Service started", timeout);
+  if (!started) throw std::runtime_error("the server did not start; its output:\n" + output());
+  static const std::regex port(R"("?port"?[=:](\d+))");  // JSON or text log format
+  std::smatch match;
+  if (!std::regex_search(*started, match, port)) throw std::runtime_error("no port in: " + *started);
+  return static_cast<std::uint16_t>(std::stoi(match[1]));
+}
+
+std::vector<std::string> ServerProcess::lines() const {
+  std::lock_guard lock(mutex_);
+  return lines_;
+}
+
+std::string ServerProcess::output() const {
+  std::string text;
+  for (const std::string& line : lines()) text += line + "\n";
+  return text;
+}
+
+void ServerProcess::signal(int number) const { kill(pid_, number); }
+
+std::optional<int> ServerProcess::waitForExit(std::chrono::milliseconds timeout) {
+  if (exitCode_) return exitCode_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  do {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exitCode_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exitCode_;
+    }
+    std::this_thread::sleep_for(10ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return std::nullopt;
+}
+
+}  // namespace test_support

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace test_support {
+
+using namespace std::chrono_literals;
+
+/// The real order-service executable, started with `args` and extra environment variables;
+/// its stdout and stderr are captured line by line. Killed when destroyed.
+class ServerProcess {
+ public:
+  explicit ServerProcess(std::vector<std::string> args, std::map<std::string, std::string> environment = {});
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  /// The port from the "Service started" line; throws if it does not come within `timeout`.
+  std::uint16_t waitUntilServing(std::chrono::milliseconds timeout = 15s);
+  /// The first line containing `text` (now or within `timeout`).
+  std::optional<std::string> waitForLine(std::string_view text, std::chrono::milliseconds timeout = 5s);
+  std::vector<std::string> lines() const;
+  std::string output() const;
+
+  void signal(int number) const;
+  /// The exit code, or nothing when the process is still running after `timeout`.
+  std::optional<int> waitForExit(std::chrono::milliseconds timeout = 15s);
+  pid_t pid() const { return pid_; }
+
+ private:
+  void readOutput(int fd);
+
+  pid_t pid_ = -1;
+  std::optional<int> exitCode_;
+  mutable std::mutex mutex_;
+  std::condition_variable newLine_;
+  std::vector<std::string> lines_;
+  bool outputClosed_ = false;
+  std::thread reader_;
+};
+
+/// The path of the order-service executable under test.
+std::string serverExecutable();
+
+}  // namespace test_support

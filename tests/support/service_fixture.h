@@ -1,0 +1,75 @@
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "support/http_client.h"
+#include "support/server_process.h"
+#include "support/test_database.h"
+
+namespace test_support {
+
+/// A running order-service on a fresh database of the backend under test.
+class ServiceTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    database_ = TestDatabase::create(backendUnderTest());
+    config_ = std::make_unique<ServiceConfig>(database_.get());
+  }
+
+  /// Starts the server with the current config_ (and extra environment variables).
+  void startServer(std::map<std::string, std::string> environment = {}) {
+    const std::string file = config_->write(directory_.path()).string();
+    server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"--config=" + file}, std::move(environment));
+    port_ = server_->waitUntilServing();
+  }
+
+  /// Stops the server with SIGTERM and returns its exit code.
+  int stopServer() {
+    server_->signal(SIGTERM);
+    const auto code = server_->waitForExit();
+    server_.reset();
+    return code.value_or(-1);
+  }
+
+  HttpClient client() const { return HttpClient(port_); }
+
+  /// The JSON log lines containing `text`.
+  std::vector<svc::json::Value> logLines(const std::string& text) const {
+    std::vector<svc::json::Value> found;
+    for (const std::string& line : server_->lines()) {
+      if (line.find(text) != std::string::npos) found.push_back(svc::json::parse(line));
+    }
+    return found;
+  }
+
+  TempDir directory_;
+  std::unique_ptr<TestDatabase> database_;
+  std::unique_ptr<ServiceConfig> config_;
+  std::unique_ptr<ServerProcess> server_;
+  std::uint16_t port_ = 0;
+};
+
+/// Asserts an RFC 9457 problem answer with `status`.
+inline void expectProblem(const HttpResponse& response, int status) {
+  EXPECT_EQ(response.status, status) << response.body;
+  EXPECT_EQ(response.header("Content-Type"), "application/problem+json") << response.body;
+  const svc::json::Value problem = response.json();
+  ASSERT_TRUE(problem.isObject()) << response.body;
+  ASSERT_NE(problem.find("type"), nullptr) << response.body;
+  ASSERT_NE(problem.find("title"), nullptr) << response.body;
+  ASSERT_NE(problem.find("detail"), nullptr) << response.body;
+  EXPECT_FALSE(problem.find("detail")->text().empty());
+  EXPECT_EQ(problem.find("status")->asInt64(), status) << response.body;
+}
+
+inline bool isRfc3339Millis(const std::string& text) {
+  static const std::regex pattern(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
+  return std::regex_match(text, pattern);
+}
+
+}  // namespace test_support

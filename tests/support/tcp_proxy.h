@@ -1,0 +1,43 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
+
+namespace test_support {
+
+/// Forwards TCP connections from 127.0.0.1:port() to a target, until stopped: a database that
+/// can be taken away (every connection cut, new ones refused) and brought back on the same port.
+class TcpProxy {
+ public:
+  TcpProxy(std::string targetHost, std::uint16_t targetPort);
+  ~TcpProxy();
+
+  /// Reserves a free port without listening on it yet.
+  std::uint16_t port() const { return port_; }
+  void start();
+  void stop();
+
+ private:
+  void acceptLoop();
+  void forward(Poco::Net::StreamSocket client);
+
+  std::string targetHost_;
+  std::uint16_t targetPort_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<Poco::Net::ServerSocket> listener_;
+  std::atomic<bool> running_{false};
+  std::thread acceptor_;
+  std::mutex mutex_;
+  std::vector<Poco::Net::StreamSocket> open_;
+  std::vector<std::thread> forwarders_;
+};
+
+}  // namespace test_support

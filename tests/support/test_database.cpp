@@ -1,0 +1,170 @@
+#include "support/test_database.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Statement.h>
+
+using namespace Poco::Data::Keywords;
+
+namespace test_support {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "order-service-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+Backend backendUnderTest() {
+  const char* postgres = std::getenv("TEST_POSTGRES");
+  return postgres != nullptr && *postgres != '\0' ? Backend::Postgres : Backend::Sqlite;
+}
+
+std::string TestDatabase::migrationsDirectory() const {
+  return std::string(ORDER_SERVICE_APP_DIR) + "/migrations/" + (backendName() == "sqlite" ? "sqlite" : "postgres");
+}
+
+std::int64_t TestDatabase::count(const std::string& sqlWhere) const {
+  Poco::Data::Session session = connect();
+  Poco::Int64 rows = 0;
+  session << "SELECT COUNT(*) FROM orders " + sqlWhere, into(rows), now;
+  return rows;
+}
+
+void TestDatabase::execute(const std::string& sql) const {
+  Poco::Data::Session session = connect();
+  session << sql, now;
+}
+
+namespace {
+
+class SqliteDatabase final : public TestDatabase {
+ public:
+  // The folder does not exist until the service creates it (or a test blocks it).
+  SqliteDatabase() : file_(directory_.path() / "data" / "orders.db") { Poco::Data::SQLite::Connector::registerConnector(); }
+
+  std::string backendName() const override { return "sqlite"; }
+  std::string storagePlugin() const override { return "storage-sqlite"; }
+  std::map<std::string, std::string> storageSettings() const override { return {{"database", file_.string()}}; }
+  Poco::Data::Session connect() const override {
+    std::filesystem::create_directories(file_.parent_path());
+    return Poco::Data::Session("SQLite", file_.string());
+  }
+
+ private:
+  TempDir directory_;
+  std::filesystem::path file_;
+};
+
+std::string uniqueDatabaseName() {
+  static std::atomic<int> counter{0};
+  std::random_device random;
+  return "order_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +
+         std::to_string(random() % 100000);
+}
+
+class PostgresDatabase final : public TestDatabase {
+ public:
+  PostgresDatabase() : admin_(adminConnection()), name_(uniqueDatabaseName()) {
+    Poco::Data::PostgreSQL::Connector::registerConnector();
+    Poco::Data::Session(Poco::Data::PostgreSQL::Connector::KEY, admin_) << "CREATE DATABASE " + name_, now;
+  }
+
+  ~PostgresDatabase() override {
+    try {
+      Poco::Data::Session(Poco::Data::PostgreSQL::Connector::KEY, admin_)
+          << "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)", now;
+    } catch (...) {
+      // a leftover database in a throwaway server harms nobody
+    }
+  }
+
+  std::string backendName() const override { return "postgresql"; }
+  std::string storagePlugin() const override { return "storage-postgres"; }
+  std::map<std::string, std::string> storageSettings() const override {
+    return {{"connection", connection()}, {"statement_timeout_ms", "5000"}};
+  }
+  Poco::Data::Session connect() const override {
+    return Poco::Data::Session(Poco::Data::PostgreSQL::Connector::KEY, connection());
+  }
+
+ private:
+  static std::string adminConnection() {
+    const char* admin = std::getenv("TEST_POSTGRES");
+    if (admin == nullptr || *admin == '\0') {
+      throw std::runtime_error("TEST_POSTGRES is not set: run the PostgreSQL tests through scripts/test.sh");
+    }
+    return admin;
+  }
+  // In a libpq connection string the last value of a key wins.
+  std::string connection() const { return admin_ + " dbname=" + name_ + " connect_timeout=2"; }
+
+  std::string admin_;
+  std::string name_;
+};
+
+}  // namespace
+
+std::unique_ptr<TestDatabase> TestDatabase::create(Backend backend) {
+  if (backend == Backend::Postgres) return std::make_unique<PostgresDatabase>();
+  return std::make_unique<SqliteDatabase>();
+}
+
+ServiceConfig::ServiceConfig(const TestDatabase* database) {
+  const std::string appDir = ORDER_SERVICE_APP_DIR;
+  sections_["service"] = {{"name", "order-service"}};
+  sections_["server"] = {{"host", "127.0.0.1"},        {"port", "0"},
+                         {"max_threads", "64"},        {"max_queued", "64"},
+                         {"receive_timeout_ms", "5000"}, {"keep_alive_timeout_ms", "5000"},
+                         {"max_body_bytes", "16384"},  {"shutdown_grace_ms", "5000"}};
+  sections_["logging"] = {{"format", "json"}, {"level", "info"}};
+  sections_["plugins"] = {{"directory", appDir + "/plugins"},
+                          {"route.orders", "orders"},
+                          {"route.echo", std::string(TEST_PLUGIN_DIR) + "/libtest-echo.so"}};
+  if (database != nullptr) {
+    sections_["plugins"]["storage"] = database->storagePlugin();
+    sections_["storage"] = database->storageSettings();
+    sections_["storage"]["pool_size"] = "8";
+    sections_["storage"]["acquire_timeout_ms"] = "1000";
+    sections_["storage"]["migrations"] = database->migrationsDirectory();
+  } else {
+    sections_["plugins"].erase("route.orders");
+  }
+}
+
+ServiceConfig& ServiceConfig::set(const std::string& key, const std::string& value) {
+  const std::size_t dot = key.find('.');
+  sections_[key.substr(0, dot)][key.substr(dot + 1)] = value;
+  return *this;
+}
+
+ServiceConfig& ServiceConfig::remove(const std::string& key) {
+  const std::size_t dot = key.find('.');
+  sections_[key.substr(0, dot)].erase(key.substr(dot + 1));
+  return *this;
+}
+
+std::filesystem::path ServiceConfig::write(const std::filesystem::path& directory, const std::string& name) const {
+  const std::filesystem::path file = directory / name;
+  std::ofstream out(file);
+  for (const auto& [section, keys] : sections_) {
+    out << "[" << section << "]\n";
+    for (const auto& [key, value] : keys) out << key << " = " << value << "\n";
+    out << "\n";
+  }
+  return file;
+}
+
+}  // namespace test_support

@@ -1,0 +1,77 @@
+#include <gtest/gtest.h>
+
+#include "svc/json.h"
+
+namespace json = svc::json;
+
+TEST(Json, ParsesEveryKindOfValue) {
+  const json::Value value = json::parse(R"( {"a": null, "b": true, "c": false, "d": -12.5e3, "e": "x", "f": [1, {}]} )");
+  ASSERT_TRUE(value.isObject());
+  EXPECT_TRUE(value.find("a")->isNull());
+  EXPECT_TRUE(value.find("b")->asBool());
+  EXPECT_FALSE(value.find("c")->asBool());
+  EXPECT_EQ(value.find("d")->text(), "-12.5e3");
+  EXPECT_EQ(value.find("e")->text(), "x");
+  ASSERT_EQ(value.find("f")->items().size(), 2u);
+  EXPECT_TRUE(value.find("f")->items()[1].isObject());
+  EXPECT_EQ(value.find("missing"), nullptr);
+}
+
+TEST(Json, KeepsNumbersAsWrittenSoRangeErrorsCanBeReported) {
+  const json::Value huge = json::parse("99999999999999999999999");
+  EXPECT_TRUE(huge.isIntegerLiteral());
+  EXPECT_FALSE(huge.asInt64().has_value());
+  EXPECT_EQ(json::parse("-9223372036854775808").asInt64(), INT64_MIN);
+  EXPECT_FALSE(json::parse("1.0").isIntegerLiteral());
+  EXPECT_FALSE(json::parse("1e2").isIntegerLiteral());
+  EXPECT_EQ(json::parse("0").asInt64(), 0);
+}
+
+TEST(Json, DecodesEscapesIncludingSurrogatePairs) {
+  EXPECT_EQ(json::parse(R"("a\"b\\c\/d\n\t\u00e9\ud83d\ude00")").text(), "a\"b\\c/d\n\t\xC3\xA9\xF0\x9F\x98\x80");
+}
+
+class JsonRejects : public testing::TestWithParam<const char*> {};
+
+TEST_P(JsonRejects, MalformedText) { EXPECT_THROW(json::parse(GetParam()), json::ParseError); }
+
+INSTANTIATE_TEST_SUITE_P(Json, JsonRejects,
+                         testing::Values("", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "'x'",
+                                         "01", "-", "1.", ".5", "1e", "+1", "NaN", "Infinity", "tru", "nul",
+                                         "{\"a\":1} x", "\"unterminated", "\"\\x\"", "\"\\u12\"",
+                                         "\"\\ud83d\"", "\"\\ude00\"", "\"tab\there\"", "\"\xff\"",
+                                         "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "{\"a\":1,\"a\":2}"));
+
+TEST(Json, LimitsNesting) {
+  const std::string deep = std::string(33, '[') + std::string(33, ']');
+  EXPECT_THROW(json::parse(deep), json::ParseError);
+  EXPECT_NO_THROW(json::parse(std::string(32, '[') + std::string(32, ']')));
+  EXPECT_NO_THROW(json::parse(deep, json::ParseOptions{.maxDepth = 40}));
+}
+
+TEST(Json, ReportsWhereParsingStopped) {
+  try {
+    json::parse("{\"a\": tru}");
+    FAIL() << "no exception";
+  } catch (const json::ParseError& error) {
+    EXPECT_EQ(error.offset(), 6u);
+  }
+}
+
+TEST(JsonWriter, WritesMembersInOrderWithEscaping) {
+  const std::string text = json::ObjectWriter()
+                               .add("id", std::int64_t{7})
+                               .add("name", "a\"b\n\x01")
+                               .add("ok", true)
+                               .add("ratio", 0.5)
+                               .addRaw("list", "[1,2]")
+                               .str();
+  EXPECT_EQ(text, R"({"id":7,"name":"a\"b\n\u0001","ok":true,"ratio":0.5,"list":[1,2]})");
+  EXPECT_EQ(json::ObjectWriter().str(), "{}");
+}
+
+TEST(JsonWriter, ReplacesBytesThatAreNotUtf8SoOutputStaysValid) {
+  const std::string text = json::ObjectWriter().add("path", std::string("/a\xff\xc3\xa9")).str();
+  EXPECT_EQ(text, "{\"path\":\"/a\\ufffd\xc3\xa9\"}");
+  EXPECT_NO_THROW(json::parse(text));
+}

@@ -1,0 +1,73 @@
+#include <gtest/gtest.h>
+
+#include "services/order_validation.h"
+#include "svc/http.h"
+
+using orders::validateNewOrder;
+
+namespace {
+
+svc::Problem problemFor(const std::string& body) {
+  try {
+    validateNewOrder(svc::json::parse(body));
+  } catch (const svc::HttpError& error) {
+    return error.problem();
+  }
+  ADD_FAILURE() << "accepted " << body;
+  return {};
+}
+
+}  // namespace
+
+TEST(OrderValidation, AcceptsPositiveIntegersUpToTheIntegerColumnRange) {
+  const auto order = validateNewOrder(svc::json::parse(R"({"user_id":1,"product_id":2147483647,"quantity":3,"note":"x"})"));
+  EXPECT_EQ(order.userId, 1);
+  EXPECT_EQ(order.productId, 2147483647);
+  EXPECT_EQ(order.quantity, 3);
+}
+
+struct InvalidOrder {
+  const char* body;
+  const char* pointer;
+  const char* detail;
+};
+
+class OrderValidationRejects : public testing::TestWithParam<InvalidOrder> {};
+
+TEST_P(OrderValidationRejects, WithA422NamingTheField) {
+  const svc::Problem problem = problemFor(GetParam().body);
+  EXPECT_EQ(problem.status, 422);
+  EXPECT_EQ(problem.type, svc::kValidationProblemType);
+  ASSERT_EQ(problem.errors.size(), 1u);
+  EXPECT_EQ(problem.errors[0].pointer, GetParam().pointer);
+  EXPECT_EQ(problem.errors[0].detail, GetParam().detail);
+  EXPECT_EQ(problem.detail, GetParam().detail);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    OrderValidation, OrderValidationRejects,
+    testing::Values(
+        InvalidOrder{R"({"product_id":1,"quantity":1})", "/user_id", "user_id is required"},
+        InvalidOrder{R"({"user_id":null,"product_id":1,"quantity":1})", "/user_id", "user_id must be an integer, not null"},
+        InvalidOrder{R"({"user_id":1,"product_id":"2","quantity":1})", "/product_id", "product_id must be an integer, not a string"},
+        InvalidOrder{R"({"user_id":1,"product_id":2,"quantity":1.5})", "/quantity", "quantity must be an integer, not 1.5"},
+        InvalidOrder{R"({"user_id":1,"product_id":2,"quantity":2.0})", "/quantity", "quantity must be an integer, not 2.0"},
+        InvalidOrder{R"({"user_id":1,"product_id":2,"quantity":true})", "/quantity", "quantity must be an integer, not a boolean"},
+        InvalidOrder{R"({"user_id":1,"product_id":2,"quantity":[2]})", "/quantity", "quantity must be an integer, not an array"},
+        InvalidOrder{R"({"user_id":1,"product_id":2,"quantity":0})", "/quantity", "quantity must be between 1 and 2147483647, not 0"},
+        InvalidOrder{R"({"user_id":-5,"product_id":2,"quantity":1})", "/user_id", "user_id must be between 1 and 2147483647, not -5"},
+        InvalidOrder{R"({"user_id":2147483648,"product_id":2,"quantity":1})", "/user_id", "user_id must be between 1 and 2147483647, not 2147483648"},
+        InvalidOrder{R"({"user_id":1,"product_id":99999999999999999999,"quantity":1})", "/product_id", "product_id must be between 1 and 2147483647, not 99999999999999999999"},
+        InvalidOrder{R"([1,2,3])", "", "the body must be a JSON object, not an array"},
+        InvalidOrder{R"("order")", "", "the body must be a JSON object, not a string"},
+        InvalidOrder{R"(null)", "", "the body must be a JSON object, not null"}));
+
+TEST(OrderValidation, ReportsEveryInvalidFieldAtOnce) {
+  const svc::Problem problem = problemFor(R"({"user_id":"1","quantity":0})");
+  ASSERT_EQ(problem.errors.size(), 3u);
+  EXPECT_EQ(problem.errors[0].pointer, "/user_id");
+  EXPECT_EQ(problem.errors[1].pointer, "/product_id");
+  EXPECT_EQ(problem.errors[2].pointer, "/quantity");
+  EXPECT_EQ(problem.detail, "user_id must be an integer, not a string; product_id is required; "
+                            "quantity must be between 1 and 2147483647, not 0");
+}

@@ -1,0 +1,85 @@
+#include <gtest/gtest.h>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Util/MapConfiguration.h>
+
+#include "settings.h"
+
+using svc::host::ConfigError;
+using svc::host::readSettings;
+
+namespace {
+
+Poco::AutoPtr<Poco::Util::MapConfiguration> config(std::initializer_list<std::pair<std::string, std::string>> keys) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> map = new Poco::Util::MapConfiguration;
+  for (const auto& [key, value] : keys) map->setString(key, value);
+  return map;
+}
+
+std::string configErrorOf(const Poco::Util::AbstractConfiguration& settings) {
+  try {
+    readSettings(settings, "svc");
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Settings, HasDefaultsForEverythingButThePlugins) {
+  const auto settings = readSettings(*config({}), "order-service");
+  EXPECT_EQ(settings.serviceName, "order-service");
+  EXPECT_EQ(settings.server.port, 8080);
+  EXPECT_EQ(settings.logging.format, svc::LogFormat::Json);
+  EXPECT_FALSE(settings.storage);
+  EXPECT_TRUE(settings.routes.empty());
+}
+
+TEST(Settings, ResolvesPluginNamesInThePluginDirectory) {
+  const auto settings = readSettings(*config({{"plugins.directory", "/opt/svc/plugins"},
+                                              {"plugins.storage", "storage-sqlite"},
+                                              {"plugins.route.orders", "orders"},
+                                              {"plugins.route.extra", "/elsewhere/libextra.so"},
+                                              {"storage.migrations", "/opt/svc/migrations/sqlite"},
+                                              {"storage.pool_size", "4"}}),
+                                     "svc");
+  ASSERT_TRUE(settings.storage);
+  EXPECT_EQ(settings.storage->library, "/opt/svc/plugins/libstorage-sqlite.so");
+  ASSERT_EQ(settings.routes.size(), 2u);
+  EXPECT_EQ(settings.routes[0].name, "extra");
+  EXPECT_EQ(settings.routes[0].library, "/elsewhere/libextra.so");
+  EXPECT_EQ(settings.routes[1].library, "/opt/svc/plugins/liborders.so");
+  EXPECT_EQ(settings.pool.size, 4u);
+}
+
+TEST(Settings, NamesTheKeyOfAnInvalidValue) {
+  EXPECT_NE(configErrorOf(*config({{"server.port", "eighty"}})).find("server.port"), std::string::npos);
+  EXPECT_NE(configErrorOf(*config({{"server.port", "70000"}})).find("server.port"), std::string::npos);
+  EXPECT_NE(configErrorOf(*config({{"server.max_threads", "0"}})).find("server.max_threads"), std::string::npos);
+  EXPECT_NE(configErrorOf(*config({{"server.keep_alive", "maybe"}})).find("server.keep_alive"), std::string::npos);
+  EXPECT_NE(configErrorOf(*config({{"logging.format", "xml"}})).find("json, text"), std::string::npos);
+  EXPECT_NE(configErrorOf(*config({{"plugins.storage", "x"}})).find("plugins.directory"), std::string::npos);
+  EXPECT_NE(configErrorOf(*config({{"plugins.storage", "/x/liby.so"}})).find("storage.migrations"),
+            std::string::npos);
+  EXPECT_NE(configErrorOf(*config({{"plugins.route.a", " "}})).find("plugins.route.a"), std::string::npos);
+  EXPECT_NE(configErrorOf(*config({{"server.host", "${nowhere}"}})), "");
+}
+
+TEST(EnvironmentOverrides, NameVariablesAfterTheServiceAndTheKey) {
+  EXPECT_EQ(svc::host::environmentPrefix("order-service"), "ORDER_SERVICE");
+  EXPECT_EQ(svc::host::environmentName("ORDER_SERVICE", "storage.pool_size"), "ORDER_SERVICE_STORAGE_POOL_SIZE");
+  EXPECT_EQ(svc::host::environmentName("ORDER_SERVICE", "plugins.route.orders"), "ORDER_SERVICE_PLUGINS_ROUTE_ORDERS");
+}
+
+TEST(EnvironmentOverrides, ReplaceOnlyKeysTheFileHas) {
+  const auto file = config({{"server.port", "8080"}, {"storage.connection", "host=a"}, {"plugins.route.orders", "x"}});
+  const std::map<std::string, std::string> environment{{"ORDER_SERVICE_SERVER_PORT", "9090"},
+                                                       {"ORDER_SERVICE_STORAGE_CONNECTION", "host=db"},
+                                                       {"ORDER_SERVICE_SERVER_HOST", "1.2.3.4"}};
+  const auto overrides = svc::host::environmentOverrides(*file, "ORDER_SERVICE", [&](const std::string& name) {
+    const auto it = environment.find(name);
+    return it == environment.end() ? std::nullopt : std::optional<std::string>(it->second);
+  });
+  EXPECT_EQ(overrides, (std::map<std::string, std::string>{{"server.port", "9090"}, {"storage.connection", "host=db"}}));
+}
