@@ -56,30 +56,28 @@ TEST_F(Startup, ExplainsAnInvalidSetting) {
   expectRefused({"server.port", "eighty"});
 }
 
-TEST_F(Startup, ExplainsAMissingPlugin) {
-  config_->set("plugins.route.extra", "/nonexistent/libextra.so");
-  expectRefused({"/nonexistent/libextra.so", "no such file"});
+struct UnusablePlugin {
+  std::string line;     ///< plugins.route.<name> = <library>
+  std::string library;
+  std::string reason;   ///< in the error line, beside the library
+};
+
+class StartupWithPlugin : public Startup, public testing::WithParamInterface<UnusablePlugin> {};
+
+TEST_P(StartupWithPlugin, ExplainsWhyItCannotBeUsed) {
+  config_->set("plugins.route." + GetParam().line, GetParam().library);
+  expectRefused({GetParam().library, GetParam().reason});
 }
 
-TEST_F(Startup, ExplainsALibraryThatIsNotAPlugin) {
-  config_->set("plugins.route.extra", std::string(TEST_PLUGIN_DIR) + "/libtest-not-a-plugin.so");
-  expectRefused({"libtest-not-a-plugin.so", "not a plugin"});
-}
+const std::string kTestPlugins = TEST_PLUGIN_DIR;
 
-TEST_F(Startup, ExplainsAPluginOfAnotherApiVersion) {
-  config_->set("plugins.route.extra", std::string(TEST_PLUGIN_DIR) + "/libtest-wrong-version.so");
-  expectRefused({"libtest-wrong-version.so", "plugin API version"});
-}
-
-TEST_F(Startup, ExplainsAPluginThatFailsToStart) {
-  config_->set("plugins.route.extra", std::string(TEST_PLUGIN_DIR) + "/libtest-throwing-factory.so");
-  expectRefused({"libtest-throwing-factory.so", "setting x is missing"});
-}
-
-TEST_F(Startup, ExplainsTwoPluginsClaimingOneRoute) {
-  config_->set("plugins.route.echo2", std::string(TEST_PLUGIN_DIR) + "/libtest-echo.so");
-  expectRefused({"echo2", "GET /echo/{word} is already served"});
-}
+INSTANTIATE_TEST_SUITE_P(
+    Startup, StartupWithPlugin,
+    testing::Values(UnusablePlugin{"extra", "/nonexistent/libextra.so", "no such file"},
+                    UnusablePlugin{"extra", kTestPlugins + "/libtest-not-a-plugin.so", "not a plugin"},
+                    UnusablePlugin{"extra", kTestPlugins + "/libtest-wrong-version.so", "plugin API version"},
+                    UnusablePlugin{"extra", kTestPlugins + "/libtest-throwing-factory.so", "setting x is missing"},
+                    UnusablePlugin{"echo2", kTestPlugins + "/libtest-echo.so", "GET /echo/{word} is already served"}));
 
 TEST_F(Startup, ExplainsABrokenMigration) {
   const std::filesystem::path migrations = directory_.path() / "migrations";

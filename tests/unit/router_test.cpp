@@ -12,28 +12,30 @@ svc::Handler answering(int status) {
 
 }  // namespace
 
-TEST(Router, FindsRoutesAndTheirParameters) {
+/// The routes of the orders plugin, and one more under the same prefix.
+class OrderRoutes : public testing::Test {
+ protected:
+  void SetUp() override {
+    router.add("GET", "/orders/{id}", answering(200));
+    router.add("POST", "/orders", answering(201));
+    router.add("POST", "/orders/{id}/cancel", answering(200));
+  }
   Router router;
-  router.add("GET", "/orders/{id}", answering(200));
-  router.add("POST", "/orders", answering(201));
+};
+
+TEST_F(OrderRoutes, FindRoutesAndTheirParameters) {
   const auto lookup = router.find("GET", "/orders/42");
   ASSERT_TRUE(lookup.found());
   EXPECT_EQ(lookup.route->pattern, "/orders/{id}");
   ASSERT_EQ(lookup.params.size(), 1u);
   EXPECT_EQ(lookup.params[0], (std::pair<std::string, std::string>{"id", "42"}));
   EXPECT_TRUE(router.find("POST", "/orders").found());
+  EXPECT_EQ(router.find("POST", "/orders/42/cancel").params[0].second, "42");
 }
 
-TEST(Router, AnswersHeadWithTheGetRoute) {
-  Router router;
-  router.add("GET", "/health", answering(200));
-  EXPECT_TRUE(router.find("HEAD", "/health").found());
-}
+TEST_F(OrderRoutes, AnswerHeadWithTheGetRoute) { EXPECT_TRUE(router.find("HEAD", "/orders/1").found()); }
 
-TEST(Router, ListsAllowedMethodsForAKnownPathWithAnotherMethod) {
-  Router router;
-  router.add("GET", "/orders/{id}", answering(200));
-  router.add("POST", "/orders/{id}/cancel", answering(200));
+TEST_F(OrderRoutes, ListAllowedMethodsForAKnownPathWithAnotherMethod) {
   const auto lookup = router.find("DELETE", "/orders/7");
   EXPECT_FALSE(lookup.found());
   EXPECT_TRUE(lookup.pathExists());
