@@ -2,6 +2,7 @@
 // restart costs no failed request, and every session works in UTC with ISO dates.
 #include <poll.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -31,13 +32,15 @@ std::string describe(const std::string& connection) {
     PQfreemem(error);
     throw std::invalid_argument("storage.connection is not a libpq key=value connection string");
   }
-  std::string described;
+  std::map<std::string, std::string> values;
   for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
-    const std::string key = option->keyword;
-    if (option->val == nullptr || (key != "host" && key != "port" && key != "dbname" && key != "user")) continue;
-    described += (described.empty() ? "" : " ") + key + "=" + option->val;
+    if (option->val != nullptr) values[option->keyword] = option->val;
   }
   PQconninfoFree(options);
+  std::string described;
+  for (const char* key : {"host", "port", "dbname", "user"}) {
+    if (values.contains(key)) described += (described.empty() ? "" : " ") + std::string(key) + "=" + values[key];
+  }
   return described;
 }
 

@@ -235,3 +235,18 @@ TEST_F(OrdersApi, KeepsOrdersAndSchemaAcrossRestarts) {
   EXPECT_TRUE(logLines("Applied database migration").empty()) << "the second start changed the schema";
   EXPECT_EQ(logLines("Database schema is current").size(), 1u);
 }
+
+TEST_F(OrdersApi, NamesItsBackendAtStartButNeverThePassword) {
+  const auto loaded = logLines("\"Loaded storage plugin\"");
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].find("backend")->text(), database_->backendName());
+  if (database_->backendName() != "postgresql") return;
+
+  stopServer();
+  config_->set("storage.connection", database_->storageSettings()["connection"] + " password=hunter2-secret");
+  startServer();
+  EXPECT_EQ(client().postJson("/orders", kValidOrder).status, 201);
+  const std::string target = logLines("\"Loaded storage plugin\"").at(0).find("target")->text();
+  EXPECT_NE(target.find("host=127.0.0.1 port="), std::string::npos) << target;
+  EXPECT_EQ(server_->output().find("hunter2"), std::string::npos) << server_->output();
+}
