@@ -1,10 +1,12 @@
 # order_service_add_plugin(<name> SOURCES ... [LIBRARIES ...] [OUTPUT_DIRECTORY dir])
 # Builds lib<name>.so as a loadable MODULE against the plugin API, with only the
-# Boost.DLL entry points visible and every symbol resolved at link time.
+# Boost.DLL entry points visible and every symbol resolved at link time. A plugin built into
+# the service's plugins/ folder is installed there; one with its own OUTPUT_DIRECTORY (tests) is not.
 function(order_service_add_plugin name)
   cmake_parse_arguments(PLUGIN "" "OUTPUT_DIRECTORY" "SOURCES;LIBRARIES" ${ARGN})
   if(NOT PLUGIN_OUTPUT_DIRECTORY)
     set(PLUGIN_OUTPUT_DIRECTORY ${ORDER_SERVICE_APP_DIR}/plugins)
+    set(install_plugin ON)
   endif()
   add_library(${name} MODULE ${PLUGIN_SOURCES})
   target_link_libraries(${name} PRIVATE svc::plugin_api project_warnings ${PLUGIN_LIBRARIES})
@@ -15,4 +17,7 @@ function(order_service_add_plugin name)
     INSTALL_RPATH "$ORIGIN/.."
     BUILD_RPATH "${ORDER_SERVICE_APP_DIR}")
   target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  if(install_plugin)
+    install(TARGETS ${name} LIBRARY DESTINATION plugins)
+  endif()
 endfunction()
