@@ -2,8 +2,12 @@
 // a refusal, and a clean stop on SIGTERM.
 #include <gtest/gtest.h>
 
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
 #include <fstream>
 #include <future>
+#include <regex>
 
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
@@ -115,4 +119,48 @@ TEST_F(Startup, StopsOnSigtermAfterFinishingRequestsInProgress) {
   EXPECT_EQ(finished.status, 200);
   EXPECT_EQ(server_->waitForExit(), 0);
   EXPECT_TRUE(server_->waitForLine("\"Service stopped\""));
+}
+
+namespace {
+
+std::string readFile(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// Polls until `condition` holds or `timeout` passes.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_F(Startup, RunsAsADaemonUntilSigterm) {
+  // The detached server is reparented to us, so that we can read its exit code.
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  const auto log = directory_.path() / "service.log";
+  const auto pidFile = directory_.path() / "service.pid";
+  config_->set("logging.file", log.string());
+  const std::string ini = config_->write(directory_.path()).string();
+  const auto relative = [](const std::filesystem::path& path) { return std::filesystem::relative(path).string(); };
+
+  EXPECT_EQ(run({"--daemon", "--pidfile=" + relative(pidFile), "--config=" + relative(ini)}), 0);
+  ASSERT_TRUE(eventually([&] { return readFile(log).find("Service started") != std::string::npos; })) << readFile(log);
+  const pid_t daemon = std::stoi(readFile(pidFile));
+  std::smatch port;
+  const std::string started = readFile(log);
+  ASSERT_TRUE(std::regex_search(started, port, std::regex(R"("port":(\d+))")));
+  EXPECT_EQ(HttpClient(static_cast<std::uint16_t>(std::stoi(port[1]))).get("/health").status, 200);
+
+  kill(daemon, SIGTERM);
+  int status = -1;
+  ASSERT_TRUE(eventually([&] { return waitpid(daemon, &status, WNOHANG) == daemon; })) << "still running";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_FALSE(std::filesystem::exists(pidFile));
+  EXPECT_NE(readFile(log).find("Service stopped"), std::string::npos);
 }

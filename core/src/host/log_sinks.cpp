@@ -6,6 +6,7 @@
 #include <Poco/ConsoleChannel.h>
 #include <Poco/FileChannel.h>
 #include <Poco/Message.h>
+#include <Poco/SyslogChannel.h>
 
 namespace svc::host {
 
@@ -37,7 +38,11 @@ class ChannelSink final : public LogSink {
 
 }  // namespace
 
-std::shared_ptr<LogSink> makeLogSink(const LoggingSettings& settings) {
+std::shared_ptr<LogSink> makeLogSink(const LoggingSettings& settings, const std::string& serviceName, bool daemon) {
+  if (settings.file.empty() && daemon) {
+    return std::make_shared<ChannelSink>(new Poco::SyslogChannel(serviceName, Poco::SyslogChannel::SYSLOG_PID,
+                                                                 Poco::SyslogChannel::SYSLOG_DAEMON));
+  }
   if (settings.file.empty()) return std::make_shared<ChannelSink>(new Poco::ConsoleChannel(std::cout));
   Poco::AutoPtr<Poco::FileChannel> file = new Poco::FileChannel(settings.file);
   if (!settings.rotation.empty()) {

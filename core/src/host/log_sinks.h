@@ -7,7 +7,8 @@
 
 namespace svc::host {
 
-/// stdout, or the file of `settings.file` (with POCO's rotation when `settings.rotation` is set).
-std::shared_ptr<LogSink> makeLogSink(const LoggingSettings& settings);
+/// The file of `settings.file` (with POCO's rotation when `settings.rotation` is set), else
+/// stdout, or syslog for a daemon, whose stdout is /dev/null.
+std::shared_ptr<LogSink> makeLogSink(const LoggingSettings& settings, const std::string& serviceName, bool daemon);
 
 }  // namespace svc::host

@@ -34,7 +34,7 @@ std::optional<std::string> readEnvironment(const std::string& name) {
 void ServiceHost::defineOptions(Poco::Util::OptionSet& options) {
   ServerApplication::defineOptions(options);
   options.addOption(Poco::Util::Option("help", "h", "Show this help and exit.").required(false).repeatable(false));
-  options.addOption(Poco::Util::Option("config", "c", "Read the configuration from FILE instead of <executable>.ini.")
+  options.addOption(Poco::Util::Option("config", "", "Read the configuration from FILE instead of <executable>.ini.")
                         .required(false)
                         .repeatable(false)
                         .argument("FILE"));
@@ -85,8 +85,9 @@ int ServiceHost::main(const std::vector<std::string>& args) {
     displayHelp();
     return EXIT_OK;
   }
-  const Logger bootstrap(config().getString("application.baseName"), LogFormat::Json, LogLevel::Info,
-                         makeLogSink(LoggingSettings{}));
+  const bool daemon = config().getBool("application.runAsDaemon", false);
+  const std::string baseName = config().getString("application.baseName");
+  const Logger bootstrap(baseName, LogFormat::Json, LogLevel::Info, makeLogSink(LoggingSettings{}, baseName, daemon));
   if (!args.empty()) {
     bootstrap.error("Unexpected command-line argument; see --help", {{"argument", args.front()}});
     return EXIT_USAGE;
@@ -95,7 +96,7 @@ int ServiceHost::main(const std::vector<std::string>& args) {
   std::shared_ptr<LogSink> sink;
   try {
     settings = loadSettings();
-    sink = makeLogSink(settings.logging);
+    sink = makeLogSink(settings.logging, settings.serviceName, daemon);
   } catch (const std::exception& error) {
     bootstrap.error("Invalid configuration", {{"reason", error.what()}});
     return EXIT_CONFIG;
