@@ -5,6 +5,8 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/URI.h>
 
 #include "svc/storage.h"
@@ -30,16 +32,35 @@ Response problemResponse(const HttpError& error) {
   return response;
 }
 
+// A response that closes the connection before the request body was read (413, 408) would make
+// the kernel reset the connection, and a client still sending could lose the response. As
+// nginx does, stop sending, then read and discard for a bounded time so the client sees it.
+void lingerBeforeClosing(Poco::Net::HTTPServerRequest& request) {
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+  if (impl == nullptr) return;
+  Poco::Net::StreamSocket& socket = impl->socket();
+  try {
+    socket.shutdownSend();
+    socket.setReceiveTimeout(Poco::Timespan(0, 200'000));
+    char discard[16384];
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (std::chrono::steady_clock::now() < deadline && socket.receiveBytes(discard, sizeof discard) > 0) {
+    }
+  } catch (const Poco::Exception&) {
+    // the client went away or kept quiet: close now
+  }
+}
+
 void send(const Response& result, Poco::Net::HTTPServerResponse& response) {
   response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(result.status));
   if (!result.body.empty()) response.setContentType(result.contentType);
   for (const Header& header : result.headers) response.set(header.name, header.value);
   if (result.closeConnection) response.setKeepAlive(false);
-  if (result.status == 204) {
-    response.send();  // no body and, as RFC 9110 requires, no Content-Length
-    return;
-  }
-  response.sendBuffer(result.body.data(), result.body.size());
+  // RFC 9110: a 204 has no Content-Length. POCO omits the body of a HEAD response itself.
+  if (result.status != 204) response.setContentLength64(static_cast<Poco::Int64>(result.body.size()));
+  std::ostream& out = response.send();
+  out.write(result.body.data(), static_cast<std::streamsize>(result.body.size()));
+  out.flush();  // now, not when POCO destroys the response: lingerBeforeClosing comes next
 }
 
 }  // namespace
@@ -58,6 +79,7 @@ void Dispatcher::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPSe
   const Response result = respond(request, path);
   try {
     send(result, response);
+    if (result.closeConnection) lingerBeforeClosing(request);
   } catch (const std::exception& error) {
     logger_.debug("Response not delivered", {{"method", method}, {"path", path}, {"error", error.what()}});
   }
