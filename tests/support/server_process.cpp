@@ -144,6 +144,8 @@ std::optional<int> ServerProcess::waitForExit(std::chrono::milliseconds timeout)
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       exitCode_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      std::unique_lock lock(mutex_);  // and its last words are read
+      newLine_.wait_until(lock, deadline, [&] { return outputClosed_; });
       return exitCode_;
     }
     std::this_thread::sleep_for(10ms);

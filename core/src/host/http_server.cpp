@@ -1,5 +1,7 @@
 #include "http_server.h"
 
+#include <sys/socket.h>
+
 #include <future>
 #include <memory>
 #include <thread>
@@ -53,8 +55,11 @@ void HttpServer::start() {
 bool HttpServer::stop(std::chrono::milliseconds grace) {
   if (!running_) return true;
   running_ = false;
-  server_->stop();  // the acceptor thread ends
-  socket_.close();  // so connection attempts are refused, not left in the backlog
+  // On Linux, shutting a listening socket down refuses new connections at once (POCO's
+  // acceptor only notices its stop flag at its next poll), and wakes the acceptor.
+  ::shutdown(socket_.impl()->sockfd(), SHUT_RD);
+  server_->stop();
+  socket_.close();
   // Without abort, POCO waits for each connection's request in progress, then shuts the socket.
   // That wait is unbounded, so it runs on its own thread; past the grace period the caller exits
   // without waiting for it (a std::async future would block in its destructor).
