@@ -16,6 +16,12 @@ struct NewOrder {
   std::int32_t quantity = 0;
 };
 
+/// A row to insert into the orders table.
+struct OrderRow {
+  NewOrder order;
+  std::string status;
+};
+
 /// An order as stored.
 struct Order {
   std::int64_t id = 0;

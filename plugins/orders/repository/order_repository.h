@@ -1,24 +1,42 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "models/order.h"
+#include "svc/coalescer.h"
 #include "svc/storage.h"
 
 namespace orders {
 
-/// The orders table. The only place that knows SQL; the same statements run on every backend.
+/// How concurrent calls share statements: at most `maxBatch` orders per statement and
+/// `maxConcurrent` statements of each kind running at once.
+struct BatchLimits {
+  std::size_t maxBatch = 64;
+  std::size_t maxConcurrent = 4;
+};
+
+/// The orders table: the only place that knows SQL, and the same SQL on every backend.
+/// Concurrent calls are coalesced: one multi-row INSERT (one commit) for the orders created
+/// meanwhile, one `WHERE id IN (...)` for the orders looked up meanwhile.
 class OrderRepository {
  public:
-  explicit OrderRepository(svc::Storage& storage) : storage_(storage) {}
+  OrderRepository(svc::Storage& storage, BatchLimits limits);
 
-  /// Inserts the order with `status` and returns its id.
+  /// Inserts the order with `status` and returns its id once it is committed.
   std::int64_t insert(const NewOrder& order, std::string_view status);
   std::optional<Order> findById(std::int64_t id);
 
  private:
+  std::vector<std::int64_t> insertBatch(const std::vector<OrderRow>& rows);
+  std::vector<std::optional<Order>> findBatch(const std::vector<std::int64_t>& ids);
+
   svc::Storage& storage_;
+  svc::Coalescer<OrderRow, std::int64_t> inserts_;
+  svc::Coalescer<std::int64_t, std::optional<Order>> lookups_;
 };
 
 }  // namespace orders
