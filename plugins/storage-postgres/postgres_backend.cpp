@@ -39,7 +39,9 @@ std::string describe(const std::string& connection) {
   PQconninfoFree(options);
   std::string described;
   for (const char* key : {"host", "port", "dbname", "user"}) {
-    if (values.contains(key)) described += (described.empty() ? "" : " ") + std::string(key) + "=" + values[key];
+    if (!values.contains(key)) continue;
+    if (!described.empty()) described += ' ';
+    described.append(key).append("=").append(values[key]);
   }
   return described;
 }
