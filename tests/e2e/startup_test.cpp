@@ -164,3 +164,32 @@ TEST_F(Startup, RunsAsADaemonUntilSigterm) {
   EXPECT_FALSE(std::filesystem::exists(pidFile));
   EXPECT_NE(readFile(log).find("Service stopped"), std::string::npos);
 }
+
+TEST_F(Startup, ClosesIdleConnectionsAtOnceOnSigterm) {
+  startServer();
+  HttpClient idle = client();
+  ASSERT_EQ(idle.get("/health").status, 200);  // the connection stays open (keep-alive)
+  const auto started = std::chrono::steady_clock::now();
+  server_->signal(SIGTERM);
+  EXPECT_EQ(server_->waitForExit(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << "an idle keep-alive connection delayed the stop";
+}
+
+TEST_F(Startup, ExitsWhenTheGracePeriodEndsWithARequestStillRunning) {
+  config_->set("server.shutdown_grace_ms", "500");
+  startServer();
+  auto stuck = std::async(std::launch::async, [this] {
+    try {
+      return client().get("/echo/sleep/5000").status;
+    } catch (const Poco::Exception&) {
+      return 0;
+    }
+  });
+  std::this_thread::sleep_for(200ms);
+  const auto started = std::chrono::steady_clock::now();
+  server_->signal(SIGTERM);
+  EXPECT_EQ(server_->waitForExit(), 70);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
+  EXPECT_TRUE(server_->waitForLine("Requests still running after the grace period"));
+  EXPECT_EQ(stuck.get(), 0) << "the stuck request was cut off";
+}

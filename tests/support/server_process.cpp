@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <regex>
@@ -113,6 +114,17 @@ std::optional<std::string> ServerProcess::waitForLine(std::string_view text, std
     return outputClosed_;
   });
   return found;
+}
+
+bool ServerProcess::waitForLines(std::string_view text, std::size_t count, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return newLine_.wait_for(lock, timeout, [&] {
+    std::size_t found = 0;
+    for (const std::string& line : lines_) found += line.find(text) != std::string::npos;
+    return found >= count || outputClosed_;
+  }) && std::count_if(lines_.begin(), lines_.end(), [&](const std::string& line) {
+    return line.find(text) != std::string::npos;
+  }) >= static_cast<std::ptrdiff_t>(count);
 }
 
 std::uint16_t ServerProcess::waitUntilServing(std::chrono::milliseconds timeout) {

@@ -30,6 +30,8 @@ class ServerProcess {
   std::uint16_t waitUntilServing(std::chrono::milliseconds timeout = 15s);
   /// The first line containing `text` (now or within `timeout`).
   std::optional<std::string> waitForLine(std::string_view text, std::chrono::milliseconds timeout = 5s);
+  /// Whether `count` lines containing `text` arrive within `timeout`.
+  bool waitForLines(std::string_view text, std::size_t count, std::chrono::milliseconds timeout = 5s);
   std::vector<std::string> lines() const;
   std::string output() const;
 

@@ -4,9 +4,6 @@
 #include <exception>
 
 #include <Poco/Exception.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/StreamSocket.h>
 #include <Poco/URI.h>
 
 #include "svc/storage.h"
@@ -15,40 +12,10 @@ namespace svc::host {
 
 namespace {
 
-class DispatchHandler final : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit DispatchHandler(const Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
-  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
-    dispatcher_.handle(request, response);
-  }
-
- private:
-  const Dispatcher& dispatcher_;
-};
-
 Response problemResponse(const HttpError& error) {
   Response response = Response::problem(error.problem());
   for (const Header& header : error.headers()) response.withHeader(header.name, header.value);
   return response;
-}
-
-// A response that closes the connection before the request body was read (413, 408) would make
-// the kernel reset the connection, and a client still sending could lose the response. As
-// nginx does, stop sending, then read and discard for a bounded time so the client sees it.
-void lingerBeforeClosing(Poco::Net::HTTPServerRequest& request) {
-  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
-  if (impl == nullptr) return;
-  Poco::Net::StreamSocket& socket = impl->socket();
-  try {
-    socket.shutdownSend();
-    socket.setReceiveTimeout(Poco::Timespan(0, 200'000));
-    char discard[16384];
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    while (std::chrono::steady_clock::now() < deadline && socket.receiveBytes(discard, sizeof discard) > 0) {
-    }
-  } catch (const Poco::Exception&) {
-    // the client went away or kept quiet: close now
-  }
 }
 
 void send(const Response& result, Poco::Net::HTTPServerResponse& response) {
@@ -60,26 +27,31 @@ void send(const Response& result, Poco::Net::HTTPServerResponse& response) {
   if (result.status != 204) response.setContentLength64(static_cast<Poco::Int64>(result.body.size()));
   std::ostream& out = response.send();
   out.write(result.body.data(), static_cast<std::streamsize>(result.body.size()));
-  out.flush();  // now, not when POCO destroys the response: lingerBeforeClosing comes next
+  out.flush();  // now, not when POCO destroys the response: the connection may linger next
 }
 
 }  // namespace
 
-Dispatcher::Dispatcher(const Router& router, const Logger& logger, std::size_t maxBodyBytes)
-    : router_(router), logger_(logger), maxBodyBytes_(maxBodyBytes) {}
-
-Poco::Net::HTTPRequestHandler* Dispatcher::createRequestHandler(const Poco::Net::HTTPServerRequest&) {
-  return new DispatchHandler(*this);
+void Dispatcher::reject(Poco::Net::HTTPServerResponse& response, int status, const std::string& detail) const {
+  logger_.info("Request rejected", {{"status", status}, {"reason", detail}});
+  Response result = Response::problem(Problem{.status = status, .detail = detail});
+  result.closeConnection = true;
+  try {
+    response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+    send(result, response);
+  } catch (const Poco::Exception&) {
+    // the client is gone
+  }
 }
 
-void Dispatcher::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) const {
+void Dispatcher::handle(Poco::Net::HTTPServerRequest& request, std::string body,
+                        Poco::Net::HTTPServerResponse& response) const {
   const auto started = std::chrono::steady_clock::now();
   const std::string& method = request.getMethod();
   std::string path = request.getURI();
-  const Response result = respond(request, path);
+  const Response result = respond(request, std::move(body), path);
   try {
     send(result, response);
-    if (result.closeConnection) lingerBeforeClosing(request);
   } catch (const std::exception& error) {
     logger_.debug("Response not delivered", {{"method", method}, {"path", path}, {"error", error.what()}});
   }
@@ -89,18 +61,10 @@ void Dispatcher::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPSe
 }
 
 // The last-resort guard: whatever a handler throws becomes a problem response.
-Response Dispatcher::respond(Poco::Net::HTTPServerRequest& request, std::string& path) const {
+Response Dispatcher::respond(Poco::Net::HTTPServerRequest& request, std::string body, std::string& path) const {
   const std::string& method = request.getMethod();
-  std::string body;
   try {
-    body = readBody(request);
-  } catch (const HttpError& error) {
-    Response result = problemResponse(error);
-    result.closeConnection = true;  // the rest of the body was not read
-    return result;
-  }
-  try {
-    return route(request, path, std::move(body));
+    return route(request, std::move(body), path);
   } catch (const StorageUnavailable& error) {
     logger_.warning("Storage unavailable", {{"method", method}, {"path", path}, {"cause", error.cause()}});
     return problemResponse(error);
@@ -120,7 +84,7 @@ Response Dispatcher::internalError(const std::string& method, const std::string&
   return Response::problem(Problem{.status = 500, .detail = "The server failed to handle the request; it was logged"});
 }
 
-Response Dispatcher::route(Poco::Net::HTTPServerRequest& request, std::string& path, std::string body) const {
+Response Dispatcher::route(Poco::Net::HTTPServerRequest& request, std::string body, std::string& path) const {
   std::string query;
   try {
     const Poco::URI uri(request.getURI());
@@ -142,25 +106,6 @@ Response Dispatcher::route(Poco::Net::HTTPServerRequest& request, std::string& p
   const Request routed(request.getMethod(), path, std::move(query), lookup.route->pattern, lookup.params, request,
                        std::move(body));
   return lookup.route->handler(routed);
-}
-
-std::string Dispatcher::readBody(Poco::Net::HTTPServerRequest& request) const {
-  const bool chunked = request.getChunkedTransferEncoding();
-  if (!chunked && !request.hasContentLength()) return {};
-  const std::streamsize declared = chunked ? -1 : request.getContentLength64();
-  if (declared > static_cast<std::streamsize>(maxBodyBytes_)) {
-    throw HttpError(413, "The request body is larger than " + std::to_string(maxBodyBytes_) + " bytes");
-  }
-  const std::size_t wanted = chunked ? maxBodyBytes_ + 1 : static_cast<std::size_t>(declared);
-  std::string body(wanted, '\0');
-  std::istream& in = request.stream();
-  in.read(body.data(), static_cast<std::streamsize>(wanted));
-  body.resize(static_cast<std::size_t>(in.gcount()));
-  if (chunked && body.size() > maxBodyBytes_) {
-    throw HttpError(413, "The request body is larger than " + std::to_string(maxBodyBytes_) + " bytes");
-  }
-  if (!chunked && body.size() < wanted) throw HttpError(408, "The request body did not arrive in time");
-  return body;
 }
 
 }  // namespace svc::host

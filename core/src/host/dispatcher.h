@@ -1,9 +1,7 @@
 #pragma once
 
-#include <cstddef>
 #include <string>
 
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
@@ -13,25 +11,25 @@
 
 namespace svc::host {
 
-/// Turns each HTTP request into a route call: reads the body within its limit, finds the route,
-/// runs the handler, and answers every failure with a problem document (never a dropped connection).
-/// Logs one line per request and the cause of every 5xx.
-class Dispatcher final : public Poco::Net::HTTPRequestHandlerFactory {
+/// Turns each request into a route call: finds the route, runs the handler, and answers every
+/// failure with a problem document (never a dropped connection). Logs one line per request and
+/// the cause of every 5xx.
+class Dispatcher {
  public:
-  Dispatcher(const Router& router, const Logger& logger, std::size_t maxBodyBytes);
+  Dispatcher(const Router& router, const Logger& logger) : router_(router), logger_(logger) {}
 
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override;
-  void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) const;
+  /// Answers `request`, whose body the connection has read.
+  void handle(Poco::Net::HTTPServerRequest& request, std::string body, Poco::Net::HTTPServerResponse& response) const;
+  /// Answers a request that could not be read (malformed, too large, too slow); the connection closes.
+  void reject(Poco::Net::HTTPServerResponse& response, int status, const std::string& detail) const;
 
  private:
-  Response respond(Poco::Net::HTTPServerRequest& request, std::string& path) const;
-  Response route(Poco::Net::HTTPServerRequest& request, std::string& path, std::string body) const;
-  std::string readBody(Poco::Net::HTTPServerRequest& request) const;
+  Response respond(Poco::Net::HTTPServerRequest& request, std::string body, std::string& path) const;
+  Response route(Poco::Net::HTTPServerRequest& request, std::string body, std::string& path) const;
   Response internalError(const std::string& method, const std::string& path, const std::string& cause) const;
 
   const Router& router_;
   const Logger& logger_;
-  const std::size_t maxBodyBytes_;
 };
 
 }  // namespace svc::host

@@ -1,6 +1,5 @@
 #include "runtime.h"
 
-#include "dispatcher.h"
 #include "svc/json.h"
 
 namespace svc::host {
@@ -19,8 +18,8 @@ Runtime::Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration
   addCoreRoutes(router_);
   if (settings.storage) loadStorage(*settings.storage);
   for (const PluginRef& plugin : settings.routes) loadRoutes(plugin);
-  http_ = std::make_unique<HttpServer>(settings.server,
-                                       new Dispatcher(router_, logger_, settings.server.maxBodyBytes));
+  dispatcher_ = std::make_unique<Dispatcher>(router_, logger_);
+  http_ = std::make_unique<HttpServer>(settings_.server, *dispatcher_);
 }
 
 Runtime::~Runtime() = default;

@@ -8,6 +8,7 @@
 
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include "dispatcher.h"
 #include "http_server.h"
 #include "plugin_loader.h"
 #include "router.h"
@@ -46,6 +47,7 @@ class Runtime {
   std::unique_ptr<SessionPool> storage_;
   std::vector<std::unique_ptr<RoutePlugin>> routePlugins_;
   Router router_;
+  std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<HttpServer> http_;
 };
 

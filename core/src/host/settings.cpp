@@ -69,6 +69,7 @@ ServerSettings readServer(const Config& config) {
   server.maxKeepAliveRequests = static_cast<int>(
       integer(config, "server.max_keep_alive_requests", server.maxKeepAliveRequests, 0, 1 << 30));
   server.receiveTimeout = millis(config, "server.receive_timeout_ms", server.receiveTimeout);
+  server.requestTimeout = millis(config, "server.request_timeout_ms", server.requestTimeout);
   server.maxBodyBytes = static_cast<std::size_t>(
       integer(config, "server.max_body_bytes", static_cast<std::int64_t>(server.maxBodyBytes), 1, 64 << 20));
   server.shutdownGrace = millis(config, "server.shutdown_grace_ms", server.shutdownGrace, 0);

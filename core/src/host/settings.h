@@ -33,6 +33,7 @@ struct ServerSettings {
   std::chrono::milliseconds keepAliveTimeout{10000};
   int maxKeepAliveRequests = 0;  ///< 0: unlimited
   std::chrono::milliseconds receiveTimeout{10000};
+  std::chrono::milliseconds requestTimeout{30000};  ///< to receive a request's head and body
   std::size_t maxBodyBytes = 16384;
   std::chrono::milliseconds shutdownGrace{10000};
 };

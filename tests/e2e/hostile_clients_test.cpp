@@ -1,0 +1,103 @@
+// Clients that send nonsense, too much, or too slowly get a problem document and are cut off,
+// without holding up anybody else.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include <Poco/Net/StreamSocket.h>
+
+#include "support/service_fixture.h"
+
+using namespace test_support;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+class CoreHostileClients : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    config_->set("server.receive_timeout_ms", "500");
+    config_->set("server.request_timeout_ms", "1500");
+    startServer();
+  }
+
+  /// The problem a raw exchange answered with; fails unless it is one.
+  svc::json::Value problemOf(const std::string& raw, int status) {
+    EXPECT_EQ(statusOf(raw), status) << raw.substr(0, 200);
+    EXPECT_NE(raw.find("Content-Type: application/problem+json"), std::string::npos) << raw.substr(0, 300);
+    return svc::json::parse(raw.substr(raw.find("\r\n\r\n") + 4));
+  }
+
+  /// Sends `text` one byte at a time, `pause` apart, and returns what came back.
+  std::string trickle(const std::string& text, std::chrono::milliseconds pause) {
+    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port_));
+    socket.setReceiveTimeout(Poco::Timespan(0, 1000));
+    std::string received;
+    char buffer[4096];
+    for (const char c : text) {
+      try {
+        socket.sendBytes(&c, 1);
+        const int count = socket.receiveBytes(buffer, sizeof buffer);
+        if (count <= 0) break;
+        received.append(buffer, static_cast<std::size_t>(count));
+      } catch (const Poco::TimeoutException&) {
+        std::this_thread::sleep_for(pause);
+      } catch (const Poco::Exception&) {
+        break;
+      }
+    }
+    return received;
+  }
+};
+
+}  // namespace
+
+TEST_F(CoreHostileClients, GetProblemDocumentsForMalformedOrOversizedHeads) {
+  EXPECT_EQ(problemOf(rawExchange(port_, "GARBAGE\r\n\r\n"), 400).find("status")->asInt64(), 400);
+  problemOf(rawExchange(port_, "GET /health HTTP/1.1\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n"), 431);
+  std::string many = "GET /health HTTP/1.1\r\n";
+  for (int i = 0; i < 150; ++i) many += "X-" + std::to_string(i) + ": y\r\n";
+  problemOf(rawExchange(port_, many + "\r\n"), 431);
+  problemOf(rawExchange(port_, "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_TRUE(server_->waitForLines("\"Request rejected\"", 4));
+  EXPECT_EQ(logLines("\"Request rejected\"").size(), 4u);
+  EXPECT_EQ(client().get("/health").status, 200);
+}
+
+TEST_F(CoreHostileClients, AreCutOffWhenTheirRequestStallsOrTrickles) {
+  const auto started = Clock::now();
+  const std::string stalled = rawExchange(port_, "GET /health HTTP/1.1\r\nHost: x\r\n", 5s);
+  EXPECT_LT(Clock::now() - started, 2s);
+  problemOf(stalled, 408);
+
+  const auto trickling = Clock::now();
+  const std::string trickled = trickle("GET /health HTTP/1.1\r\nHost: " + std::string(200, 'x') + "\r\n\r\n", 100ms);
+  EXPECT_LT(Clock::now() - trickling, 3s) << "the request deadline (1.5 s) applies to a client that keeps sending";
+  problemOf(trickled, 408);
+
+  const std::string shortBody = rawExchange(
+      port_, "POST /orders HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user_id\"", 5s);
+  problemOf(shortBody, 408);
+  EXPECT_EQ(database_->count(), 0);
+}
+
+TEST_F(CoreHostileClients, DoNotHoldUpOtherClients) {
+  std::vector<std::future<std::string>> slow;
+  for (int i = 0; i < 20; ++i) {
+    slow.push_back(std::async(std::launch::async, [this] {
+      return trickle("GET /health HTTP/1.1\r\nHost: " + std::string(100, 'x') + "\r\n\r\n", 100ms);
+    }));
+  }
+  std::this_thread::sleep_for(200ms);
+  HttpClient http = client();
+  for (int i = 0; i < 20; ++i) {
+    const auto started = Clock::now();
+    EXPECT_EQ(http.get("/health").status, 200);
+    EXPECT_LT(Clock::now() - started, 200ms);
+  }
+  for (auto& each : slow) EXPECT_EQ(statusOf(each.get()), 408);
+}
