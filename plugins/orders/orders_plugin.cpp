@@ -14,7 +14,9 @@ orders::BatchLimits batchLimits(const Poco::Util::AbstractConfiguration& config)
     if (value < 1 || value > 1000) throw std::invalid_argument("orders." + key + " must be from 1 to 1000");
     return static_cast<std::size_t>(value);
   };
-  return orders::BatchLimits{.maxBatch = positive("max_batch", 64), .maxConcurrent = positive("concurrent_batches", 4)};
+  return orders::BatchLimits{.maxBatch = positive("max_batch", 64),
+                             .concurrentWrites = positive("concurrent_writes", 4),
+                             .concurrentReads = positive("concurrent_reads", 4)};
 }
 
 class OrdersPlugin final : public svc::RoutePlugin {

@@ -12,11 +12,12 @@
 
 namespace orders {
 
-/// How concurrent calls share statements: at most `maxBatch` orders per statement and
-/// `maxConcurrent` statements of each kind running at once.
+/// How concurrent calls share statements: at most `maxBatch` orders per statement, and at most
+/// `concurrentWrites` INSERTs and `concurrentReads` SELECTs running at once.
 struct BatchLimits {
   std::size_t maxBatch = 64;
-  std::size_t maxConcurrent = 4;
+  std::size_t concurrentWrites = 4;
+  std::size_t concurrentReads = 4;
 };
 
 /// The orders table: the only place that knows SQL, and the same SQL on every backend.
