@@ -24,8 +24,9 @@ PGconn* connectionOf(Poco::Data::Session& session) {
   return impl ? static_cast<PGconn*>(impl->handle()) : nullptr;
 }
 
-// host, port, dbname and user of a libpq connection string: what may be logged of it.
-std::string describe(const std::string& connection) {
+// The keys and values of a libpq connection string that POCO passes on intact: it splits the
+// string at spaces and '=' itself, even inside quotes.
+std::map<std::string, std::string> parseConnection(const std::string& connection) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(connection.c_str(), &error);
   if (options == nullptr) {
@@ -37,6 +38,18 @@ std::string describe(const std::string& connection) {
     if (option->val != nullptr) values[option->keyword] = option->val;
   }
   PQconninfoFree(options);
+  for (const auto& [key, value] : values) {
+    if (value.empty() || value.find_first_of(" \t'\"=\\") != std::string::npos) {
+      throw std::invalid_argument("storage.connection: the value of " + key +
+                                  " has a space, quote, '=' or backslash, which POCO cannot pass on;"
+                                  " give such a password in PGPASSWORD instead");
+    }
+  }
+  return values;
+}
+
+// host, port, dbname and user of a connection: what may be logged of it.
+std::string describe(std::map<std::string, std::string> values) {
   std::string described;
   for (const char* key : {"host", "port", "dbname", "user"}) {
     if (!values.contains(key)) continue;
@@ -46,13 +59,21 @@ std::string describe(const std::string& connection) {
   return described;
 }
 
+int statementTimeout(const Poco::Util::AbstractConfiguration& config) {
+  const int millis = config.getInt("statement_timeout_ms", 5000);
+  if (millis < 0) throw std::invalid_argument("storage.statement_timeout_ms cannot be negative");
+  return millis;
+}
+
 class PostgresBackend final : public svc::StorageBackend {
  public:
   explicit PostgresBackend(const Poco::Util::AbstractConfiguration& config)
       : connection_(Poco::trim(config.getString("connection", ""))),
-        target_(describe(connection_)),
-        sessionSetup_("SET TIME ZONE 'UTC'; SET datestyle TO ISO; SET statement_timeout TO " +
-                      std::to_string(config.getInt("statement_timeout_ms", 5000))) {
+        target_(describe(parseConnection(connection_))),
+        // client_min_messages: libpq would print NOTICEs (e.g. from CREATE TABLE IF NOT EXISTS) as
+        // plain text among the JSON log lines.
+        sessionSetup_("SET TIME ZONE 'UTC'; SET datestyle TO ISO; SET client_min_messages TO warning; "
+                      "SET statement_timeout TO " + std::to_string(statementTimeout(config))) {
     postgres::Connector::registerConnector();
   }
 

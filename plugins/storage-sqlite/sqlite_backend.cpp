@@ -27,11 +27,17 @@ std::string synchronousMode(const Poco::Util::AbstractConfiguration& config) {
   return mode;
 }
 
+int busyTimeout(const Poco::Util::AbstractConfiguration& config) {
+  const int millis = config.getInt("busy_timeout_ms", 5000);
+  if (millis < 0) throw std::invalid_argument("storage.busy_timeout_ms cannot be negative");
+  return millis;
+}
+
 class SqliteBackend final : public svc::StorageBackend {
  public:
   explicit SqliteBackend(const Poco::Util::AbstractConfiguration& config)
       : database_(Poco::trim(config.getString("database", ""))),
-        busyTimeoutMs_(config.getInt("busy_timeout_ms", 5000)),
+        busyTimeoutMs_(busyTimeout(config)),
         synchronous_(synchronousMode(config)) {
     if (database_.empty()) throw std::invalid_argument("storage.database must name the SQLite file");
     if (database_ == ":memory:") {

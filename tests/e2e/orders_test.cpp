@@ -258,6 +258,9 @@ TEST_F(OrdersApi, KeepsOrdersAndSchemaAcrossRestarts) {
   EXPECT_EQ(client().get("/orders/" + std::to_string(id)).body, before);
   EXPECT_TRUE(logLines("Applied database migration").empty()) << "the second start changed the schema";
   EXPECT_EQ(logLines("Database schema is current").size(), 1u);
+  for (const std::string& line : server_->lines()) {
+    EXPECT_NO_THROW(svc::json::parse(line)) << "not a JSON log line: " << line;  // e.g. a libpq NOTICE
+  }
 }
 
 TEST_F(OrdersApi, NamesItsBackendAtStartButNeverThePassword) {

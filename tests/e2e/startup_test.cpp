@@ -61,10 +61,13 @@ TEST_F(Startup, ExplainsAnInvalidSetting) {
 }
 
 struct UnusablePlugin {
+  std::string test;
   std::string line;     ///< plugins.route.<name> = <library>
   std::string library;
   std::string reason;   ///< in the error line, beside the library
 };
+
+void PrintTo(const UnusablePlugin& plugin, std::ostream* out) { *out << plugin.library; }
 
 class StartupWithPlugin : public Startup, public testing::WithParamInterface<UnusablePlugin> {};
 
@@ -77,11 +80,25 @@ const std::string kTestPlugins = TEST_PLUGIN_DIR;
 
 INSTANTIATE_TEST_SUITE_P(
     Startup, StartupWithPlugin,
-    testing::Values(UnusablePlugin{"extra", "/nonexistent/libextra.so", "no such file"},
-                    UnusablePlugin{"extra", kTestPlugins + "/libtest-not-a-plugin.so", "not a plugin"},
-                    UnusablePlugin{"extra", kTestPlugins + "/libtest-wrong-version.so", "plugin API version"},
-                    UnusablePlugin{"extra", kTestPlugins + "/libtest-throwing-factory.so", "setting x is missing"},
-                    UnusablePlugin{"echo2", kTestPlugins + "/libtest-echo.so", "GET /echo/{word} is already served"}));
+    testing::Values(
+        UnusablePlugin{"Missing", "extra", "/nonexistent/libextra.so", "no such file"},
+        UnusablePlugin{"NotAPlugin", "extra", kTestPlugins + "/libtest-not-a-plugin.so", "not a plugin"},
+        UnusablePlugin{"WrongApiVersion", "extra", kTestPlugins + "/libtest-wrong-version.so", "plugin API version"},
+        UnusablePlugin{"FactoryThrows", "extra", kTestPlugins + "/libtest-throwing-factory.so", "setting x is missing"},
+        UnusablePlugin{"RouteTaken", "echo2", kTestPlugins + "/libtest-echo.so", "GET /echo/{word} is already served"}),
+    [](const testing::TestParamInfo<UnusablePlugin>& plugin) { return plugin.param.test; });
+
+TEST_F(Startup, ExplainsAnUnresolvedReferenceInAPluginSection) {
+  config_->set("storage.database", "${nowhere}/orders.db");
+  expectRefused({"storage.database", "${nowhere}"});
+}
+
+TEST_F(Startup, ExplainsAPostgresConnectionStringPocoCannotPass) {
+  config_->set("plugins.storage", "storage-postgres");
+  config_->set("storage.connection", "host=127.0.0.1 dbname=orders password='two words'");
+  config_->set("storage.migrations", std::string(ORDER_SERVICE_APP_DIR) + "/migrations/postgres");
+  expectRefused({"the value of password has a space", "PGPASSWORD"});
+}
 
 TEST_F(Startup, ExplainsABrokenMigration) {
   const std::filesystem::path migrations = directory_.path() / "migrations";
@@ -94,6 +111,11 @@ TEST_F(Startup, ExplainsABrokenMigration) {
 
 TEST_F(Startup, RefusesUnknownArgumentsAndHelpsWhenAsked) {
   EXPECT_EQ(run({"stray-argument"}), 64);
+  EXPECT_NE(errorLine().find("unexpected argument stray-argument"), std::string::npos);
+  EXPECT_EQ(run({"--bogus"}), 64);
+  EXPECT_NE(errorLine().find("unknown option --bogus"), std::string::npos);
+  EXPECT_EQ(run({"--config"}), 64);
+  EXPECT_NE(errorLine().find("--config needs a value"), std::string::npos);
   EXPECT_EQ(run({"--help"}), 0);
   EXPECT_NE(server_->output().find("--config=FILE"), std::string::npos) << server_->output();
   EXPECT_NE(server_->output().find("--daemon"), std::string::npos) << server_->output();
@@ -192,4 +214,11 @@ TEST_F(Startup, ExitsWhenTheGracePeriodEndsWithARequestStillRunning) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
   EXPECT_TRUE(server_->waitForLine("Requests still running after the grace period"));
   EXPECT_EQ(stuck.get(), 0) << "the stuck request was cut off";
+}
+
+TEST_F(Startup, TellsTheLauncherOfADaemonWhyItDidNotStart) {
+  config_->set("plugins.route.extra", "/nonexistent/libextra.so");
+  const std::string ini = config_->write(directory_.path()).string();
+  EXPECT_EQ(run({"--daemon", "--pidfile=" + (directory_.path() / "service.pid").string(), "--config=" + ini}), 78);
+  EXPECT_NE(server_->output().find("/nonexistent/libextra.so): no such file"), std::string::npos) << server_->output();
 }

@@ -27,7 +27,7 @@ std::vector<std::string> withAbsolutePaths(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     svc::host::ServiceHost host;
-    return host.run(withAbsolutePaths(argc, argv));
+    return host.launch(withAbsolutePaths(argc, argv));
   } catch (const std::exception& error) {
     std::cerr << "order-service: " << error.what() << '\n';
     return Poco::Util::Application::EXIT_SOFTWARE;

@@ -1,5 +1,9 @@
 #include "service_host.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -23,6 +27,25 @@ namespace {
 // Above everything else, even the application's own properties.
 constexpr int kEnvironmentPriority = Poco::Util::Application::PRIO_APPLICATION - 100;
 
+// The launcher's side of --daemon: what the detached server reports on `pipe`.
+int awaitDaemonStartup(int pipe, pid_t intermediate) {
+  std::string report;
+  char buffer[512];
+  ssize_t count = 0;
+  while ((count = ::read(pipe, buffer, sizeof buffer)) > 0) report.append(buffer, static_cast<std::size_t>(count));
+  ::close(pipe);
+  ::waitpid(intermediate, nullptr, 0);
+  if (report == "ready") return Poco::Util::Application::EXIT_OK;
+  const std::size_t space = report.find(' ');
+  if (report.rfind("failed ", 0) != 0 || space == std::string::npos) {
+    std::cerr << "order-service: the daemon ended during start-up without a word\n";
+    return Poco::Util::Application::EXIT_SOFTWARE;
+  }
+  const std::size_t reason = report.find(' ', space + 1);
+  std::cerr << "order-service: " << report.substr(reason + 1) << '\n';
+  return std::stoi(report.substr(space + 1, reason - space - 1));
+}
+
 std::optional<std::string> readEnvironment(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr) return std::nullopt;
@@ -30,6 +53,46 @@ std::optional<std::string> readEnvironment(const std::string& name) {
 }
 
 }  // namespace
+
+int ServiceHost::launch(const std::vector<std::string>& args) {
+  if (const auto problem = commandLineProblem(args)) {
+    const std::string name = std::filesystem::path(args.front()).filename().string();
+    Logger(name, LogFormat::Json, LogLevel::Info, makeLogSink(LoggingSettings{}, name, false))
+        .error("Invalid command line; see --help", {{"reason", *problem}});
+    return EXIT_USAGE;
+  }
+  if (std::find(args.begin(), args.end(), "--daemon") != args.end()) {
+    int report[2];
+    if (::pipe(report) != 0) throw Poco::SystemException("cannot create a pipe");
+    const pid_t intermediate = ::fork();
+    if (intermediate < 0) throw Poco::SystemException("cannot fork");
+    if (intermediate > 0) {
+      ::close(report[1]);
+      return awaitDaemonStartup(report[0], intermediate);
+    }
+    ::close(report[0]);
+    startupReport_ = report[1];  // POCO forks the daemon from here; the daemon inherits this end
+  }
+  return run(args);
+}
+
+std::optional<std::string> ServiceHost::commandLineProblem(const std::vector<std::string>& args) {
+  Poco::Util::OptionSet known;
+  defineOptions(known);
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    const bool isLong = arg.rfind("--", 0) == 0;
+    if (!isLong && (arg.size() < 2 || arg[0] != '-')) return "unexpected argument " + arg;
+    const std::string name = arg.substr(isLong ? 2 : 1, arg.find('=') - (isLong ? 2 : 1));
+    try {
+      const Poco::Util::Option& option = known.getOption(name, !isLong);
+      if (option.argumentRequired() && arg.find('=') == std::string::npos) return arg + " needs a value: " + arg + "=...";
+    } catch (const Poco::Exception&) {
+      return "unknown option " + arg;
+    }
+  }
+  return std::nullopt;
+}
 
 void ServiceHost::defineOptions(Poco::Util::OptionSet& options) {
   ServerApplication::defineOptions(options);
@@ -77,10 +140,11 @@ HostSettings ServiceHost::loadSettings() {
   config().add(ini, PRIO_DEFAULT);
   config().add(overrides, kEnvironmentPriority);
   config().setString("service.config_file", file);
+  requireResolvedReferences(config(), *ini);
   return readSettings(config(), baseName);
 }
 
-int ServiceHost::main(const std::vector<std::string>& args) {
+int ServiceHost::main(const std::vector<std::string>&) {
   if (helpRequested_) {
     displayHelp();
     return EXIT_OK;
@@ -88,21 +152,29 @@ int ServiceHost::main(const std::vector<std::string>& args) {
   const bool daemon = config().getBool("application.runAsDaemon", false);
   const std::string baseName = config().getString("application.baseName");
   const Logger bootstrap(baseName, LogFormat::Json, LogLevel::Info, makeLogSink(LoggingSettings{}, baseName, daemon));
-  if (!args.empty()) {
-    bootstrap.error("Unexpected command-line argument; see --help", {{"argument", args.front()}});
-    return EXIT_USAGE;
-  }
   HostSettings settings;
   std::shared_ptr<LogSink> sink;
   try {
     settings = loadSettings();
     sink = makeLogSink(settings.logging, settings.serviceName, daemon);
   } catch (const std::exception& error) {
-    bootstrap.error("Invalid configuration", {{"reason", error.what()}});
-    return EXIT_CONFIG;
+    return startupFailed(bootstrap, EXIT_CONFIG, "Invalid configuration", error.what());
   }
   const Logger logger(settings.serviceName, settings.logging.format, settings.logging.level, sink);
   return serve(settings, logger);
+}
+
+int ServiceHost::startupFailed(const Logger& logger, int code, std::string_view message, const std::string& reason) {
+  logger.error(message, {{"reason", reason}});
+  reportStartup("failed " + std::to_string(code) + " " + std::string(message) + ": " + reason);
+  return code;
+}
+
+void ServiceHost::reportStartup(const std::string& report) {
+  if (startupReport_ < 0) return;
+  [[maybe_unused]] const ssize_t written = ::write(startupReport_, report.data(), report.size());
+  ::close(startupReport_);
+  startupReport_ = -1;
 }
 
 int ServiceHost::serve(const HostSettings& settings, const Logger& logger) {
@@ -111,18 +183,17 @@ int ServiceHost::serve(const HostSettings& settings, const Logger& logger) {
     runtime = std::make_unique<Runtime>(settings, config(), logger);
     runtime->start();
   } catch (const Poco::Net::NetException& error) {
-    logger.error("Cannot listen", {{"host", settings.server.host}, {"port", settings.server.port},
-                                   {"reason", error.displayText()}});
-    return EXIT_UNAVAILABLE;
+    return startupFailed(logger, EXIT_UNAVAILABLE, "Cannot listen",
+                         settings.server.host + ":" + std::to_string(settings.server.port) + ": " + error.displayText());
   } catch (const std::exception& error) {
-    logger.error("Start-up failed", {{"reason", error.what()}});
-    return EXIT_CONFIG;
+    return startupFailed(logger, EXIT_CONFIG, "Start-up failed", error.what());
   }
   logger.info("Service started", {{"host", settings.server.host},
                                   {"port", runtime->port()},
                                   {"config", config().getString("service.config_file")},
                                   {"plugin_api_version", kPluginApiVersion},
                                   {"max_threads", settings.server.maxThreads}});
+  reportStartup("ready");
   waitForTerminationRequest();
   logger.info("Shutting down", {{"grace_ms", static_cast<std::int64_t>(settings.server.shutdownGrace.count())}});
   if (!runtime->stop(settings.server.shutdownGrace)) {

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Poco/Util/OptionSet.h>
@@ -14,6 +16,11 @@ namespace svc::host {
 /// The executable: reads the .ini (and its environment overrides), assembles the Runtime,
 /// serves until SIGTERM or SIGINT, then shuts down gracefully.
 class ServiceHost final : public Poco::Util::ServerApplication {
+ public:
+  /// Checks the command line, then runs: with --daemon, this process waits until the detached
+  /// server has started (exit 0) or failed to (its exit code, and the reason on stderr).
+  int launch(const std::vector<std::string>& args);
+
  protected:
   void defineOptions(Poco::Util::OptionSet& options) override;
   void handleOption(const std::string& name, const std::string& value) override;
@@ -21,11 +28,16 @@ class ServiceHost final : public Poco::Util::ServerApplication {
 
  private:
   void displayHelp();
+  std::optional<std::string> commandLineProblem(const std::vector<std::string>& args);
   HostSettings loadSettings();
   int serve(const HostSettings& settings, const Logger& logger);
+  /// Logs why start-up failed, tells a waiting launcher, and returns `code`.
+  int startupFailed(const Logger& logger, int code, std::string_view message, const std::string& reason);
+  void reportStartup(const std::string& report);
 
   bool helpRequested_ = false;
   std::string configFile_;
+  int startupReport_ = -1;  ///< with --daemon: the pipe to the launcher waiting for start-up
 };
 
 }  // namespace svc::host

@@ -174,6 +174,12 @@ void collectKeys(const Config& config, const std::string& root, std::vector<std:
 
 }  // namespace
 
+void requireResolvedReferences(const Config& config, const Config& file) {
+  std::vector<std::string> keys;
+  collectKeys(file, "", keys);
+  for (const std::string& key : keys) text(config, key);
+}
+
 std::map<std::string, std::string> environmentOverrides(const Config& file, const std::string& prefix,
                                                         const EnvironmentLookup& lookup) {
   std::vector<std::string> keys;

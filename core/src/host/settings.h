@@ -74,6 +74,11 @@ std::map<std::string, std::string> environmentOverrides(const Poco::Util::Abstra
                                                         const std::string& prefix,
                                                         const EnvironmentLookup& lookup);
 
+/// Throws ConfigError naming the first key of `file` whose value, read through `config`, still
+/// holds a ${reference} to a property that does not exist (POCO leaves those as they are).
+void requireResolvedReferences(const Poco::Util::AbstractConfiguration& config,
+                               const Poco::Util::AbstractConfiguration& file);
+
 /// "order-service" -> "ORDER_SERVICE".
 std::string environmentPrefix(const std::string& serviceName);
 
