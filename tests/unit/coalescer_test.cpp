@@ -20,12 +20,14 @@ struct RecordingBatch {
   std::atomic<int> largest{0};
   std::atomic<int> concurrent{0};
   std::atomic<int> mostConcurrent{0};
+  std::atomic<int> notPowerOfTwo{0};
 
   std::vector<int> operator()(const std::vector<int>& items) {
     const int now = ++concurrent;
     for (int seen = mostConcurrent; now > seen && !mostConcurrent.compare_exchange_weak(seen, now);) {
     }
     ++batches;
+    if ((items.size() & (items.size() - 1)) != 0) ++notPowerOfTwo;
     for (int seen = largest; static_cast<int>(items.size()) > seen &&
                              !largest.compare_exchange_weak(seen, static_cast<int>(items.size()));) {
     }
@@ -59,7 +61,7 @@ std::vector<int> submitFromThreads(Doubler& coalescer, int threads, int each) {
 
 TEST(Coalescer, RunsALoneCallAtOnceInABatchOfOne) {
   RecordingBatch recorder;
-  Doubler coalescer(std::ref(recorder), 8, 2);
+  Doubler coalescer(std::ref(recorder), svc::BatchPolicy{8, 2});
   EXPECT_EQ(coalescer.submit(21), 42);
   EXPECT_EQ(coalescer.submit(5), 10);
   EXPECT_EQ(recorder.batches, 2);
@@ -69,17 +71,28 @@ TEST(Coalescer, RunsALoneCallAtOnceInABatchOfOne) {
 TEST(Coalescer, GivesEveryCallerItsOwnResultUnderConcurrency) {
   RecordingBatch recorder;
   recorder.delay = 1ms;
-  Doubler coalescer(std::ref(recorder), 16, 2);
+  Doubler coalescer(std::ref(recorder), svc::BatchPolicy{16, 2});
   for (const int wrong : submitFromThreads(coalescer, 32, 50)) EXPECT_EQ(wrong, 0);
   EXPECT_LT(recorder.batches, 32 * 50) << "concurrent callers shared batches";
   EXPECT_LE(recorder.largest, 16);
   EXPECT_LE(recorder.mostConcurrent, 2);
 }
 
+TEST(Coalescer, RunsOnlyPowerOfTwoBatchesWhenAsked) {
+  RecordingBatch recorder;
+  recorder.delay = 1ms;
+  Doubler coalescer(std::ref(recorder), svc::BatchPolicy{.maxBatch = 48, .maxConcurrent = 2, .powerOfTwoSizes = true});
+  for (const int wrong : submitFromThreads(coalescer, 64, 30)) EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(recorder.notPowerOfTwo, 0);
+  EXPECT_LE(recorder.largest, 32);
+  EXPECT_GT(recorder.largest, 1);
+  EXPECT_LE(recorder.mostConcurrent, 2);
+}
+
 TEST(Coalescer, ThrowsABatchsFailureToEveryCallerInIt) {
   RecordingBatch recorder;
   recorder.delay = 20ms;
-  Doubler coalescer(std::ref(recorder), 64, 1);
+  Doubler coalescer(std::ref(recorder), svc::BatchPolicy{64, 1});
   std::atomic<int> failures{0};
   std::atomic<int> successes{0};
   std::thread first([&] { coalescer.submit(1); });  // occupies the only batch slot
@@ -103,11 +116,11 @@ TEST(Coalescer, ThrowsABatchsFailureToEveryCallerInIt) {
 }
 
 TEST(Coalescer, RefusesABatchThatLosesResults) {
-  Doubler coalescer([](const std::vector<int>&) { return std::vector<int>{}; }, 4, 1);
+  Doubler coalescer([](const std::vector<int>&) { return std::vector<int>{}; }, svc::BatchPolicy{4, 1});
   EXPECT_THROW(coalescer.submit(1), std::logic_error);
 }
 
 TEST(Coalescer, RefusesZeroLimits) {
-  EXPECT_THROW(Doubler([](const std::vector<int>& items) { return items; }, 0, 1), std::invalid_argument);
-  EXPECT_THROW(Doubler([](const std::vector<int>& items) { return items; }, 1, 0), std::invalid_argument);
+  EXPECT_THROW(Doubler([](const std::vector<int>& items) { return items; }, svc::BatchPolicy{0, 1}), std::invalid_argument);
+  EXPECT_THROW(Doubler([](const std::vector<int>& items) { return items; }, svc::BatchPolicy{1, 0}), std::invalid_argument);
 }

@@ -133,10 +133,10 @@ class OrderStatements {
 
 OrderRepository::OrderRepository(svc::Storage& storage, BatchLimits limits)
     : storage_(storage),
-      inserts_([this](const std::vector<OrderRow>& rows) { return insertBatch(rows); }, limits.maxBatch,
-               limits.concurrentWrites),
-      lookups_([this](const std::vector<std::int64_t>& ids) { return findBatch(ids); }, limits.maxBatch,
-               limits.concurrentReads) {}
+      inserts_([this](const std::vector<OrderRow>& rows) { return insertBatch(rows); },
+               svc::BatchPolicy{limits.maxBatch, limits.concurrentWrites, true}),
+      lookups_([this](const std::vector<std::int64_t>& ids) { return findBatch(ids); },
+               svc::BatchPolicy{limits.maxBatch, limits.concurrentReads, true}) {}
 
 std::int64_t OrderRepository::insert(const NewOrder& order, std::string_view status) {
   return inserts_.submit(OrderRow{order, std::string(status)});

@@ -22,7 +22,9 @@ struct BatchLimits {
 
 /// The orders table: the only place that knows SQL, and the same SQL on every backend.
 /// Concurrent calls are coalesced: one multi-row INSERT (one commit) for the orders created
-/// meanwhile, one `WHERE id IN (...)` for the orders looked up meanwhile.
+/// meanwhile, one `WHERE id IN (...)` for the orders looked up meanwhile. Batches come in
+/// power-of-two sizes, so each connection prepares at most log2(max_batch) + 1 statements of
+/// each kind (each size is its own statement; 64 of them cost 25 MB at 256 connections).
 class OrderRepository {
  public:
   OrderRepository(svc::Storage& storage, BatchLimits limits);
