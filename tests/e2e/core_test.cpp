@@ -104,3 +104,15 @@ TEST_F(CoreConfiguration, WritesTheSeedsTextLogFormatWhenAskedTo) {
       R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO Created new order service_name=order-service order_id=1 user_id=7 product_id=8 quantity=9)");
   EXPECT_TRUE(std::regex_match(*line, format)) << *line;
 }
+
+TEST_F(CoreConfiguration, SaysCloseOnTheLastRequestAConnectionMayCarry) {
+  config_->set("server.max_keep_alive_requests", "2");
+  startServer();
+  const std::string raw = rawExchange(port_, "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                             "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::size_t second = raw.find("HTTP/1.1 200", 1);
+  ASSERT_NE(second, std::string::npos) << raw;
+  EXPECT_NE(raw.substr(0, second).find("Connection: Keep-Alive"), std::string::npos) << raw;
+  EXPECT_NE(raw.substr(second).find("Connection: Close"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("HTTP/1.1", second + 1), std::string::npos) << "a third request was served";
+}

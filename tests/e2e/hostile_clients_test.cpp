@@ -32,9 +32,10 @@ class CoreHostileClients : public ServiceTest {
     return svc::json::parse(raw.substr(raw.find("\r\n\r\n") + 4));
   }
 
-  /// Sends `text` one byte at a time, `pause` apart, and returns what came back.
-  std::string trickle(const std::string& text, std::chrono::milliseconds pause) {
+  /// Sends `head` at once, then `text` one byte at a time, `pause` apart; returns what came back.
+  std::string trickle(const std::string& text, std::chrono::milliseconds pause, const std::string& head = "") {
     Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port_));
+    if (!head.empty()) socket.sendBytes(head.data(), static_cast<int>(head.size()));
     socket.setReceiveTimeout(Poco::Timespan(0, 1000));
     std::string received;
     char buffer[4096];
@@ -79,6 +80,13 @@ TEST_F(CoreHostileClients, AreCutOffWhenTheirRequestStallsOrTrickles) {
   EXPECT_LT(Clock::now() - trickling, 3s) << "the request deadline (1.5 s) applies to a client that keeps sending";
   problemOf(trickled, 408);
 
+  const auto headerTrickling = Clock::now();
+  const std::string slowHeaders = trickle("Host: " + std::string(200, 'x') + "\r\n\r\n", 100ms, "GET /health HTTP/1.1\r\n");
+  EXPECT_LT(Clock::now() - headerTrickling, 3s);
+  problemOf(slowHeaders, 408);
+
+  problemOf(rawExchange(port_, "GET /hea", 5s), 408);  // stalls inside the request line
+
   const std::string shortBody = rawExchange(
       port_, "POST /orders HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user_id\"", 5s);
   problemOf(shortBody, 408);
@@ -100,4 +108,37 @@ TEST_F(CoreHostileClients, DoNotHoldUpOtherClients) {
     EXPECT_LT(Clock::now() - started, 200ms);
   }
   for (auto& each : slow) EXPECT_EQ(statusOf(each.get()), 408);
+}
+
+TEST_F(CoreHostileClients, CannotSmuggleARequestBehindAMalformedChunk) {
+  const std::string raw = rawExchange(port_,
+                                      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                      "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+                                      "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+  problemOf(raw, 400);
+  EXPECT_NE(raw.find("Connection: Close"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("HTTP/1.1", 1), std::string::npos) << "a second response: the smuggled request was served";
+  ASSERT_TRUE(server_->waitForLine("\"Request handled\""));
+  EXPECT_EQ(logLines("\"Request handled\"").size(), 1u);
+
+  const std::string both = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "2\r\n{}\r\n0\r\n\r\n";
+  EXPECT_NE(problemOf(rawExchange(port_, both), 400).find("detail")->text().find("cannot be combined"), std::string::npos);
+  problemOf(rawExchange(port_, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501);
+}
+
+TEST_F(CoreHostileClients, GetA505ForAnotherHttpVersion) {
+  problemOf(rawExchange(port_, "GET /health HTTP/9.9\r\nHost: x\r\n\r\n"), 505);
+  EXPECT_NE(rawExchange(port_, "GET /health HTTP/1.0\r\n\r\n").rfind("HTTP/1.0 200", 0), std::string::npos);
+}
+
+TEST_F(CoreHostileClients, WhoCloseAnIdleConnectionLeaveNoTrace) {
+  for (int i = 0; i < 5; ++i) {
+    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port_));
+    socket.close();
+  }
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(client().get("/health").status, 200);
+  ASSERT_TRUE(server_->waitForLine("\"Request handled\""));
+  EXPECT_TRUE(logLines("\"Request rejected\"").empty());
 }

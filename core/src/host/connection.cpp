@@ -3,12 +3,16 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <ctime>
 #include <istream>
+#include <memory>
 #include <string>
 
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponseImpl.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
 #include <Poco/Timestamp.h>
 
 #include "svc/http.h"
@@ -28,7 +32,8 @@ bool isHeadTooLarge(const Poco::Net::MessageException& error) {
          text.find("Field value too long") != std::string::npos;
 }
 
-// The body, read within `limit`: HttpError 413 when it is larger, 408 when it does not arrive.
+// The body, read within `limit`: HttpError 413 when it is larger, 408 when it ends early.
+// A malformed chunk or a timeout propagates as POCO's exception (the stream would hide it).
 std::string readBody(Poco::Net::HTTPServerRequest& request, std::size_t limit) {
   const bool chunked = request.getChunkedTransferEncoding();
   if (!chunked && !request.hasContentLength()) return {};
@@ -37,11 +42,51 @@ std::string readBody(Poco::Net::HTTPServerRequest& request, std::size_t limit) {
   const std::size_t wanted = chunked ? limit + 1 : static_cast<std::size_t>(request.getContentLength64());
   std::string body(wanted, '\0');
   std::istream& in = request.stream();
+  in.exceptions(std::ios::badbit);
   in.read(body.data(), static_cast<std::streamsize>(wanted));
   body.resize(static_cast<std::size_t>(in.gcount()));
   if (chunked && body.size() > limit) throw HttpError(413, tooLarge);
   if (!chunked && body.size() < wanted) throw HttpError(408, "The request body did not arrive in time");
   return body;
+}
+
+// HTTP dates change once a second: format each once per thread, not once per response.
+const std::string& httpDate() {
+  thread_local std::time_t formattedSecond = 0;
+  thread_local std::string formatted;
+  const std::time_t now = std::time(nullptr);
+  if (now != formattedSecond) {
+    formattedSecond = now;
+    formatted = Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(now), Poco::DateTimeFormat::HTTP_FORMAT);
+  }
+  return formatted;
+}
+
+void send(Poco::Net::HTTPServerResponse& response, const Response& result, bool keepAlive) {
+  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(result.status));
+  response.set("Date", httpDate());
+  response.setKeepAlive(keepAlive);
+  if (!result.body.empty()) response.setContentType(result.contentType);
+  for (const Header& header : result.headers) response.set(header.name, header.value);
+  // RFC 9110: a 204 has no Content-Length. POCO omits the body of a HEAD response itself.
+  if (result.status != 204) response.setContentLength64(static_cast<Poco::Int64>(result.body.size()));
+  std::ostream& out = response.send();
+  out.write(result.body.data(), static_cast<std::streamsize>(result.body.size()));
+  out.flush();  // now, not when POCO destroys the response: the connection may linger next
+}
+
+bool isSupportedVersion(const std::string& version) {
+  return version == Poco::Net::HTTPMessage::HTTP_1_1 || version == Poco::Net::HTTPMessage::HTTP_1_0;
+}
+
+// Where a body ends must be beyond doubt, or what follows it could be read as another request
+// (request smuggling): refuse framings POCO would read otherwise than a proxy in front might.
+void requireUnambiguousFraming(const Poco::Net::HTTPServerRequest& request) {
+  if (!request.has("Transfer-Encoding")) return;
+  if (!request.getChunkedTransferEncoding()) {
+    throw HttpError(501, "Transfer-Encoding " + request.get("Transfer-Encoding") + " is not supported; use chunked");
+  }
+  if (request.has("Content-Length")) throw HttpError(400, "Transfer-Encoding and Content-Length cannot be combined");
 }
 
 // Closing with unread input makes the kernel reset the connection, and a client still sending
@@ -116,14 +161,19 @@ bool ServiceSession::waitForRequest(std::chrono::milliseconds timeout) {
   do {
     ready = ::poll(&readable, 1, static_cast<int>(timeout.count()));
   } while (ready < 0 && errno == EINTR);
-  return ready > 0;
+  try {
+    // Readable may mean closed: only bytes make a request (peek buffers them for the parser).
+    return ready > 0 && peek() != std::char_traits<char>::eof();
+  } catch (const Poco::Exception&) {
+    return false;
+  }
 }
 
 ServiceConnection::ServiceConnection(const Poco::Net::StreamSocket& socket, const Dispatcher& dispatcher,
-                                     const ServerSettings& settings, Poco::Net::HTTPServerParams::Ptr params,
-                                     ConnectionTracker& tracker)
-    : TCPServerConnection(socket), dispatcher_(dispatcher), settings_(settings), params_(std::move(params)),
-      tracker_(tracker) {
+                                     const Logger& logger, const ServerSettings& settings,
+                                     Poco::Net::HTTPServerParams::Ptr params, ConnectionTracker& tracker)
+    : TCPServerConnection(socket), dispatcher_(dispatcher), logger_(logger), settings_(settings),
+      params_(std::move(params)), tracker_(tracker) {
   tracker_.add(*this);
 }
 
@@ -133,7 +183,7 @@ void ServiceConnection::run() {
   ServiceSession session(socket(), params_);
   const int limit = settings_.maxKeepAliveRequests;
   for (int served = 0; limit == 0 || served < limit; ++served) {
-    if (!startRequest(session, served == 0) || !serveOne(session)) break;
+    if (!startRequest(session, served == 0) || !serveOne(session, served + 1 == limit)) break;
   }
 }
 
@@ -151,43 +201,68 @@ bool ServiceConnection::startRequest(ServiceSession& session, bool first) {
   return true;
 }
 
-// Returns whether the connection stays open for another request.
-bool ServiceConnection::serveOne(ServiceSession& session) {
+bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
+  const auto started = Clock::now();
   Poco::Net::HTTPServerResponseImpl response(session);
+  std::unique_ptr<Poco::Net::HTTPServerRequestImpl> request;
+  std::string body;
   try {
-    Poco::Net::HTTPServerRequestImpl request(response, session, params_);
-    response.setDate(Poco::Timestamp());
-    response.setVersion(request.getVersion());
-    response.setKeepAlive(settings_.keepAlive && request.getKeepAlive() && !tracker_.stopping());
-    const bool bodyFits = !request.hasContentLength() ||
-                          request.getContentLength64() <= static_cast<Poco::Int64>(settings_.maxBodyBytes);
-    if (request.getExpectContinue() && bodyFits) response.sendContinue();
-    std::string body;
-    try {
-      body = readBody(request, settings_.maxBodyBytes);
-    } catch (const HttpError& error) {
-      rejectAndClose(response, timedOut_ ? 408 : error.problem().status, error.problem().detail);
+    request = std::make_unique<Poco::Net::HTTPServerRequestImpl>(response, session, params_.get());
+    if (!isSupportedVersion(request->getVersion())) {
+      rejectAndClose(response, 505, "Only HTTP/1.0 and HTTP/1.1 are served, not " + request->getVersion());
       return false;
     }
-    deadline_.store(0);
-    if (timedOut_) return false;  // cut off while its last bytes arrived
-    dispatcher_.handle(request, std::move(body), response);
-    return response.getKeepAlive();
+    response.setVersion(request->getVersion());
+    requireUnambiguousFraming(*request);
+    const bool bodyFits = !request->hasContentLength() ||
+                          request->getContentLength64() <= static_cast<Poco::Int64>(settings_.maxBodyBytes);
+    if (request->getExpectContinue() && bodyFits) response.sendContinue();
+    body = readBody(*request, settings_.maxBodyBytes);
+  } catch (const HttpError& error) {
+    rejectAndClose(response, timedOut_ ? 408 : error.problem().status, error.problem().detail);
+    return false;
   } catch (const Poco::Net::MessageException& error) {
     if (timedOut_) rejectAndClose(response, 408, "The request did not arrive in time");
     else rejectAndClose(response, isHeadTooLarge(error) ? 431 : 400, "The request is malformed: " + error.message());
-  } catch (const Poco::TimeoutException&) {
-    rejectAndClose(response, 408, "The request did not arrive in time");
+    return false;
   } catch (const Poco::Exception&) {
-    // closed before a request began (NoMessageException) or reset by the client
-    if (timedOut_) rejectAndClose(response, 408, "The request did not arrive in time");
+    // a timeout, or the client stopped sending in the middle: its first bytes had arrived
+    rejectAndClose(response, 408, "The request did not arrive in time");
+    return false;
   }
-  return false;
+  deadline_.store(0);
+  if (timedOut_) {  // POCO took the end of a cut-off stream for the end of the head or body
+    rejectAndClose(response, 408, "The request did not arrive in time");
+    return false;
+  }
+  const Dispatcher::Dispatched result = dispatcher_.dispatch(*request, std::move(body));
+  // POCO's chunk decoder takes a malformed chunk for the end of the body, so the connection
+  // does not carry another request after a chunked one.
+  const bool keepAlive = settings_.keepAlive && request->getKeepAlive() && !lastAllowed &&
+                         !request->getChunkedTransferEncoding() && !result.response.closeConnection &&
+                         !tracker_.stopping();
+  try {
+    send(response, result.response, keepAlive);
+  } catch (const Poco::Exception& error) {
+    logger_.debug("Response not delivered", {{"path", result.path}, {"error", error.displayText()}});
+  }
+  const std::chrono::duration<double, std::milli> elapsed = Clock::now() - started;
+  logger_.info("Request handled", {{"method", request->getMethod()},
+                                   {"path", result.path},
+                                   {"status", result.response.status},
+                                   {"duration_ms", elapsed.count()}});
+  return keepAlive;
 }
 
 void ServiceConnection::rejectAndClose(Poco::Net::HTTPServerResponse& response, int status,
                                        const std::string& detail) {
-  dispatcher_.reject(response, status, detail);
+  logger_.info("Request rejected", {{"status", status}, {"reason", detail}});
+  try {
+    response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+    send(response, Response::problem(Problem{.status = status, .detail = detail}), false);
+  } catch (const Poco::Exception&) {
+    return;  // the client is gone
+  }
   lingerBeforeClosing(socket());
 }
 

@@ -58,7 +58,8 @@ class ServiceSession final : public Poco::Net::HTTPServerSession {
  public:
   using HTTPServerSession::HTTPServerSession;
 
-  /// Whether a request starts within `timeout` (false also when the socket was shut down).
+  /// Whether a request starts within `timeout`: its first bytes have arrived. False when the
+  /// client closed the connection (or it was shut down) instead.
   bool waitForRequest(std::chrono::milliseconds timeout);
 };
 
@@ -67,7 +68,7 @@ class ServiceSession final : public Poco::Net::HTTPServerSession {
 /// with a problem document, and hands the rest to the dispatcher.
 class ServiceConnection final : public Poco::Net::TCPServerConnection {
  public:
-  ServiceConnection(const Poco::Net::StreamSocket& socket, const Dispatcher& dispatcher,
+  ServiceConnection(const Poco::Net::StreamSocket& socket, const Dispatcher& dispatcher, const Logger& logger,
                     const ServerSettings& settings, Poco::Net::HTTPServerParams::Ptr params,
                     ConnectionTracker& tracker);
   ~ServiceConnection() override;
@@ -81,10 +82,12 @@ class ServiceConnection final : public Poco::Net::TCPServerConnection {
 
  private:
   bool startRequest(ServiceSession& session, bool first);
-  bool serveOne(ServiceSession& session);
+  /// Serves one request; returns whether the connection stays open for another.
+  bool serveOne(ServiceSession& session, bool lastAllowed);
   void rejectAndClose(Poco::Net::HTTPServerResponse& response, int status, const std::string& detail);
 
   const Dispatcher& dispatcher_;
+  const Logger& logger_;
   const ServerSettings& settings_;
   Poco::Net::HTTPServerParams::Ptr params_;
   ConnectionTracker& tracker_;
@@ -97,16 +100,17 @@ class ServiceConnection final : public Poco::Net::TCPServerConnection {
 
 class ConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
  public:
-  ConnectionFactory(const Dispatcher& dispatcher, const ServerSettings& settings,
+  ConnectionFactory(const Dispatcher& dispatcher, const Logger& logger, const ServerSettings& settings,
                     Poco::Net::HTTPServerParams::Ptr params, ConnectionTracker& tracker)
-      : dispatcher_(dispatcher), settings_(settings), params_(std::move(params)), tracker_(tracker) {}
+      : dispatcher_(dispatcher), logger_(logger), settings_(settings), params_(std::move(params)), tracker_(tracker) {}
 
   Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new ServiceConnection(socket, dispatcher_, settings_, params_, tracker_);
+    return new ServiceConnection(socket, dispatcher_, logger_, settings_, params_, tracker_);
   }
 
  private:
   const Dispatcher& dispatcher_;
+  const Logger& logger_;
   const ServerSettings& settings_;
   Poco::Net::HTTPServerParams::Ptr params_;
   ConnectionTracker& tracker_;

@@ -1,6 +1,5 @@
 #include "dispatcher.h"
 
-#include <chrono>
 #include <exception>
 
 #include <Poco/Exception.h>
@@ -18,65 +17,27 @@ Response problemResponse(const HttpError& error) {
   return response;
 }
 
-void send(const Response& result, Poco::Net::HTTPServerResponse& response) {
-  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(result.status));
-  if (!result.body.empty()) response.setContentType(result.contentType);
-  for (const Header& header : result.headers) response.set(header.name, header.value);
-  if (result.closeConnection) response.setKeepAlive(false);
-  // RFC 9110: a 204 has no Content-Length. POCO omits the body of a HEAD response itself.
-  if (result.status != 204) response.setContentLength64(static_cast<Poco::Int64>(result.body.size()));
-  std::ostream& out = response.send();
-  out.write(result.body.data(), static_cast<std::streamsize>(result.body.size()));
-  out.flush();  // now, not when POCO destroys the response: the connection may linger next
-}
-
 }  // namespace
 
-void Dispatcher::reject(Poco::Net::HTTPServerResponse& response, int status, const std::string& detail) const {
-  logger_.info("Request rejected", {{"status", status}, {"reason", detail}});
-  Response result = Response::problem(Problem{.status = status, .detail = detail});
-  result.closeConnection = true;
-  try {
-    response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
-    send(result, response);
-  } catch (const Poco::Exception&) {
-    // the client is gone
-  }
-}
-
-void Dispatcher::handle(Poco::Net::HTTPServerRequest& request, std::string body,
-                        Poco::Net::HTTPServerResponse& response) const {
-  const auto started = std::chrono::steady_clock::now();
-  const std::string& method = request.getMethod();
-  std::string path = request.getURI();
-  const Response result = respond(request, std::move(body), path);
-  try {
-    send(result, response);
-  } catch (const std::exception& error) {
-    logger_.debug("Response not delivered", {{"method", method}, {"path", path}, {"error", error.what()}});
-  }
-  const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - started;
-  logger_.info("Request handled",
-               {{"method", method}, {"path", path}, {"status", result.status}, {"duration_ms", elapsed.count()}});
-}
-
 // The last-resort guard: whatever a handler throws becomes a problem response.
-Response Dispatcher::respond(Poco::Net::HTTPServerRequest& request, std::string body, std::string& path) const {
+Dispatcher::Dispatched Dispatcher::dispatch(const Poco::Net::HTTPServerRequest& request, std::string body) const {
   const std::string& method = request.getMethod();
+  Dispatched result{.response = {}, .path = request.getURI()};
   try {
-    return route(request, std::move(body), path);
+    result.response = route(request, std::move(body), result.path);
   } catch (const StorageUnavailable& error) {
-    logger_.warning("Storage unavailable", {{"method", method}, {"path", path}, {"cause", error.cause()}});
-    return problemResponse(error);
+    logger_.warning("Storage unavailable", {{"method", method}, {"path", result.path}, {"cause", error.cause()}});
+    result.response = problemResponse(error);
   } catch (const HttpError& error) {
-    return problemResponse(error);
+    result.response = problemResponse(error);
   } catch (const Poco::Exception& error) {
-    return internalError(method, path, error.displayText());
+    result.response = internalError(method, result.path, error.displayText());
   } catch (const std::exception& error) {
-    return internalError(method, path, error.what());
+    result.response = internalError(method, result.path, error.what());
   } catch (...) {
-    return internalError(method, path, "unknown exception");
+    result.response = internalError(method, result.path, "unknown exception");
   }
+  return result;
 }
 
 Response Dispatcher::internalError(const std::string& method, const std::string& path, const std::string& cause) const {
@@ -84,7 +45,7 @@ Response Dispatcher::internalError(const std::string& method, const std::string&
   return Response::problem(Problem{.status = 500, .detail = "The server failed to handle the request; it was logged"});
 }
 
-Response Dispatcher::route(Poco::Net::HTTPServerRequest& request, std::string body, std::string& path) const {
+Response Dispatcher::route(const Poco::Net::HTTPServerRequest& request, std::string body, std::string& path) const {
   std::string query;
   try {
     const Poco::URI uri(request.getURI());

@@ -19,7 +19,7 @@ namespace svc::host {
 class HttpServer {
  public:
   /// Binds and listens at once: throws Poco::Net::NetException when the address is taken.
-  HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher);
+  HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher, const Logger& logger);
   ~HttpServer();
 
   std::uint16_t port() const { return port_; }

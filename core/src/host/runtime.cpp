@@ -19,7 +19,7 @@ Runtime::Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration
   if (settings.storage) loadStorage(*settings.storage);
   for (const PluginRef& plugin : settings.routes) loadRoutes(plugin);
   dispatcher_ = std::make_unique<Dispatcher>(router_, logger_);
-  http_ = std::make_unique<HttpServer>(settings_.server, *dispatcher_);
+  http_ = std::make_unique<HttpServer>(settings_.server, *dispatcher_, logger_);
 }
 
 Runtime::~Runtime() = default;
