@@ -95,9 +95,16 @@ TEST_F(Startup, ExplainsAnUnresolvedReferenceInAPluginSection) {
 
 TEST_F(Startup, ExplainsAPostgresConnectionStringPocoCannotPass) {
   config_->set("plugins.storage", "storage-postgres");
-  config_->set("storage.connection", "host=127.0.0.1 dbname=orders password='two words'");
   config_->set("storage.migrations", std::string(ORDER_SERVICE_APP_DIR) + "/migrations/postgres");
+  config_->set("storage.connection", "host=127.0.0.1 dbname=orders password='two words'");
   expectRefused({"the value of password has a space", "PGPASSWORD"});
+  config_->set("storage.connection", "postgresql://orders@127.0.0.1/orders");
+  expectRefused({"key=value", "postgresql:// URI"});
+}
+
+TEST_F(Startup, ExplainsAPluginSettingThatIsNotANumber) {
+  config_->set("orders.max_batch", "lots");
+  expectRefused({"orders.max_batch must be an integer from 1 to 1024", "lots"});
 }
 
 TEST_F(Startup, ExplainsABrokenMigration) {
@@ -116,6 +123,10 @@ TEST_F(Startup, RefusesUnknownArgumentsAndHelpsWhenAsked) {
   EXPECT_NE(errorLine().find("unknown option --bogus"), std::string::npos);
   EXPECT_EQ(run({"--config"}), 64);
   EXPECT_NE(errorLine().find("--config needs a value"), std::string::npos);
+  EXPECT_EQ(run({"--daemon=yes"}), 64);
+  EXPECT_NE(errorLine().find("--daemon takes no value"), std::string::npos);
+  EXPECT_EQ(run({"--pidfile=/nonexistent/service.pid"}), 64);
+  EXPECT_NE(errorLine().find("cannot write the pid file"), std::string::npos);
   EXPECT_EQ(run({"--help"}), 0);
   EXPECT_NE(server_->output().find("--config=FILE"), std::string::npos) << server_->output();
   EXPECT_NE(server_->output().find("--daemon"), std::string::npos) << server_->output();

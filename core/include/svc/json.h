@@ -71,6 +71,9 @@ Value parse(std::string_view text, const ParseOptions& options = {});
 /// Appends `text` as a quoted, escaped JSON string.
 void appendQuoted(std::string& out, std::string_view text);
 
+/// Appends a finite number with six significant digits ("%.6g").
+void appendNumber(std::string& out, double value);
+
 /// Builds a JSON object in insertion order: ObjectWriter().add("id", 1).add("ok", true).str()
 class ObjectWriter {
  public:

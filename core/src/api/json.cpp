@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace svc::json {
 
@@ -353,6 +352,12 @@ void appendQuoted(std::string& out, std::string_view text) {
   out += '"';
 }
 
+void appendNumber(std::string& out, double value) {
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general, 6);
+  out.append(buffer, result.ptr);
+}
+
 void ObjectWriter::startMember(std::string_view name) {
   if (out_.size() > 1) out_ += ',';
   appendQuoted(out_, name);
@@ -377,9 +382,7 @@ ObjectWriter& ObjectWriter::add(std::string_view name, double value) {
     out_ += "null";
     return *this;
   }
-  char buffer[32];
-  const int length = std::snprintf(buffer, sizeof buffer, "%.6g", value);
-  out_.append(buffer, static_cast<std::size_t>(length));
+  appendNumber(out_, value);
   return *this;
 }
 

@@ -1,7 +1,5 @@
 #include "svc/log.h"
 
-#include <cstdio>
-
 #include "svc/json.h"
 #include "svc/timestamp.h"
 
@@ -27,9 +25,7 @@ void appendJsonValue(std::string& out, const LogField::Value& value) {
   } else if (const auto* flag = std::get_if<bool>(&value)) {
     out += *flag ? "true" : "false";
   } else {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.6g", std::get<double>(value));
-    out += buffer;
+    json::appendNumber(out, std::get<double>(value));
   }
 }
 

@@ -1,5 +1,6 @@
 #include "log_sinks.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include <Poco/AutoPtr.h>
@@ -37,6 +38,57 @@ class ChannelSink final : public LogSink {
 };
 
 }  // namespace
+
+namespace {
+constexpr std::size_t kMaxPendingBytes = 64 * 1024;
+}  // namespace
+
+BatchingLogSink::BatchingLogSink(std::shared_ptr<LogSink> target, std::chrono::milliseconds period)
+    : target_(std::move(target)), flusher_([this, period] {
+        std::unique_lock lock(bufferMutex_);
+        while (running_) {
+          wake_.wait_for(lock, period);
+          flushLocked(lock);
+        }
+      }) {}
+
+BatchingLogSink::~BatchingLogSink() {
+  {
+    std::lock_guard lock(bufferMutex_);
+    running_ = false;
+  }
+  wake_.notify_all();
+  flusher_.join();
+  flush();
+}
+
+void BatchingLogSink::write(LogLevel level, std::string_view line) {
+  std::unique_lock lock(bufferMutex_);
+  if (!pending_.empty()) pending_ += '\n';
+  pending_ += line;
+  pendingLevel_ = std::max(pendingLevel_, level);
+  if (level >= LogLevel::Warning || pending_.size() >= kMaxPendingBytes) flushLocked(lock);
+}
+
+void BatchingLogSink::flush() {
+  std::unique_lock lock(bufferMutex_);
+  flushLocked(lock);
+}
+
+void BatchingLogSink::flushLocked(std::unique_lock<std::mutex>& lock) {
+  if (pending_.empty()) return;
+  std::string chunk;
+  chunk.swap(pending_);
+  const LogLevel level = pendingLevel_;
+  pendingLevel_ = LogLevel::Debug;
+  // The write lock is taken before the buffer is released (chunks are written in the order they
+  // were taken) and released before the buffer is taken again (never buffer-after-write).
+  std::unique_lock writing(writeMutex_);
+  lock.unlock();
+  target_->write(level, chunk);
+  writing.unlock();
+  lock.lock();
+}
 
 std::shared_ptr<LogSink> makeLogSink(const LoggingSettings& settings, const std::string& serviceName, bool daemon) {
   if (settings.file.empty() && daemon) {

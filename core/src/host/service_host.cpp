@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include <Poco/Net/NetException.h>
@@ -28,7 +29,7 @@ namespace {
 constexpr int kEnvironmentPriority = Poco::Util::Application::PRIO_APPLICATION - 100;
 
 // The launcher's side of --daemon: what the detached server reports on `pipe`.
-int awaitDaemonStartup(int pipe, pid_t intermediate) {
+int awaitDaemonStartup(int pipe, pid_t intermediate, const std::string& program) {
   std::string report;
   char buffer[512];
   ssize_t count = 0;
@@ -38,11 +39,11 @@ int awaitDaemonStartup(int pipe, pid_t intermediate) {
   if (report == "ready") return Poco::Util::Application::EXIT_OK;
   const std::size_t space = report.find(' ');
   if (report.rfind("failed ", 0) != 0 || space == std::string::npos) {
-    std::cerr << "order-service: the daemon ended during start-up without a word\n";
+    std::cerr << program << ": the daemon ended during start-up without a word\n";
     return Poco::Util::Application::EXIT_SOFTWARE;
   }
   const std::size_t reason = report.find(' ', space + 1);
-  std::cerr << "order-service: " << report.substr(reason + 1) << '\n';
+  std::cerr << program << ": " << report.substr(reason + 1) << '\n';
   return std::stoi(report.substr(space + 1, reason - space - 1));
 }
 
@@ -61,6 +62,13 @@ int ServiceHost::launch(const std::vector<std::string>& args) {
         .error("Invalid command line; see --help", {{"reason", *problem}});
     return EXIT_USAGE;
   }
+  const bool help = std::find(args.begin(), args.end(), "--help") != args.end() ||
+                    std::find(args.begin(), args.end(), "-h") != args.end();
+  if (help) {  // help goes to the terminal: no detaching
+    std::vector<std::string> foreground;
+    std::copy_if(args.begin(), args.end(), std::back_inserter(foreground), [](const std::string& arg) { return arg != "--daemon"; });
+    return run(foreground);
+  }
   if (std::find(args.begin(), args.end(), "--daemon") != args.end()) {
     int report[2];
     if (::pipe(report) != 0) throw Poco::SystemException("cannot create a pipe");
@@ -68,7 +76,7 @@ int ServiceHost::launch(const std::vector<std::string>& args) {
     if (intermediate < 0) throw Poco::SystemException("cannot fork");
     if (intermediate > 0) {
       ::close(report[1]);
-      return awaitDaemonStartup(report[0], intermediate);
+      return awaitDaemonStartup(report[0], intermediate, std::filesystem::path(args.front()).filename().string());
     }
     ::close(report[0]);
     startupReport_ = report[1];  // POCO forks the daemon from here; the daemon inherits this end
@@ -81,12 +89,18 @@ std::optional<std::string> ServiceHost::commandLineProblem(const std::vector<std
   defineOptions(known);
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& arg = args[i];
+    // POCO writes the pid file after detaching, where a failure would be seen by nobody.
+    if (arg.rfind("--pidfile=", 0) == 0 && !std::ofstream(arg.substr(10), std::ios::app)) {
+      return "cannot write the pid file " + arg.substr(10);
+    }
     const bool isLong = arg.rfind("--", 0) == 0;
     if (!isLong && (arg.size() < 2 || arg[0] != '-')) return "unexpected argument " + arg;
     const std::string name = arg.substr(isLong ? 2 : 1, arg.find('=') - (isLong ? 2 : 1));
     try {
       const Poco::Util::Option& option = known.getOption(name, !isLong);
-      if (option.argumentRequired() && arg.find('=') == std::string::npos) return arg + " needs a value: " + arg + "=...";
+      const bool hasValue = arg.find('=') != std::string::npos;
+      if (option.argumentRequired() && !hasValue) return arg + " needs a value: " + arg + "=...";
+      if (!option.takesArgument() && hasValue) return arg + ": --" + option.fullName() + " takes no value";
     } catch (const Poco::Exception&) {
       return "unknown option " + arg;
     }
@@ -160,8 +174,10 @@ int ServiceHost::main(const std::vector<std::string>&) {
   } catch (const std::exception& error) {
     return startupFailed(bootstrap, EXIT_CONFIG, "Invalid configuration", error.what());
   }
-  const Logger logger(settings.serviceName, settings.logging.format, settings.logging.level, sink);
-  return serve(settings, logger);
+  // Lines are written in batches off the request threads; the sink writes the rest when it goes.
+  const auto batching = std::make_shared<BatchingLogSink>(sink, std::chrono::milliseconds(20));
+  const Logger logger(settings.serviceName, settings.logging.format, settings.logging.level, batching);
+  return serve(settings, logger, *batching);
 }
 
 int ServiceHost::startupFailed(const Logger& logger, int code, std::string_view message, const std::string& reason) {
@@ -177,7 +193,7 @@ void ServiceHost::reportStartup(const std::string& report) {
   startupReport_ = -1;
 }
 
-int ServiceHost::serve(const HostSettings& settings, const Logger& logger) {
+int ServiceHost::serve(const HostSettings& settings, const Logger& logger, BatchingLogSink& logSink) {
   std::unique_ptr<Runtime> runtime;
   try {
     runtime = std::make_unique<Runtime>(settings, config(), logger);
@@ -199,6 +215,7 @@ int ServiceHost::serve(const HostSettings& settings, const Logger& logger) {
   if (!runtime->stop(settings.server.shutdownGrace)) {
     // A request thread may still use plugin code: unloading it now could crash, so leave at once.
     logger.error("Requests still running after the grace period; exiting without waiting for them");
+    logSink.flush();
     std::_Exit(EXIT_SOFTWARE);
   }
   runtime.reset();

@@ -8,6 +8,7 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
+#include "log_sinks.h"
 #include "settings.h"
 #include "svc/log.h"
 
@@ -30,7 +31,7 @@ class ServiceHost final : public Poco::Util::ServerApplication {
   void displayHelp();
   std::optional<std::string> commandLineProblem(const std::vector<std::string>& args);
   HostSettings loadSettings();
-  int serve(const HostSettings& settings, const Logger& logger);
+  int serve(const HostSettings& settings, const Logger& logger, BatchingLogSink& logSink);
   /// Logs why start-up failed, tells a waiting launcher, and returns `code`.
   int startupFailed(const Logger& logger, int code, std::string_view message, const std::string& reason);
   void reportStartup(const std::string& report);
