@@ -8,21 +8,19 @@
 
 namespace {
 
-orders::BatchLimits batchLimits(const Poco::Util::AbstractConfiguration& config) {
-  const auto positive = [&](const std::string& key, int fallback) {
-    const int value = config.getInt(key, fallback);
-    if (value < 1 || value > 1000) throw std::invalid_argument("orders." + key + " must be from 1 to 1000");
-    return static_cast<std::size_t>(value);
+orders::BatchLimits batchLimits(const svc::PluginContext& context) {
+  const auto setting = [&](const std::string& key, int fallback) {
+    return static_cast<std::size_t>(context.intSetting(key, fallback, 1, 1024));
   };
-  return orders::BatchLimits{.maxBatch = positive("max_batch", 64),
-                             .concurrentWrites = positive("concurrent_writes", 4),
-                             .concurrentReads = positive("concurrent_reads", 4)};
+  return orders::BatchLimits{.maxBatch = setting("max_batch", 64),
+                             .concurrentWrites = setting("concurrent_writes", 4),
+                             .concurrentReads = setting("concurrent_reads", 4)};
 }
 
 class OrdersPlugin final : public svc::RoutePlugin {
  public:
   explicit OrdersPlugin(const svc::PluginContext& context)
-      : repository_(context.requireStorage(), batchLimits(context.config)), service_(repository_, context.logger) {}
+      : repository_(context.requireStorage(), batchLimits(context)), service_(repository_, context.logger) {}
 
   void registerRoutes(svc::RouteRegistry& routes) override {
     orders::registerOrderRoutes(routes, "/orders", service_);

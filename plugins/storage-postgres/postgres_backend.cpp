@@ -27,6 +27,10 @@ PGconn* connectionOf(Poco::Data::Session& session) {
 // The keys and values of a libpq connection string that POCO passes on intact: it splits the
 // string at spaces and '=' itself, even inside quotes.
 std::map<std::string, std::string> parseConnection(const std::string& connection) {
+  if (connection.find("://") != std::string::npos) {
+    throw std::invalid_argument("storage.connection must be libpq key=value pairs (host=... dbname=...); "
+                                "POCO does not accept a postgresql:// URI");
+  }
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(connection.c_str(), &error);
   if (options == nullptr) {
@@ -39,7 +43,10 @@ std::map<std::string, std::string> parseConnection(const std::string& connection
   }
   PQconninfoFree(options);
   for (const auto& [key, value] : values) {
-    if (value.empty() || value.find_first_of(" \t'\"=\\") != std::string::npos) {
+    if (value.empty()) {
+      throw std::invalid_argument("storage.connection: " + key + " has no value; leave the key out instead");
+    }
+    if (value.find_first_of(" \t'\"=\\") != std::string::npos) {
       throw std::invalid_argument("storage.connection: the value of " + key +
                                   " has a space, quote, '=' or backslash, which POCO cannot pass on;"
                                   " give such a password in PGPASSWORD instead");
@@ -59,21 +66,15 @@ std::string describe(std::map<std::string, std::string> values) {
   return described;
 }
 
-int statementTimeout(const Poco::Util::AbstractConfiguration& config) {
-  const int millis = config.getInt("statement_timeout_ms", 5000);
-  if (millis < 0) throw std::invalid_argument("storage.statement_timeout_ms cannot be negative");
-  return millis;
-}
-
 class PostgresBackend final : public svc::StorageBackend {
  public:
-  explicit PostgresBackend(const Poco::Util::AbstractConfiguration& config)
-      : connection_(Poco::trim(config.getString("connection", ""))),
+  explicit PostgresBackend(const svc::PluginContext& context)
+      : connection_(Poco::trim(context.config.getString("connection", ""))),
         target_(describe(parseConnection(connection_))),
         // client_min_messages: libpq would print NOTICEs (e.g. from CREATE TABLE IF NOT EXISTS) as
         // plain text among the JSON log lines.
         sessionSetup_("SET TIME ZONE 'UTC'; SET datestyle TO ISO; SET client_min_messages TO warning; "
-                      "SET statement_timeout TO " + std::to_string(statementTimeout(config))) {
+                      "SET statement_timeout TO " + std::to_string(context.intSetting("statement_timeout_ms", 5000, 0, 3600000))) {
     postgres::Connector::registerConnector();
   }
 
@@ -125,7 +126,7 @@ class PostgresBackend final : public svc::StorageBackend {
 };
 
 std::unique_ptr<svc::StorageBackend> createPostgresBackend(const svc::PluginContext& context) {
-  return std::make_unique<PostgresBackend>(context.config);
+  return std::make_unique<PostgresBackend>(context);
 }
 
 }  // namespace

@@ -27,18 +27,12 @@ std::string synchronousMode(const Poco::Util::AbstractConfiguration& config) {
   return mode;
 }
 
-int busyTimeout(const Poco::Util::AbstractConfiguration& config) {
-  const int millis = config.getInt("busy_timeout_ms", 5000);
-  if (millis < 0) throw std::invalid_argument("storage.busy_timeout_ms cannot be negative");
-  return millis;
-}
-
 class SqliteBackend final : public svc::StorageBackend {
  public:
-  explicit SqliteBackend(const Poco::Util::AbstractConfiguration& config)
-      : database_(Poco::trim(config.getString("database", ""))),
-        busyTimeoutMs_(busyTimeout(config)),
-        synchronous_(synchronousMode(config)) {
+  explicit SqliteBackend(const svc::PluginContext& context)
+      : database_(Poco::trim(context.config.getString("database", ""))),
+        busyTimeoutMs_(context.intSetting("busy_timeout_ms", 5000, 0, 600000)),
+        synchronous_(synchronousMode(context.config)) {
     if (database_.empty()) throw std::invalid_argument("storage.database must name the SQLite file");
     if (database_ == ":memory:") {
       throw std::invalid_argument("storage.database cannot be :memory: (each pooled connection would see its own "
@@ -96,7 +90,7 @@ class SqliteBackend final : public svc::StorageBackend {
 };
 
 std::unique_ptr<svc::StorageBackend> createSqliteBackend(const svc::PluginContext& context) {
-  return std::make_unique<SqliteBackend>(context.config);
+  return std::make_unique<SqliteBackend>(context);
 }
 
 }  // namespace

@@ -277,3 +277,32 @@ TEST_F(OrdersApi, NamesItsBackendAtStartButNeverThePassword) {
   EXPECT_NE(target.find("host=127.0.0.1 port="), std::string::npos) << target;
   EXPECT_EQ(server_->output().find("hunter2"), std::string::npos) << server_->output();
 }
+
+TEST_F(OrdersApi, FailsOnlyTheLookupOfAnUnreadableRowInABatch) {
+  if (database_->backendName() != "sqlite") GTEST_SKIP() << "PostgreSQL's TIMESTAMPTZ cannot hold an unreadable value";
+  HttpClient http = client();
+  std::vector<std::int64_t> good;
+  for (int i = 0; i < 8; ++i) good.push_back(createOrder(http));
+  const std::int64_t bad = createOrder(http);
+  database_->execute("UPDATE orders SET created_at = 'garbage' WHERE id = " + std::to_string(bad));
+
+  std::atomic<int> goodFailures{0};
+  std::atomic<int> badAnswers{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 9; ++r) {
+    readers.emplace_back([&, r] {
+      HttpClient reader = client();
+      for (int i = 0; i < 50; ++i) {
+        if (r == 8) {
+          badAnswers += reader.get("/orders/" + std::to_string(bad)).status == 500;
+        } else if (reader.get("/orders/" + std::to_string(good[r])).status != 200) {
+          ++goodFailures;
+        }
+      }
+    });
+  }
+  for (auto& reader : readers) reader.join();
+  EXPECT_EQ(goodFailures, 0) << "orders read in the same batch as the unreadable one failed with it";
+  EXPECT_EQ(badAnswers, 50);
+  EXPECT_TRUE(server_->waitForLine("has an unreadable created_at: garbage"));
+}

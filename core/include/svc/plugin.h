@@ -25,6 +25,10 @@ struct PluginContext {
 
   /// The storage, or an exception explaining that this plugin needs one.
   Storage& requireStorage() const;
+
+  /// The integer setting `key` of this plugin's section, or `fallback` when it is absent;
+  /// std::invalid_argument naming "<name>.<key>" when it is not an integer from min to max.
+  int intSetting(const std::string& key, int fallback, int min, int max) const;
 };
 
 /// A plugin that serves HTTP routes.

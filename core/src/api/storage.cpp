@@ -1,6 +1,5 @@
 #include "svc/storage.h"
 
-#include "svc/plugin.h"
 
 namespace svc {
 
@@ -16,13 +15,6 @@ SessionLease::SessionLease(SessionLease&& other) noexcept
 
 SessionLease::~SessionLease() {
   if (connection_) owner_->giveBack(std::move(connection_), reusable_);
-}
-
-Storage& PluginContext::requireStorage() const {
-  if (storage == nullptr) {
-    throw std::runtime_error("plugin " + name + " needs a storage plugin: set [plugins] storage in the .ini");
-  }
-  return *storage;
 }
 
 }  // namespace svc

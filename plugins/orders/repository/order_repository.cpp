@@ -90,19 +90,19 @@ class OrderStatements {
     return matchReturnedRows(rows, returned);
   }
 
-  std::vector<std::optional<Order>> find(const std::vector<std::int64_t>& ids) {
+  std::vector<OrderRepository::Lookup> find(const std::vector<std::int64_t>& ids) {
     SelectStatement& select = prepared(selects_, ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) select.wanted[i] = ids[i];
     clearAll(select.ids, select.userIds, select.productIds, select.quantities, select.statuses, select.createdAts);
     select.statement.execute();
-    std::map<std::int64_t, Order> found;
+    std::map<std::int64_t, OrderRepository::Lookup> found;
     for (std::size_t r = 0; r < select.ids.size(); ++r) found.emplace(select.ids[r], rowAt(select, r));
-    std::vector<std::optional<Order>> orders;
+    std::vector<OrderRepository::Lookup> lookups;
     for (const std::int64_t id : ids) {
       const auto it = found.find(id);
-      orders.push_back(it == found.end() ? std::nullopt : std::optional<Order>(it->second));
+      lookups.push_back(it == found.end() ? OrderRepository::Lookup{} : it->second);
     }
-    return orders;
+    return lookups;
   }
 
  private:
@@ -113,15 +113,19 @@ class OrderStatements {
     return *statement;
   }
 
-  static Order rowAt(const SelectStatement& select, std::size_t r) {
+  static OrderRepository::Lookup rowAt(const SelectStatement& select, std::size_t r) {
     const std::optional<svc::EpochMicros> createdAt = svc::parseTimestamp(select.createdAts[r]);
-    if (!createdAt) throw std::runtime_error("order " + std::to_string(select.ids[r]) + " has an unreadable created_at");
-    return Order{.id = select.ids[r],
+    if (!createdAt) {
+      return {.order = std::nullopt,
+              .error = "order " + std::to_string(select.ids[r]) + " has an unreadable created_at: " + select.createdAts[r]};
+    }
+    return {.order = Order{.id = select.ids[r],
                  .userId = select.userIds[r],
                  .productId = select.productIds[r],
                  .quantity = select.quantities[r],
                  .status = select.statuses[r],
-                 .createdAt = *createdAt};
+                 .createdAt = *createdAt},
+            .error = {}};
   }
 
   Poco::Data::Session& session_;
@@ -142,13 +146,17 @@ std::int64_t OrderRepository::insert(const NewOrder& order, std::string_view sta
   return inserts_.submit(OrderRow{order, std::string(status)});
 }
 
-std::optional<Order> OrderRepository::findById(std::int64_t id) { return lookups_.submit(id); }
+std::optional<Order> OrderRepository::findById(std::int64_t id) {
+  Lookup lookup = lookups_.submit(id);
+  if (!lookup.error.empty()) throw std::runtime_error(lookup.error);
+  return std::move(lookup.order);
+}
 
 std::vector<std::int64_t> OrderRepository::insertBatch(const std::vector<OrderRow>& rows) {
   return storage_.withSession([&](svc::SessionLease& lease) { return lease.prepared<OrderStatements>().insert(rows); });
 }
 
-std::vector<std::optional<Order>> OrderRepository::findBatch(const std::vector<std::int64_t>& ids) {
+std::vector<OrderRepository::Lookup> OrderRepository::findBatch(const std::vector<std::int64_t>& ids) {
   return storage_.withSession([&](svc::SessionLease& lease) { return lease.prepared<OrderStatements>().find(ids); });
 }
 

@@ -33,13 +33,19 @@ class OrderRepository {
   std::int64_t insert(const NewOrder& order, std::string_view status);
   std::optional<Order> findById(std::int64_t id);
 
+  /// One order of a coalesced lookup: found, absent, or unreadable (then only its caller fails).
+  struct Lookup {
+    std::optional<Order> order;
+    std::string error;
+  };
+
  private:
   std::vector<std::int64_t> insertBatch(const std::vector<OrderRow>& rows);
-  std::vector<std::optional<Order>> findBatch(const std::vector<std::int64_t>& ids);
+  std::vector<Lookup> findBatch(const std::vector<std::int64_t>& ids);
 
   svc::Storage& storage_;
   svc::Coalescer<OrderRow, std::int64_t> inserts_;
-  svc::Coalescer<std::int64_t, std::optional<Order>> lookups_;
+  svc::Coalescer<std::int64_t, Lookup> lookups_;
 };
 
 }  // namespace orders
