@@ -14,7 +14,7 @@ orders::BatchLimits batchLimits(const svc::PluginContext& context) {
   };
   return orders::BatchLimits{.maxBatch = setting("max_batch", 64),
                              .concurrentWrites = setting("concurrent_writes", 4),
-                             .concurrentReads = setting("concurrent_reads", 4)};
+                             .concurrentReads = setting("concurrent_reads", 2)};
 }
 
 class OrdersPlugin final : public svc::RoutePlugin {

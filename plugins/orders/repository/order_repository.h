@@ -17,7 +17,7 @@ namespace orders {
 struct BatchLimits {
   std::size_t maxBatch = 64;
   std::size_t concurrentWrites = 4;
-  std::size_t concurrentReads = 4;
+  std::size_t concurrentReads = 2;
 };
 
 /// The orders table: the only place that knows SQL, and the same SQL on every backend.
