@@ -2,6 +2,7 @@
 // restart costs no failed request, and every session works in UTC with ISO dates.
 #include <poll.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -84,6 +85,29 @@ class PostgresBackend final : public svc::StorageBackend {
   std::string target() const override { return target_; }
 
   Poco::Data::Session connect() override {
+    if (probeFirst_.load()) probe();
+    try {
+      Poco::Data::Session session = open();
+      probeFirst_.store(false);
+      return session;
+    } catch (...) {
+      probeFirst_.store(true);
+      throw;
+    }
+  }
+
+  // POCO 1.11 leaks the libpq connection of a failed attempt (SessionHandle::connect throws
+  // without PQfinish): 35 KB a try, every reconnect_backoff_ms while the database is away. So
+  // until a connection succeeds, libpq itself tries first and frees what it made.
+  void probe() const {
+    PGconn* attempt = PQconnectdb(connection_.c_str());
+    const bool reachable = PQstatus(attempt) == CONNECTION_OK;
+    const std::string error = reachable ? "" : PQerrorMessage(attempt);
+    PQfinish(attempt);
+    if (!reachable) throw postgres::ConnectionException("Connection Error: " + error);
+  }
+
+  Poco::Data::Session open() const {
     Poco::Data::Session session(postgres::Connector::KEY, connection_);
     PGresult* result = PQexec(connectionOf(session), sessionSetup_.c_str());
     const bool configured = PQresultStatus(result) == PGRES_COMMAND_OK;
@@ -123,6 +147,7 @@ class PostgresBackend final : public svc::StorageBackend {
   std::string connection_;
   std::string target_;
   std::string sessionSetup_;
+  std::atomic<bool> probeFirst_{true};  ///< no connection has succeeded since the last failure
 };
 
 std::unique_ptr<svc::StorageBackend> createPostgresBackend(const svc::PluginContext& context) {
