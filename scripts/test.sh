@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests need (PostgreSQL 15 included), builds, starts a throwaway PostgreSQL on
-# 127.0.0.1 and runs every test: unit, integration and end-to-end, on SQLite and on PostgreSQL.
-# Extra arguments go to ctest, e.g. scripts/test.sh -L postgres, or -R OrdersApi.
+# 127.0.0.1 and runs every test (unit, integration, end-to-end) on SQLite and on PostgreSQL,
+# then all of them again built with AddressSanitizer and UndefinedBehaviorSanitizer.
+#
+#   scripts/test.sh [--quick] [ctest arguments]   --quick: without the sanitizer pass
+#   e.g. scripts/test.sh --quick -L postgres, scripts/test.sh --quick -R OrdersApi
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${BUILD_DIR:-build}
+quick=false
+if [ "${1:-}" = "--quick" ]; then quick=true; shift; fi
 
 scripts/install-deps.sh --test
 
@@ -13,6 +17,17 @@ trap 'scripts/pg-throwaway.sh stop "$pgdir" || true; rm -rf "$pgdir"' EXIT
 postgres=$(scripts/pg-throwaway.sh start "$pgdir")
 echo "test: PostgreSQL at $postgres" >&2
 
-cmake -S . -B "$build" -DORDER_SERVICE_BUILD_TESTS=ON -DORDER_SERVICE_TEST_POSTGRES="$postgres" ${CMAKE_ARGS:-} >/dev/null
-cmake --build "$build" -j"$(nproc)"
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "$@"
+run_suite() {  # BUILD_DIR [CMAKE ARGUMENTS...]
+  local build=$1; shift
+  cmake -S . -B "$build" -DORDER_SERVICE_BUILD_TESTS=ON -DORDER_SERVICE_TEST_POSTGRES="$postgres" "$@" >/dev/null
+  cmake --build "$build" -j"$(nproc)"
+  ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "${ctest_args[@]}"
+}
+
+ctest_args=("$@")
+run_suite "${BUILD_DIR:-build}"
+if ! $quick; then
+  echo "test: again with AddressSanitizer and UndefinedBehaviorSanitizer" >&2
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_suite build-sanitize -DORDER_SERVICE_SANITIZE=ON -DORDER_SERVICE_BUILD_BENCH=OFF
+fi
