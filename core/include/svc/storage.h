@@ -62,6 +62,10 @@ class SessionLease {
   Poco::Data::Session& session() { return connection_->session; }
   /// Closes the connection instead of returning it to the pool when the lease ends.
   void discard() { reusable_ = false; }
+  /// Drops this connection's prepared statements without destroying them, after a failed
+  /// statement: POCO 1.11 leaves a re-executed PostgreSQL statement whose execution failed
+  /// with a freed result it frees again when run or destroyed.
+  void abandonPrepared();
 
   /// The `Statements` object of this connection, built once from its session and kept while the
   /// connection lives, so that its statements are prepared once, not once per request.
@@ -98,6 +102,7 @@ class Storage {
     try {
       return work(lease);
     } catch (const Poco::Exception& failure) {
+      lease.abandonPrepared();
       translateFailure(lease, failure);
       throw;
     }
