@@ -4,7 +4,8 @@
 #   scripts/pg-throwaway.sh start DIR [PORT]   initialises DIR, starts the server (first free port
 #                                              from 55432 unless PORT is given) and prints its libpq
 #                                              connection string: host=127.0.0.1 port=... user=postgres dbname=postgres
-#   scripts/pg-throwaway.sh stop DIR           stops it (DIR can then be deleted)
+#                                              A DIR started before is started again, on its port.
+#   scripts/pg-throwaway.sh stop DIR           stops it, fast (DIR can then be deleted or started again)
 #
 # PostgreSQL refuses to run as root: as root the server runs as the postgres user.
 # Extra server settings can be given in PG_OPTIONS, e.g. PG_OPTIONS="-c max_connections=300".
@@ -22,6 +23,7 @@ port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 case "$command" in
   start)
     port=${3:-}
+    [ -z "$port" ] && [ -f "$dir/port" ] && port=$(cat "$dir/port")
     if [ -z "$port" ]; then
       for candidate in $(seq 55432 55532); do
         if port_is_free "$candidate"; then port=$candidate; break; fi
@@ -30,7 +32,10 @@ case "$command" in
     [ -n "$port" ] || { echo "pg-throwaway: no free port" >&2; exit 69; }
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
-    as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
+    if [ ! -d "$dir/data" ]; then
+      as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
+    fi
+    echo "$port" >"$dir/port"
     # shellcheck disable=SC2086
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
       -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c max_connections=400 ${PG_OPTIONS:-}" \
