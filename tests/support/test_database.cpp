@@ -124,7 +124,7 @@ std::unique_ptr<TestDatabase> TestDatabase::create(Backend backend) {
 
 ServiceConfig::ServiceConfig(const TestDatabase* database) {
   const std::string appDir = ORDER_SERVICE_APP_DIR;
-  sections_["service"] = {{"name", "order-service"}};
+  sections_["service"] = {{"name", "order-service"}, {"openapi_document", appDir + "/openapi.json"}};
   sections_["server"] = {{"host", "127.0.0.1"},        {"port", "0"},
                          {"max_threads", "64"},        {"max_queued", "64"},
                          {"receive_timeout_ms", "5000"}, {"keep_alive_timeout_ms", "5000"},

@@ -1,21 +1,39 @@
 #include "runtime.h"
 
+#include <fstream>
+#include <iterator>
+
 #include "svc/json.h"
 
 namespace svc::host {
 
 namespace {
 
-void addCoreRoutes(Router& router) {
+void addHealthRoute(Router& router) {
   const std::string healthy = json::ObjectWriter().add("status", "ok").str();
   router.add("GET", "/health", [healthy](const Request&) { return Response::json(200, healthy); });
+}
+
+// The service's OpenAPI document, read once: a file that is not one JSON document is a
+// configuration error, not a 500 for every client who asks.
+void addOpenApiRoute(Router& router, const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw ConfigError("service.openapi_document: cannot read " + file.string());
+  std::string document((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    json::parse(document, json::ParseOptions{.maxDepth = 64});
+  } catch (const json::ParseError& error) {
+    throw ConfigError("service.openapi_document: " + file.string() + " is not JSON: " + error.what());
+  }
+  router.add("GET", "/openapi.json", [document](const Request&) { return Response::json(200, document); });
 }
 
 }  // namespace
 
 Runtime::Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration& config, const Logger& logger)
     : settings_(settings), config_(config), logger_(logger) {
-  addCoreRoutes(router_);
+  addHealthRoute(router_);
+  if (!settings.openApiDocument.empty()) addOpenApiRoute(router_, settings.openApiDocument);
   if (settings.storage) loadStorage(*settings.storage);
   for (const PluginRef& plugin : settings.routes) loadRoutes(plugin);
   dispatcher_ = std::make_unique<Dispatcher>(router_, logger_);

@@ -30,6 +30,8 @@ class Runtime {
   /// first request) and starts serving.
   void start();
   std::uint16_t port() const { return http_->port(); }
+  /// Every route served, the host's and the plugins'.
+  const Router& router() const { return router_; }
   /// See HttpServer::stop.
   bool stop(std::chrono::milliseconds grace);
 

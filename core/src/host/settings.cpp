@@ -136,6 +136,7 @@ HostSettings readSettings(const Config& config, const std::string& defaultServic
   try {
     HostSettings settings;
     settings.serviceName = text(config, "service.name", defaultServiceName);
+    settings.openApiDocument = text(config, "service.openapi_document");
     settings.server = readServer(config);
     settings.logging = readLogging(config);
     settings.storage = readStoragePlugin(config);

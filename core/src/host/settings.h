@@ -53,6 +53,7 @@ struct PluginRef {
 
 struct HostSettings {
   std::string serviceName;
+  std::filesystem::path openApiDocument;  ///< served at /openapi.json; empty: not served
   ServerSettings server;
   LoggingSettings logging;
   std::optional<PluginRef> storage;
