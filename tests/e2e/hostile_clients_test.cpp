@@ -127,6 +127,17 @@ TEST_F(CoreHostileClients, CannotSmuggleARequestBehindAMalformedChunk) {
   problemOf(rawExchange(port_, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501);
 }
 
+TEST_F(CoreHostileClients, CannotFrameABodyAmbiguously) {
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+  for (const std::string length : {"Content-Length: -1\r\n", "Content-Length: abc\r\n", "Content-Length: +2\r\n",
+                                   "Content-Length: 2\r\nContent-Length: 40\r\n"}) {
+    SCOPED_TRACE(length);
+    problemOf(rawExchange(port_, head + length + "\r\n{}"), 400);
+  }
+  problemOf(rawExchange(port_, head + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), 501);
+  EXPECT_EQ(statusOf(rawExchange(port_, head + "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}")), 200);
+}
+
 TEST_F(CoreHostileClients, GetA505ForAnotherHttpVersion) {
   problemOf(rawExchange(port_, "GET /health HTTP/9.9\r\nHost: x\r\n\r\n"), 505);
   EXPECT_NE(rawExchange(port_, "GET /health HTTP/1.0\r\n\r\n").rfind("HTTP/1.0 200", 0), std::string::npos);

@@ -26,6 +26,19 @@ TEST(SqlScript, SplitsAtSemicolonsOutsideQuotesAndComments) {
   EXPECT_NE(statements[4].find("SELECT $1"), std::string::npos);
 }
 
+TEST(SqlScript, KnowsPostgresqlsEscapeStringsIdentifiersAndNestedComments) {
+  const auto statements = splitSqlScript(
+      "INSERT INTO t VALUES (E'it\\'s; fine');\n"
+      "CREATE TABLE a$b$ (x INT); SELECT 2;\n"
+      "/* outer /* inner; */ still; comment */ SELECT 3");
+  ASSERT_EQ(statements.size(), 4u);
+  EXPECT_NE(statements[0].find("E'it\\'s; fine'"), std::string::npos) << statements[0];
+  EXPECT_NE(statements[1].find("CREATE TABLE a$b$ (x INT)"), std::string::npos) << statements[1];
+  EXPECT_NE(statements[2].find("SELECT 2"), std::string::npos);
+  EXPECT_EQ(statements[3].find("still"), std::string::npos) << statements[3];
+  EXPECT_NE(statements[3].find("SELECT 3"), std::string::npos);
+}
+
 TEST(SqlScript, HasNoStatementsWhenOnlyCommentsAndBlanks) {
   EXPECT_TRUE(splitSqlScript("  -- nothing\n/* at all */ ;\n").empty());
 }

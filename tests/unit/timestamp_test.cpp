@@ -28,9 +28,17 @@ TEST(Timestamp, FormatsUtcWithMillisecondsTruncated) {
 TEST(Timestamp, RejectsWhatIsNotADate) {
   for (const char* text : {"", "2026-02-30 00:00:00", "2025-02-29 00:00:00", "2026-13-01 00:00:00",
                            "2026-01-01 24:00:00", "2026-01-01", "2026-01-01 00:00:00 +00", "2026-01-01 00:00:00+0x",
-                           "26-01-01 00:00:00", "2026-01-01 00:00:00.5Zjunk"}) {
+                           "26-01-01 00:00:00", "2026-01-01 00:00:00.5Zjunk", "2026-01-01 00:00:60",
+                           "2026-01-01 00:00:00+05:", "2026-01-01 00:00:00+0", "9999-12-31 23:59:59-01",
+                           "0001-01-01 00:00:00+01"}) {
     EXPECT_FALSE(parseTimestamp(text)) << text;
   }
+}
+
+TEST(Timestamp, ReadsTheFirstAndLastInstantsItCanWrite) {
+  EXPECT_EQ(formatRfc3339Millis(*parseTimestamp("0001-01-01 00:00:00+00")), "0001-01-01T00:00:00.000Z");
+  EXPECT_EQ(formatRfc3339Millis(*parseTimestamp("9999-12-31 23:59:59.999999Z")), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(formatRfc3339Millis(*parseTimestamp("0001-01-01 00:59:00+00:30")), "0001-01-01T00:29:00.000Z");
 }
 
 TEST(Timestamp, NowIsAfter2025) { EXPECT_GT(svc::nowEpochMicros(), *parseTimestamp("2025-01-01T00:00:00Z")); }

@@ -15,13 +15,39 @@ namespace svc {
 
 namespace {
 
+bool isIdentifierChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$'; }
+
+// The end of the block comment at `pos`, which PostgreSQL lets nest.
+std::size_t skipBlockComment(std::string_view sql, std::size_t pos) {
+  int depth = 0;
+  while (pos < sql.size()) {
+    if (sql.substr(pos, 2) == "/*") {
+      ++depth;
+      pos += 2;
+    } else if (sql.substr(pos, 2) == "*/") {
+      pos += 2;
+      if (--depth == 0) return pos;
+    } else {
+      ++pos;
+    }
+  }
+  return sql.size();
+}
+
 bool isBlank(std::string_view statement) {
   return std::all_of(statement.begin(), statement.end(), [](unsigned char c) { return std::isspace(c); });
 }
 
-// The end of the quoted text starting at `pos` (just after the closing quote); a doubled quote escapes.
+// The end of the quoted text starting at `pos` (just after the closing quote); a doubled quote
+// escapes, and in an E'...' string (PostgreSQL) so does a backslash.
 std::size_t skipQuoted(std::string_view sql, std::size_t pos, char quote) {
+  const bool backslashEscapes = quote == '\'' && pos > 0 && (sql[pos - 1] == 'E' || sql[pos - 1] == 'e') &&
+                                (pos < 2 || !isIdentifierChar(sql[pos - 2]));
   for (++pos; pos < sql.size(); ++pos) {
+    if (backslashEscapes && sql[pos] == '\\') {
+      ++pos;
+      continue;
+    }
     if (sql[pos] != quote) continue;
     if (pos + 1 < sql.size() && sql[pos + 1] == quote) {
       ++pos;
@@ -50,11 +76,8 @@ std::size_t skipNonCode(std::string_view sql, std::size_t pos) {
     const std::size_t end = sql.find('\n', pos);
     return end == std::string_view::npos ? sql.size() : end;
   }
-  if (sql.substr(pos, 2) == "/*") {
-    const std::size_t end = sql.find("*/", pos + 2);
-    return end == std::string_view::npos ? sql.size() : end + 2;
-  }
-  if (c == '$') {
+  if (sql.substr(pos, 2) == "/*") return skipBlockComment(sql, pos);
+  if (c == '$' && (pos == 0 || !isIdentifierChar(sql[pos - 1]))) {  // not inside an identifier like a$b
     const std::string_view tag = dollarTag(sql, pos);
     if (!tag.empty()) {
       const std::size_t end = sql.find(tag, pos + tag.size());

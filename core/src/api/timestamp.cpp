@@ -69,8 +69,8 @@ std::optional<int> readOffset(Cursor& in) {
   int hours = 0;
   int minutes = 0;
   if (sign == 0 || !in.number(2, hours)) return std::nullopt;
-  in.take(':');
-  if (!in.atEnd() && !in.number(2, minutes)) return std::nullopt;
+  const bool colon = in.take(':');
+  if ((colon || !in.atEnd()) && !in.number(2, minutes)) return std::nullopt;
   if (hours > 23 || minutes > 59) return std::nullopt;
   return sign * (hours * 3600 + minutes * 60);
 }
@@ -87,12 +87,16 @@ std::optional<EpochMicros> parseTimestamp(std::string_view text) {
   if (!in.number(2, hour) || !in.take(':') || !in.number(2, minute) || !in.take(':') || !in.number(2, second)) {
     return std::nullopt;
   }
-  if (!validDate(year, month, day) || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  if (!validDate(year, month, day) || hour > 23 || minute > 59 || second > 59) return std::nullopt;
   const int micros = in.take('.') ? readFraction(in) : 0;
   const std::optional<int> offset = readOffset(in);
   if (!offset || !in.atEnd()) return std::nullopt;
   const std::int64_t seconds = daysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
                                hour * 3600 + minute * 60 + second - *offset;
+  // An offset can carry the instant out of the years RFC 3339 can write (found by fuzzing).
+  static const std::int64_t kFirst = daysFromCivil(1, 1, 1) * 86400;
+  static const std::int64_t kAfterLast = daysFromCivil(10000, 1, 1) * 86400;
+  if (seconds < kFirst || seconds >= kAfterLast) return std::nullopt;
   return seconds * 1000000 + micros;
 }
 

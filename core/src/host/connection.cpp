@@ -7,10 +7,13 @@
 #include <istream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponseImpl.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Exception.h>
+#include <Poco/String.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Timestamp.h>
@@ -79,14 +82,31 @@ bool isSupportedVersion(const std::string& version) {
   return version == Poco::Net::HTTPMessage::HTTP_1_1 || version == Poco::Net::HTTPMessage::HTTP_1_0;
 }
 
+// The values of every header `name` (a request may repeat one).
+std::vector<std::string> valuesOf(const Poco::Net::HTTPServerRequest& request, const std::string& name) {
+  std::vector<std::string> values;
+  for (const auto& [key, value] : request) {
+    if (Poco::icompare(key, name) == 0) values.push_back(value);
+  }
+  return values;
+}
+
 // Where a body ends must be beyond doubt, or what follows it could be read as another request
 // (request smuggling): refuse framings POCO would read otherwise than a proxy in front might.
 void requireUnambiguousFraming(const Poco::Net::HTTPServerRequest& request) {
-  if (!request.has("Transfer-Encoding")) return;
-  if (!request.getChunkedTransferEncoding()) {
-    throw HttpError(501, "Transfer-Encoding " + request.get("Transfer-Encoding") + " is not supported; use chunked");
+  const std::vector<std::string> lengths = valuesOf(request, "Content-Length");
+  for (const std::string& length : lengths) {
+    if (length.empty() || length.size() > 18 || length.find_first_not_of("0123456789") != std::string::npos ||
+        length != lengths.front()) {
+      throw HttpError(400, "Content-Length must be one number of bytes, not \"" + length + "\"");
+    }
   }
-  if (request.has("Content-Length")) throw HttpError(400, "Transfer-Encoding and Content-Length cannot be combined");
+  const std::vector<std::string> codings = valuesOf(request, "Transfer-Encoding");
+  if (codings.empty()) return;
+  if (codings.size() > 1 || !request.getChunkedTransferEncoding()) {
+    throw HttpError(501, "Transfer-Encoding " + codings.front() + " is not supported; use chunked");
+  }
+  if (!lengths.empty()) throw HttpError(400, "Transfer-Encoding and Content-Length cannot be combined");
 }
 
 // Closing with unread input makes the kernel reset the connection, and a client still sending
@@ -213,7 +233,7 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
       return false;
     }
     response.setVersion(request->getVersion());
-    requireUnambiguousFraming(*request);
+    requireUnambiguousFraming(*request);  // before POCO parses Content-Length below
     const bool bodyFits = !request->hasContentLength() ||
                           request->getContentLength64() <= static_cast<Poco::Int64>(settings_.maxBodyBytes);
     if (request->getExpectContinue() && bodyFits) response.sendContinue();
@@ -224,6 +244,9 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
   } catch (const Poco::Net::MessageException& error) {
     if (timedOut_) rejectAndClose(response, 408, "The request did not arrive in time");
     else rejectAndClose(response, isHeadTooLarge(error) ? 431 : 400, "The request is malformed: " + error.message());
+    return false;
+  } catch (const Poco::SyntaxException& error) {  // POCO parses Content-Length as it reads the head
+    rejectAndClose(response, timedOut_ ? 408 : 400, "The request is malformed: " + error.message());
     return false;
   } catch (const Poco::Exception&) {
     // a timeout, or the client stopped sending in the middle: its first bytes had arrived

@@ -1,0 +1,183 @@
+// A raw HTTP request (head + body) taken through what the service does with it:
+// POCO reads the head, Poco::URI splits the target, the Router (holding the routes the service
+// registers: GET /health and the orders routes with and without /api/v1) finds the route, and
+// the route's own parsing runs: positiveIdParam for GET, parseJsonBody + validateNewOrder for
+// POST. The handlers' database work is left out. Invariants, abort() when one breaks:
+//  - an svc::HttpError has a 4xx status, and problemJson() of its problem parses back with
+//    svc::json::parse to an object with the same status and as many errors;
+//  - a validated order has user_id, product_id and quantity in 1..2147483647, each equal to the
+//    literal in the body; positiveIdParam returns > 0;
+//  - a route found matches the method (HEAD as GET) and has one non-empty value per {param}.
+// POCO's exceptions for a malformed head, URI or chunk are expected; any other exception
+// escaping is a finding (the dispatcher would answer it with a 500).
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <istream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include <Poco/Exception.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/URI.h>
+
+#include "router.h"
+#include "services/order_validation.h"
+#include "svc/http.h"
+#include "svc/json.h"
+
+namespace {
+
+constexpr std::size_t kMaxBodyBytes = 16384;  // ServerSettings::maxBodyBytes' default
+
+[[noreturn]] void fail(const char* what, std::string_view detail) {
+  std::fprintf(stderr, "INVARIANT BROKEN: %s\n%.*s\n", what, static_cast<int>(detail.size()), detail.data());
+  std::abort();
+}
+
+const svc::host::Router& router() {
+  static const svc::host::Router instance = [] {
+    svc::host::Router r;
+    // The handlers are never called: the target runs each route's parsing itself.
+    const svc::Handler unused = [](const svc::Request&) { return svc::Response{}; };
+    r.add("GET", "/health", unused);  // in the order Runtime and the orders plugin add them
+    for (const std::string prefix : {"/orders", "/api/v1/orders"}) {
+      r.add("POST", prefix, unused);
+      r.add("GET", prefix + "/{id}", unused);
+    }
+    return r;
+  }();
+  return instance;
+}
+
+void checkProblem(const svc::Problem& problem) {
+  if (problem.status < 400 || problem.status > 499) fail("HttpError status is not 4xx", std::to_string(problem.status));
+  const std::string text = svc::problemJson(problem);
+  svc::json::Value parsed;
+  try {
+    parsed = svc::json::parse(text);
+  } catch (const svc::json::ParseError& error) {
+    fail("problemJson is not valid JSON", text + "\n" + error.what());
+  }
+  const svc::json::Value* status = parsed.find("status");
+  if (!parsed.isObject() || status == nullptr || status->asInt64() != problem.status) {
+    fail("problemJson lost the status", text);
+  }
+  const svc::json::Value* errors = parsed.find("errors");
+  const std::size_t count = errors == nullptr ? 0 : errors->items().size();
+  if (count != problem.errors.size()) fail("problemJson lost field errors", text);
+}
+
+void checkField(const svc::json::Value& body, std::string_view name, std::int32_t value) {
+  const svc::json::Value* member = body.find(name);
+  if (value < 1) fail("validated order has a field below 1", name);
+  if (member == nullptr || member->text() != std::to_string(value)) fail("validated field differs from the body", name);
+}
+
+// POCO's chunk decoder needs a socket session; this stand-in reads the same framing
+// (hex size[;ext] CRLF data CRLF ... 0 CRLF), or nothing when it is malformed.
+std::optional<std::string> decodeChunked(std::string_view in) {
+  std::string body;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t lineEnd = in.find("\r\n", pos);
+    if (lineEnd == std::string_view::npos) return std::nullopt;
+    std::string_view line = in.substr(pos, std::min(in.find(';', pos), lineEnd) - pos);
+    if (line.empty() || line.size() > 8 || line.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
+      return std::nullopt;
+    }
+    const std::size_t size = std::stoul(std::string(line), nullptr, 16);
+    pos = lineEnd + 2;
+    if (size == 0) return body;
+    if (in.size() - pos < size + 2 || in.substr(pos + size, 2) != "\r\n") return std::nullopt;
+    body.append(in.substr(pos, size));
+    if (body.size() > kMaxBodyBytes) return std::nullopt;  // 413
+    pos += size + 2;
+  }
+}
+
+// The body as ServiceConnection frames it, or nothing where the connection answers without
+// dispatching (505, 501, 400 for ambiguous framing, 413, 408).
+std::optional<std::string> frameBody(const Poco::Net::HTTPRequest& head, std::string_view rest) {
+  if (head.getVersion() != "HTTP/1.1" && head.getVersion() != "HTTP/1.0") return std::nullopt;
+  if (head.has("Transfer-Encoding")) {
+    if (!head.getChunkedTransferEncoding() || head.has("Content-Length")) return std::nullopt;
+    return decodeChunked(rest);
+  }
+  if (!head.hasContentLength()) return std::string();
+  Poco::Int64 length = 0;
+  try {
+    length = head.getContentLength64();
+  } catch (const Poco::SyntaxException&) {
+    return std::nullopt;  // NB: the service answers this with 408, see the README
+  }
+  // A negative length is left out: ServiceConnection would size a std::string with it (README).
+  if (length < 0 || length > static_cast<Poco::Int64>(kMaxBodyBytes)) return std::nullopt;
+  if (rest.size() < static_cast<std::size_t>(length)) return std::nullopt;
+  return std::string(rest.substr(0, static_cast<std::size_t>(length)));
+}
+
+void serve(const std::string& method, const std::string& path, std::string query, const Poco::Net::HTTPRequest& head,
+           std::string body) {
+  const svc::host::RouteLookup lookup = router().find(method, path);
+  if (!lookup.pathExists()) throw svc::HttpError(404, "Nothing is served at " + path);
+  if (!lookup.found()) {
+    if (method == "OPTIONS") return;
+    throw svc::HttpError(svc::Problem{.status = 405, .detail = method + " is not allowed on " + path});
+  }
+  const svc::host::Route& route = *lookup.route;
+  if (route.method != (method == "HEAD" ? "GET" : method)) fail("route of another method", route.method + " " + method);
+  const auto parameters = std::count_if(route.segments.begin(), route.segments.end(),
+                                        [](const std::string& s) { return s.starts_with('{'); });
+  if (lookup.params.size() != static_cast<std::size_t>(parameters)) fail("wrong number of route parameters", path);
+  for (const auto& [name, value] : lookup.params) {
+    if (value.empty()) fail("empty route parameter", name);
+  }
+
+  const svc::Request request(method, path, std::move(query), route.pattern, lookup.params, head, std::move(body));
+  if (route.pattern.ends_with("/{id}")) {
+    if (svc::positiveIdParam(request, "id") < 1) fail("positiveIdParam returned < 1", request.pathParam("id"));
+  } else if (route.method == "POST") {
+    const svc::json::Value json = svc::parseJsonBody(request);
+    const orders::NewOrder order = orders::validateNewOrder(json);
+    checkField(json, "user_id", order.userId);
+    checkField(json, "product_id", order.productId);
+    checkField(json, "quantity", order.quantity);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));
+  Poco::Net::HTTPRequest head;
+  try {
+    head.read(in);
+  } catch (const Poco::Exception&) {
+    return 0;  // MessageException and the like: the connection answers 400/431
+  }
+  const std::string rest{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::optional<std::string> body = frameBody(head, rest);
+  if (!body) return 0;
+
+  try {
+    std::string path;
+    std::string query;
+    try {
+      const Poco::URI uri(head.getURI());
+      path = uri.getPath();
+      query = uri.getRawQuery();
+    } catch (const Poco::SyntaxException&) {
+      throw svc::HttpError(400, "The request target is not a valid URI");
+    }
+    serve(head.getMethod(), path, std::move(query), head, std::move(*body));
+  } catch (const svc::HttpError& error) {
+    checkProblem(error.problem());
+  }
+  return 0;
+}
