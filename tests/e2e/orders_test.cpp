@@ -65,7 +65,7 @@ TEST_F(OrdersApi, ReturnsTheStoredOrderWithAUtcTimestamp) {
   const std::string createdAt = order.find("created_at")->text();
   EXPECT_EQ(response.body, R"({"order_id":)" + std::to_string(id) +
                                R"(,"user_id":123,"product_id":456,"quantity":2,"status":"created","created_at":")" +
-                               createdAt + R"("})");
+                               createdAt + R"(","updated_at":")" + createdAt + R"("})");
   EXPECT_TRUE(isRfc3339Millis(createdAt)) << createdAt;
   const svc::EpochMicros age = svc::nowEpochMicros() - *svc::parseTimestamp(createdAt);
   EXPECT_GE(age, -2'000'000);
@@ -165,7 +165,7 @@ TEST_F(OrdersApi, AnswersUnknownPathsAndWrongMethods) {
   EXPECT_EQ(response.header("Allow"), "GET, HEAD, OPTIONS");
   response = http.request("PUT", "/api/v1/orders", "{}", {{"Content-Type", "application/json"}});
   expectProblem(response, 405);
-  EXPECT_EQ(response.header("Allow"), "POST, OPTIONS");
+  EXPECT_EQ(response.header("Allow"), "POST, GET, HEAD, OPTIONS");
   EXPECT_EQ(database_->count(), 0);
 }
 
