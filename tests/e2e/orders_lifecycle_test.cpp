@@ -17,25 +17,15 @@ using namespace Poco::Data::Keywords;
 
 namespace {
 
-constexpr const char* kValidOrder = R"({"user_id":123,"product_id":456,"quantity":2})";
-
-class OrdersLifecycle : public ServiceTest {
+class OrdersLifecycle : public RunningServiceTest {
  protected:
-  void SetUp() override {
-    ServiceTest::SetUp();
-    startServer();
-  }
-
-  static HttpResponse postWithKey(HttpClient& http, const std::string& key, const std::string& body = kValidOrder,
+  static HttpResponse postWithKey(HttpClient& http, const std::string& key, const std::string& body = kSampleOrder,
                                   const std::string& path = "/orders") {
     return http.request("POST", path, body, {{"Content-Type", "application/json"}, {"Idempotency-Key", key}});
   }
 
-  std::int64_t createOrder(HttpClient& http, int userId = 123) {
-    const std::string body = R"({"user_id":)" + std::to_string(userId) + R"(,"product_id":456,"quantity":2})";
-    const HttpResponse response = http.postJson("/orders", body);
-    EXPECT_EQ(response.status, 201) << response.body;
-    return *response.json().find("order_id")->asInt64();
+  std::int64_t createOrderOf(HttpClient& http, int userId) {
+    return createOrder(http, "/orders", R"({"user_id":)" + std::to_string(userId) + R"(,"product_id":456,"quantity":2})");
   }
 
   std::int64_t keyCount(const std::string& sqlWhere = "") const {
@@ -83,7 +73,7 @@ TEST_F(OrdersIdempotency, ReplaysTheFirstResponseForARetryOfTheSameOrder) {
   EXPECT_EQ(retry.header("Idempotent-Replayed"), "true");
   EXPECT_EQ(retry.header("Content-Type"), "application/json");
 
-  const HttpResponse versioned = postWithKey(http, "retry-1", kValidOrder, "/api/v1/orders");
+  const HttpResponse versioned = postWithKey(http, "retry-1", kSampleOrder, "/api/v1/orders");
   EXPECT_EQ(versioned.status, 201);
   EXPECT_EQ(versioned.body, first.body);
   EXPECT_EQ(database_->count(), 1);
@@ -175,7 +165,7 @@ TEST_F(OrdersIdempotency, ValidatesTheBodyBeforeStoringTheKey) {
   HttpClient http = client();
   expectProblem(postWithKey(http, "k", "{"), 400);
   expectProblem(postWithKey(http, "k", R"({"user_id":0,"product_id":1,"quantity":1})"), 422);
-  expectProblem(http.request("POST", "/orders", kValidOrder, {{"Content-Type", "text/plain"}, {"Idempotency-Key", "k"}}),
+  expectProblem(http.request("POST", "/orders", kSampleOrder, {{"Content-Type", "text/plain"}, {"Idempotency-Key", "k"}}),
                 415);
   expectProblem(postWithKey(http, "", "{"), 400);  // the body's error, not the key's
   EXPECT_EQ(keyCount(), 0);
@@ -247,9 +237,9 @@ TEST_F(OrdersListing, ListsNewestFirstInPagesFollowingTheCursor) {
 
 TEST_F(OrdersListing, FiltersByUserAndStatus) {
   HttpClient http = client();
-  const std::int64_t first = createOrder(http, 1);
-  const std::int64_t second = createOrder(http, 1);
-  const std::int64_t other = createOrder(http, 2);
+  const std::int64_t first = createOrderOf(http, 1);
+  const std::int64_t second = createOrderOf(http, 1);
+  const std::int64_t other = createOrderOf(http, 2);
   ASSERT_EQ(http.request("POST", "/orders/" + std::to_string(first) + "/cancel").status, 200);
 
   const auto idsOf = [&](const std::string& target) {
