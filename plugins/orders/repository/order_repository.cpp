@@ -55,12 +55,12 @@ unsigned listShape(const OrderFilter& filter) {
 std::string listSql(unsigned shape) {
   std::string where;
   int placeholder = 0;
-  const auto condition = [&](std::string_view column) {
-    where += (where.empty() ? " WHERE " : " AND ") + std::string(column) + std::to_string(++placeholder);
+  const auto condition = [&](std::string_view columnAndOperator) {
+    where += (where.empty() ? " WHERE " : " AND ") + std::string(columnAndOperator) + " $" + std::to_string(++placeholder);
   };
-  if (shape & kByUser) condition("user_id = $");
-  if (shape & kByStatus) condition("status = $");
-  if (shape & kBeforeId) condition("id < $");
+  if (shape & kByUser) condition("user_id =");
+  if (shape & kByStatus) condition("status =");
+  if (shape & kBeforeId) condition("id <");
   return "SELECT " + std::string(kOrderColumns) + " FROM orders" + where + " ORDER BY id DESC LIMIT $" +
          std::to_string(placeholder + 1);
 }
