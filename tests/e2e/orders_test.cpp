@@ -16,21 +16,7 @@ using namespace Poco::Data::Keywords;
 
 namespace {
 
-constexpr const char* kValidOrder = R"({"user_id":123,"product_id":456,"quantity":2})";
-
-class OrdersApi : public ServiceTest {
- protected:
-  void SetUp() override {
-    ServiceTest::SetUp();
-    startServer();
-  }
-
-  std::int64_t createOrder(HttpClient& http, const std::string& path = "/orders") {
-    const HttpResponse response = http.postJson(path, kValidOrder);
-    EXPECT_EQ(response.status, 201) << response.body;
-    return *response.json().find("order_id")->asInt64();
-  }
-};
+class OrdersApi : public RunningServiceTest {};
 
 struct BadRequest {
   std::string body;
@@ -43,7 +29,7 @@ struct BadRequest {
 
 TEST_F(OrdersApi, CreatesAnOrderAndStoresIt) {
   HttpClient http = client();
-  const HttpResponse response = http.postJson("/orders", kValidOrder);
+  const HttpResponse response = http.postJson("/orders", kSampleOrder);
   ASSERT_EQ(response.status, 201) << response.body;
   EXPECT_EQ(response.reason, "Created");
   EXPECT_EQ(response.header("Content-Type"), "application/json");
@@ -65,7 +51,7 @@ TEST_F(OrdersApi, ReturnsTheStoredOrderWithAUtcTimestamp) {
   const std::string createdAt = order.find("created_at")->text();
   EXPECT_EQ(response.body, R"({"order_id":)" + std::to_string(id) +
                                R"(,"user_id":123,"product_id":456,"quantity":2,"status":"created","created_at":")" +
-                               createdAt + R"("})");
+                               createdAt + R"(","updated_at":")" + createdAt + R"("})");
   EXPECT_TRUE(isRfc3339Millis(createdAt)) << createdAt;
   const svc::EpochMicros age = svc::nowEpochMicros() - *svc::parseTimestamp(createdAt);
   EXPECT_GE(age, -2'000'000);
@@ -78,7 +64,7 @@ TEST_F(OrdersApi, ReturnsTheStoredOrderWithAUtcTimestamp) {
 
 TEST_F(OrdersApi, ServesTheVersionedPathsToo) {
   HttpClient http = client();
-  const HttpResponse created = http.postJson("/api/v1/orders", kValidOrder);
+  const HttpResponse created = http.postJson("/api/v1/orders", kSampleOrder);
   ASSERT_EQ(created.status, 201);
   const std::string location = created.header("Location");
   EXPECT_EQ(location, "/api/v1/orders/" + std::to_string(*created.json().find("order_id")->asInt64()));
@@ -122,9 +108,9 @@ TEST_F(OrdersApi, RejectsInvalidBodiesWithoutStoringAnything) {
       {R"({"user_id":2147483648,"product_id":456,"quantity":2})", 422, "/user_id"},
       {R"({"user_id":123,"product_id":456,"quantity":99999999999999999999})", 422, "/quantity"},
       {R"({"user_id":"1; DROP TABLE orders; --","product_id":456,"quantity":2})", 422, "/user_id"},
-      {kValidOrder, 415, "-", {{"Content-Type", "text/plain"}}},
-      {kValidOrder, 415, "-", {{"Content-Type", "application/x-www-form-urlencoded"}}},
-      {kValidOrder, 415, "-", {{"Content-Type", "application/json; charset=iso-8859-1"}}},
+      {kSampleOrder, 415, "-", {{"Content-Type", "text/plain"}}},
+      {kSampleOrder, 415, "-", {{"Content-Type", "application/x-www-form-urlencoded"}}},
+      {kSampleOrder, 415, "-", {{"Content-Type", "application/json; charset=iso-8859-1"}}},
       {"", 400},
   };
   HttpClient http = client();
@@ -146,7 +132,7 @@ TEST_F(OrdersApi, RejectsInvalidBodiesWithoutStoringAnything) {
 TEST_F(OrdersApi, RefusesBodiesOverTheLimitWith413AndClosesTheConnection) {
   HttpClient http = client();
   const std::string padding(20000, ' ');
-  const HttpResponse response = http.postJson("/orders", std::string(kValidOrder) + padding);
+  const HttpResponse response = http.postJson("/orders", std::string(kSampleOrder) + padding);
   expectProblem(response, 413);
   EXPECT_EQ(Poco::toLower(response.header("Connection")), "close");
 
@@ -165,7 +151,7 @@ TEST_F(OrdersApi, AnswersUnknownPathsAndWrongMethods) {
   EXPECT_EQ(response.header("Allow"), "GET, HEAD, OPTIONS");
   response = http.request("PUT", "/api/v1/orders", "{}", {{"Content-Type", "application/json"}});
   expectProblem(response, 405);
-  EXPECT_EQ(response.header("Allow"), "POST, OPTIONS");
+  EXPECT_EQ(response.header("Allow"), "POST, GET, HEAD, OPTIONS");
   EXPECT_EQ(database_->count(), 0);
 }
 
@@ -272,7 +258,7 @@ TEST_F(OrdersApi, NamesItsBackendAtStartButNeverThePassword) {
   stopServer();
   config_->set("storage.connection", database_->storageSettings()["connection"] + " password=hunter2-secret");
   startServer();
-  EXPECT_EQ(client().postJson("/orders", kValidOrder).status, 201);
+  EXPECT_EQ(client().postJson("/orders", kSampleOrder).status, 201);
   const std::string target = logLines("\"Loaded storage plugin\"").at(0).find("target")->text();
   EXPECT_NE(target.find("host=127.0.0.1 port="), std::string::npos) << target;
   EXPECT_EQ(server_->output().find("hunter2"), std::string::npos) << server_->output();

@@ -10,6 +10,7 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Util/MapConfiguration.h>
 
+#include "migrations.h"
 #include "plugin_loader.h"
 #include "session_pool.h"
 #include "support/capturing_sink.h"
@@ -67,14 +68,16 @@ class StoragePool : public testing::Test {
 }  // namespace
 
 TEST_F(StoragePool, AppliesMigrationsOnceAndRecordsThem) {
+  const std::size_t migrations = svc::findMigrations(database_->migrationsDirectory()).size();
+  ASSERT_GE(migrations, 3u);
   makePool()->prepareSchema();
-  EXPECT_EQ(sink_->count("Applied database migration"), 1u);
+  EXPECT_EQ(sink_->count("Applied database migration"), migrations);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = 1"), 1);
   EXPECT_EQ(database_->count(), 0);
 
   makePool()->prepareSchema();  // a second start
-  EXPECT_EQ(sink_->count("Applied database migration"), 1u);
-  EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(sink_->count("Applied database migration"), migrations);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations"), static_cast<std::int64_t>(migrations));
 }
 
 TEST_F(StoragePool, RecordsASchemaCreatedByInitScriptsWithoutChangingIt) {

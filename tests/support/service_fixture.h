@@ -54,6 +54,26 @@ class ServiceTest : public testing::Test {
   std::uint16_t port_ = 0;
 };
 
+/// A valid POST /orders body.
+inline constexpr const char* kSampleOrder = R"({"user_id":123,"product_id":456,"quantity":2})";
+
+/// A ServiceTest whose server is already running, with a helper that places orders.
+class RunningServiceTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    startServer();
+  }
+
+  /// POSTs `body` to `path`, expects 201 and returns the new order's id.
+  std::int64_t createOrder(HttpClient& http, const std::string& path = "/orders",
+                           const std::string& body = kSampleOrder) {
+    const HttpResponse response = http.postJson(path, body);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return *response.json().find("order_id")->asInt64();
+  }
+};
+
 /// Asserts an RFC 9457 problem answer with `status`.
 inline void expectProblem(const HttpResponse& response, int status) {
   EXPECT_EQ(response.status, status) << response.body;

@@ -78,6 +78,15 @@ TEST(Request, DecodesQueryParametersAndReadsHeadersCaseInsensitively) {
   EXPECT_THROW(request.pathParam("other"), std::out_of_range);
 }
 
+TEST(Request, RefusesAMalformedPercentEscapeInTheQueryWith400) {
+  FakeRequest fake;
+  for (const char* query : {"user_id=%zz", "user_id=1&x=%", "a%2=1"}) {
+    SCOPED_TRACE(query);
+    const svc::Request request = fake.make("", "1", query);
+    EXPECT_EQ(statusOf([&] { request.queryParam("user_id"); }), 400);
+  }
+}
+
 TEST(Problem, SerializesAsRfc9457WithFieldErrors) {
   const svc::Problem problem{.status = 422,
                              .type = "/problems/validation-error",

@@ -84,7 +84,8 @@ class Request {
   std::string_view route() const { return route_; }
   /// A `{name}` parameter of the matched route (decoded); throws std::out_of_range for another name.
   const std::string& pathParam(std::string_view name) const;
-  /// A decoded query parameter, or nothing when it is absent.
+  /// A decoded query parameter, or nothing when it is absent; HttpError 400 when the query
+  /// string has a malformed percent-escape.
   std::optional<std::string> queryParam(std::string_view name) const;
   /// A header's value, or nothing when it is absent (names are case-insensitive).
   std::optional<std::string> header(const std::string& name) const;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <limits>
 
+#include <Poco/Exception.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/MediaType.h>
 #include <Poco/Net/NameValueCollection.h>
@@ -71,7 +72,13 @@ const std::string& Request::pathParam(std::string_view name) const {
 std::optional<std::string> Request::queryParam(std::string_view name) const {
   Poco::URI uri;
   uri.setRawQuery(query_);
-  for (const auto& [key, value] : uri.getQueryParameters()) {
+  Poco::URI::QueryParameters parameters;
+  try {
+    parameters = uri.getQueryParameters();
+  } catch (const Poco::SyntaxException&) {  // a malformed percent-escape, e.g. "%zz"
+    throw HttpError(400, "The query string is not validly percent-encoded: \"" + query_ + "\"");
+  }
+  for (const auto& [key, value] : parameters) {
     if (key == name) return value;
   }
   return std::nullopt;

@@ -33,10 +33,57 @@ std::string insertSql(std::size_t rows) {
          " RETURNING id, user_id, product_id, quantity, status";
 }
 
+// The columns every read returns; updated_at falls back to created_at for a never-updated order.
+constexpr std::string_view kOrderColumns =
+    "id, user_id, product_id, quantity, status, created_at, COALESCE(updated_at, created_at)";
+
 std::string selectSql(std::size_t ids) {
   std::string in = placeholders(1, ids);
-  return "SELECT id, user_id, product_id, quantity, status, created_at FROM orders WHERE id IN " + in;
+  return "SELECT " + std::string(kOrderColumns) + " FROM orders WHERE id IN " + in;
 }
+
+/// The filters a listing statement has, as bits: each combination is its own statement, so
+/// that each can use its index.
+constexpr unsigned kByUser = 1;
+constexpr unsigned kByStatus = 2;
+constexpr unsigned kBeforeId = 4;
+
+unsigned listShape(const OrderFilter& filter) {
+  return (filter.userId ? kByUser : 0u) | (filter.status ? kByStatus : 0u) | (filter.beforeId ? kBeforeId : 0u);
+}
+
+std::string listSql(unsigned shape) {
+  std::string where;
+  int placeholder = 0;
+  const auto condition = [&](std::string_view columnAndOperator) {
+    where += (where.empty() ? " WHERE " : " AND ") + std::string(columnAndOperator) + " $" + std::to_string(++placeholder);
+  };
+  if (shape & kByUser) condition("user_id =");
+  if (shape & kByStatus) condition("status =");
+  if (shape & kBeforeId) condition("id <");
+  return "SELECT " + std::string(kOrderColumns) + " FROM orders" + where + " ORDER BY id DESC LIMIT $" +
+         std::to_string(placeholder + 1);
+}
+
+constexpr const char* kCancelSql =
+    "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 RETURNING id";
+
+template <class... Columns>
+void clearAll(Columns&... columns) {
+  (columns.clear(), ...);
+}
+
+/// The result columns of a statement that reads orders (kOrderColumns).
+struct OrderColumns {
+  void bindTo(Poco::Data::Statement& statement) {
+    statement, into(ids), into(userIds), into(productIds), into(quantities), into(statuses), into(createdAts),
+        into(updatedAts);
+  }
+  void clear() { clearAll(ids, userIds, productIds, quantities, statuses, createdAts, updatedAts); }
+  std::vector<Poco::Int64> ids;
+  std::vector<std::int32_t> userIds, productIds, quantities;
+  std::vector<std::string> statuses, createdAts, updatedAts;
+};
 
 /// INSERT of a fixed number of rows, prepared once: its parameters are bound to `rows`.
 struct InsertStatement {
@@ -57,19 +104,43 @@ struct SelectStatement {
   SelectStatement(Poco::Data::Session& session, std::size_t count) : wanted(count), statement(session) {
     statement << selectSql(count);
     for (auto& id : wanted) statement, use(id);
-    statement, into(ids), into(userIds), into(productIds), into(quantities), into(statuses), into(createdAts);
+    columns.bindTo(statement);
   }
   std::vector<Poco::Int64> wanted;
-  std::vector<Poco::Int64> ids;
-  std::vector<std::int32_t> userIds, productIds, quantities;
-  std::vector<std::string> statuses, createdAts;
+  OrderColumns columns;
   Poco::Data::Statement statement;
 };
 
-template <class... Columns>
-void clearAll(Columns&... columns) {
-  (columns.clear(), ...);
-}
+/// A listing of one shape, prepared once: its parameters are bound to the members.
+struct ListStatement {
+  ListStatement(Poco::Data::Session& session, unsigned shape) : statement(session) {
+    statement << listSql(shape);
+    if (shape & kByUser) statement, use(userId);
+    if (shape & kByStatus) statement, use(status);
+    if (shape & kBeforeId) statement, use(beforeId);
+    statement, use(limit);
+    columns.bindTo(statement);
+  }
+  std::int32_t userId = 0;
+  std::string status;
+  Poco::Int64 beforeId = 0;
+  Poco::Int64 limit = 0;
+  OrderColumns columns;
+  Poco::Data::Statement statement;
+};
+
+/// The cancel UPDATE, prepared once: it changes only an order that is still "created".
+struct CancelStatement {
+  explicit CancelStatement(Poco::Data::Session& session) : statement(session) {
+    statement << kCancelSql, use(cancelled), use(updatedAt), use(id), use(created), into(changed);
+  }
+  std::string cancelled{kStatusCancelled};
+  std::string updatedAt;
+  Poco::Int64 id = 0;
+  std::string created{kStatusCreated};
+  std::vector<Poco::Int64> changed;
+  Poco::Data::Statement statement;
+};
 
 /// The statements of one connection, one per batch size used on it, kept with the connection.
 class OrderStatements {
@@ -93,10 +164,10 @@ class OrderStatements {
   std::vector<OrderRepository::Lookup> find(const std::vector<std::int64_t>& ids) {
     SelectStatement& select = prepared(selects_, ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) select.wanted[i] = ids[i];
-    clearAll(select.ids, select.userIds, select.productIds, select.quantities, select.statuses, select.createdAts);
+    select.columns.clear();
     select.statement.execute();
     std::map<std::int64_t, OrderRepository::Lookup> found;
-    for (std::size_t r = 0; r < select.ids.size(); ++r) found.emplace(select.ids[r], rowAt(select, r));
+    for (std::size_t r = 0; r < select.columns.ids.size(); ++r) found.emplace(select.columns.ids[r], rowAt(select.columns, r));
     std::vector<OrderRepository::Lookup> lookups;
     for (const std::int64_t id : ids) {
       const auto it = found.find(id);
@@ -105,32 +176,63 @@ class OrderStatements {
     return lookups;
   }
 
+  std::vector<Order> list(const OrderFilter& filter) {
+    ListStatement& list = prepared(lists_, listShape(filter));
+    list.userId = filter.userId.value_or(0);
+    list.status = filter.status.value_or("");
+    list.beforeId = filter.beforeId.value_or(0);
+    list.limit = filter.limit;
+    list.columns.clear();
+    list.statement.execute();
+    std::vector<Order> orders;
+    for (std::size_t r = 0; r < list.columns.ids.size(); ++r) {
+      OrderRepository::Lookup row = rowAt(list.columns, r);
+      if (!row.error.empty()) throw std::runtime_error(row.error);
+      orders.push_back(std::move(*row.order));
+    }
+    return orders;
+  }
+
+  bool cancel(std::int64_t id, svc::EpochMicros now) {
+    if (!cancel_) cancel_ = std::make_unique<CancelStatement>(session_);
+    cancel_->id = id;
+    cancel_->updatedAt = svc::formatRfc3339Millis(now);
+    cancel_->changed.clear();
+    cancel_->statement.execute();
+    return !cancel_->changed.empty();
+  }
+
  private:
-  template <class Statement>
-  Statement& prepared(std::map<std::size_t, std::unique_ptr<Statement>>& statements, std::size_t count) {
-    auto& statement = statements[count];
-    if (!statement) statement = std::make_unique<Statement>(session_, count);
+  template <class Statement, class Key>
+  Statement& prepared(std::map<Key, std::unique_ptr<Statement>>& statements, Key key) {
+    auto& statement = statements[key];
+    if (!statement) statement = std::make_unique<Statement>(session_, key);
     return *statement;
   }
 
-  static OrderRepository::Lookup rowAt(const SelectStatement& select, std::size_t r) {
-    const std::optional<svc::EpochMicros> createdAt = svc::parseTimestamp(select.createdAts[r]);
-    if (!createdAt) {
+  static OrderRepository::Lookup rowAt(const OrderColumns& columns, std::size_t r) {
+    const std::optional<svc::EpochMicros> createdAt = svc::parseTimestamp(columns.createdAts[r]);
+    const std::optional<svc::EpochMicros> updatedAt = svc::parseTimestamp(columns.updatedAts[r]);
+    if (!createdAt || !updatedAt) {
       return {.order = std::nullopt,
-              .error = "order " + std::to_string(select.ids[r]) + " has an unreadable created_at: " + select.createdAts[r]};
+              .error = "order " + std::to_string(columns.ids[r]) + " has an unreadable created_at: " +
+                       columns.createdAts[r] + " or updated_at: " + columns.updatedAts[r]};
     }
-    return {.order = Order{.id = select.ids[r],
-                 .userId = select.userIds[r],
-                 .productId = select.productIds[r],
-                 .quantity = select.quantities[r],
-                 .status = select.statuses[r],
-                 .createdAt = *createdAt},
+    return {.order = Order{.id = columns.ids[r],
+                 .userId = columns.userIds[r],
+                 .productId = columns.productIds[r],
+                 .quantity = columns.quantities[r],
+                 .status = columns.statuses[r],
+                 .createdAt = *createdAt,
+                 .updatedAt = *updatedAt},
             .error = {}};
   }
 
   Poco::Data::Session& session_;
   std::map<std::size_t, std::unique_ptr<InsertStatement>> inserts_;
   std::map<std::size_t, std::unique_ptr<SelectStatement>> selects_;
+  std::map<unsigned, std::unique_ptr<ListStatement>> lists_;
+  std::unique_ptr<CancelStatement> cancel_;
 };
 
 }  // namespace
@@ -150,6 +252,18 @@ std::optional<Order> OrderRepository::findById(std::int64_t id) {
   Lookup lookup = lookups_.submit(id);
   if (!lookup.error.empty()) throw std::runtime_error(lookup.error);
   return std::move(lookup.order);
+}
+
+std::vector<Order> OrderRepository::list(const OrderFilter& filter) {
+  return storage_.withSession([&](svc::SessionLease& lease) { return lease.prepared<OrderStatements>().list(filter); });
+}
+
+bool OrderRepository::cancel(std::int64_t id, svc::EpochMicros now) {
+  return storage_.withSession([&](svc::SessionLease& lease) { return lease.prepared<OrderStatements>().cancel(id, now); });
+}
+
+std::int64_t insertOrder(svc::SessionLease& lease, const NewOrder& order, std::string_view status) {
+  return lease.prepared<OrderStatements>().insert({OrderRow{order, std::string(status)}}).at(0);
 }
 
 std::vector<std::int64_t> OrderRepository::insertBatch(const std::vector<OrderRow>& rows) {

@@ -32,6 +32,11 @@ class OrderRepository {
   /// Inserts the order with `status` and returns its id once it is committed.
   std::int64_t insert(const NewOrder& order, std::string_view status);
   std::optional<Order> findById(std::int64_t id);
+  /// The orders matching `filter`, newest (highest id) first.
+  std::vector<Order> list(const OrderFilter& filter);
+  /// Sets a "created" order to "cancelled" with updated_at = `now`; false when no order changed
+  /// (absent, or not "created").
+  bool cancel(std::int64_t id, svc::EpochMicros now);
 
   /// One order of a coalesced lookup: found, absent, or unreadable (then only its caller fails).
   struct Lookup {
@@ -47,5 +52,9 @@ class OrderRepository {
   svc::Coalescer<OrderRow, std::int64_t> inserts_;
   svc::Coalescer<std::int64_t, Lookup> lookups_;
 };
+
+/// Inserts one order on `lease`, outside the coalesced batches (e.g. inside the caller's
+/// transaction), and returns its id.
+std::int64_t insertOrder(svc::SessionLease& lease, const NewOrder& order, std::string_view status);
 
 }  // namespace orders

@@ -2,12 +2,20 @@
 
 #include <string_view>
 
+#include "services/idempotent_creation.h"
 #include "services/order_service.h"
 #include "svc/routes.h"
 
 namespace orders {
 
-/// POST {prefix} and GET {prefix}/{id}.
-void registerOrderRoutes(svc::RouteRegistry& routes, std::string_view prefix, OrderService& service);
+/// The services the routes call.
+struct OrderRoutes {
+  OrderService& service;
+  IdempotentCreation& idempotent;
+};
+
+/// POST {prefix} (with an optional Idempotency-Key), GET {prefix} (a page of orders),
+/// GET {prefix}/{id} and POST {prefix}/{id}/cancel.
+void registerOrderRoutes(svc::RouteRegistry& registry, std::string_view prefix, OrderRoutes& routes);
 
 }  // namespace orders

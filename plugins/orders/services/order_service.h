@@ -5,6 +5,7 @@
 
 #include "models/order.h"
 #include "repository/order_repository.h"
+#include "services/order_validation.h"
 #include "svc/json.h"
 #include "svc/log.h"
 
@@ -18,6 +19,13 @@ class OrderService {
   /// Validates the request body (422 otherwise), stores the order as "created" and returns its id.
   std::int64_t create(const svc::json::Value& body);
   std::optional<Order> find(std::int64_t id);
+  /// One page of orders, newest first; svc::HttpError 400 for invalid parameters.
+  OrderPage list(const ListParameters& parameters);
+  /// Cancels a "created" order; an already cancelled one is returned unchanged. Empty when
+  /// there is no such order.
+  std::optional<Order> cancel(std::int64_t id);
+  /// Logs an order that was just created (by any path).
+  void logCreated(std::int64_t id, const NewOrder& order) const;
 
  private:
   OrderRepository& repository_;

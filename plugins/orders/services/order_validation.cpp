@@ -1,11 +1,14 @@
 #include "services/order_validation.h"
 
+#include <charconv>
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "services/list_cursor.h"
 #include "svc/http.h"
 
 namespace orders {
@@ -47,17 +50,76 @@ std::optional<std::int32_t> positiveInteger(const svc::json::Value& body, std::s
   return static_cast<std::int32_t>(*number);
 }
 
-[[noreturn]] void rejectOrder(std::vector<svc::FieldError> errors) {
+[[noreturn]] void rejectFields(int status, std::string title, std::vector<svc::FieldError> errors) {
   std::string detail;
   for (const svc::FieldError& error : errors) detail += (detail.empty() ? "" : "; ") + error.detail;
-  throw svc::HttpError(svc::Problem{.status = 422,
+  throw svc::HttpError(svc::Problem{.status = status,
                                     .type = std::string(svc::kValidationProblemType),
-                                    .title = "The order is invalid",
+                                    .title = std::move(title),
                                     .detail = detail,
                                     .errors = std::move(errors)});
 }
 
+[[noreturn]] void rejectOrder(std::vector<svc::FieldError> errors) {
+  rejectFields(422, "The order is invalid", std::move(errors));
+}
+
+constexpr std::size_t kMaxKeyLength = 255;
+
+/// A decimal integer from `min` to `max` written with digits only, or nothing.
+std::optional<std::int64_t> integerInRange(const std::string& text, std::int64_t min, std::int64_t max) {
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  const bool digitsOnly = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digitsOnly || error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+bool isKnownStatus(const std::string& status) { return status == kStatusCreated || status == kStatusCancelled; }
+
 }  // namespace
+
+void validateIdempotencyKey(const std::string& key) {
+  const bool visibleAscii = !key.empty() && key.size() <= kMaxKeyLength &&
+                            std::all_of(key.begin(), key.end(), [](char c) { return c >= '!' && c <= '~'; });
+  if (!visibleAscii) {
+    throw svc::HttpError(400, "The Idempotency-Key header must be 1 to " + std::to_string(kMaxKeyLength) +
+                                  " visible ASCII characters (no spaces or control characters)");
+  }
+}
+
+OrderFilter validateListParameters(const ListParameters& parameters) {
+  std::vector<svc::FieldError> errors;
+  OrderFilter filter;
+  const auto reject = [&](std::string_view name, const std::string& value, std::string_view expected) {
+    errors.push_back(svc::FieldError{"/" + std::string(name),
+                                     std::string(name) + " must be " + std::string(expected) + ", not \"" + value + "\""});
+  };
+  if (parameters.userId) {
+    const auto userId = integerInRange(*parameters.userId, 1, kMaxId);
+    if (userId) filter.userId = static_cast<std::int32_t>(*userId);
+    else reject("user_id", *parameters.userId, "an integer from 1 to " + std::to_string(kMaxId));
+  }
+  if (parameters.status) {
+    if (isKnownStatus(*parameters.status)) filter.status = *parameters.status;
+    else reject("status", *parameters.status, "created or cancelled");
+  }
+  if (parameters.limit) {
+    const auto limit = integerInRange(*parameters.limit, 1, kMaxListLimit);
+    if (limit) filter.limit = *limit;
+    else reject("limit", *parameters.limit, "an integer from 1 to " + std::to_string(kMaxListLimit));
+  } else {
+    filter.limit = kDefaultListLimit;
+  }
+  if (parameters.cursor) {
+    filter.beforeId = decodeListCursor(*parameters.cursor);
+    if (!filter.beforeId) reject("cursor", *parameters.cursor, "a next_cursor this service returned");
+  }
+  if (!errors.empty()) rejectFields(400, "The query is invalid", std::move(errors));
+  return filter;
+}
 
 NewOrder validateNewOrder(const svc::json::Value& body) {
   std::vector<svc::FieldError> errors;
