@@ -25,7 +25,8 @@ cmake --build "$build" -j"$(nproc)" >/dev/null
 # The pgbench scripts must run what the repository runs.
 for statement in "INSERT INTO orders (user_id, product_id, quantity, status) VALUES " \
                  " RETURNING id, user_id, product_id, quantity, status" \
-                 "SELECT id, user_id, product_id, quantity, status, created_at FROM orders WHERE id IN "; do
+                 "id, user_id, product_id, quantity, status, created_at, COALESCE(updated_at, created_at)" \
+                 " FROM orders WHERE id IN "; do
   grep -qF "$statement" plugins/orders/repository/order_repository.cpp && grep -qF "$statement" bench/pgbench_*.sql \
     || { echo "bench: the pgbench scripts no longer match the repository's SQL: $statement" >&2; exit 1; }
 done
