@@ -20,7 +20,9 @@ orders::BatchLimits batchLimits(const svc::PluginContext& context) {
 class OrdersPlugin final : public svc::RoutePlugin {
  public:
   explicit OrdersPlugin(const svc::PluginContext& context)
-      : repository_(context.requireStorage(), batchLimits(context)), service_(repository_, context.logger) {}
+      : repository_(context.requireStorage(), batchLimits(context)),
+        service_(repository_, context.logger,
+                 context.metrics.counter("orders_created_total", "Orders stored by POST /orders.")) {}
 
   void registerRoutes(svc::RouteRegistry& routes) override {
     orders::registerOrderRoutes(routes, "/orders", service_);

@@ -170,9 +170,9 @@ bool ServiceSession::waitForRequest(std::chrono::milliseconds timeout) {
 }
 
 ServiceConnection::ServiceConnection(const Poco::Net::StreamSocket& socket, const Dispatcher& dispatcher,
-                                     const Logger& logger, const ServerSettings& settings,
+                                     HttpMetrics& metrics, const Logger& logger, const ServerSettings& settings,
                                      Poco::Net::HTTPServerParams::Ptr params, ConnectionTracker& tracker)
-    : TCPServerConnection(socket), dispatcher_(dispatcher), logger_(logger), settings_(settings),
+    : TCPServerConnection(socket), dispatcher_(dispatcher), metrics_(metrics), logger_(logger), settings_(settings),
       params_(std::move(params)), tracker_(tracker) {
   tracker_.add(*this);
 }
@@ -202,14 +202,15 @@ bool ServiceConnection::startRequest(ServiceSession& session, bool first) {
 }
 
 bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
-  const auto started = Clock::now();
+  requestStarted_ = Clock::now();
   Poco::Net::HTTPServerResponseImpl response(session);
   std::unique_ptr<Poco::Net::HTTPServerRequestImpl> request;
   std::string body;
+  const auto method = [&]() -> std::string { return request ? request->getMethod() : std::string(); };
   try {
     request = std::make_unique<Poco::Net::HTTPServerRequestImpl>(response, session, params_.get());
     if (!isSupportedVersion(request->getVersion())) {
-      rejectAndClose(response, 505, "Only HTTP/1.0 and HTTP/1.1 are served, not " + request->getVersion());
+      rejectAndClose(response, 505, "Only HTTP/1.0 and HTTP/1.1 are served, not " + request->getVersion(), method());
       return false;
     }
     response.setVersion(request->getVersion());
@@ -219,20 +220,20 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
     if (request->getExpectContinue() && bodyFits) response.sendContinue();
     body = readBody(*request, settings_.maxBodyBytes);
   } catch (const HttpError& error) {
-    rejectAndClose(response, timedOut_ ? 408 : error.problem().status, error.problem().detail);
+    rejectAndClose(response, timedOut_ ? 408 : error.problem().status, error.problem().detail, method());
     return false;
   } catch (const Poco::Net::MessageException& error) {
-    if (timedOut_) rejectAndClose(response, 408, "The request did not arrive in time");
-    else rejectAndClose(response, isHeadTooLarge(error) ? 431 : 400, "The request is malformed: " + error.message());
+    if (timedOut_) rejectAndClose(response, 408, "The request did not arrive in time", method());
+    else rejectAndClose(response, isHeadTooLarge(error) ? 431 : 400, "The request is malformed: " + error.message(), method());
     return false;
   } catch (const Poco::Exception&) {
     // a timeout, or the client stopped sending in the middle: its first bytes had arrived
-    rejectAndClose(response, 408, "The request did not arrive in time");
+    rejectAndClose(response, 408, "The request did not arrive in time", method());
     return false;
   }
   deadline_.store(0);
   if (timedOut_) {  // POCO took the end of a cut-off stream for the end of the head or body
-    rejectAndClose(response, 408, "The request did not arrive in time");
+    rejectAndClose(response, 408, "The request did not arrive in time", method());
     return false;
   }
   const Dispatcher::Dispatched result = dispatcher_.dispatch(*request, std::move(body));
@@ -246,24 +247,27 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
   } catch (const Poco::Exception& error) {
     logger_.debug("Response not delivered", {{"path", result.path}, {"error", error.displayText()}});
   }
-  const std::chrono::duration<double, std::milli> elapsed = Clock::now() - started;
+  const auto elapsed = Clock::now() - requestStarted_;
+  metrics_.record(request->getMethod(), result.patternId, result.response.status, elapsed);
   logger_.info("Request handled", {{"method", request->getMethod()},
                                    {"path", result.path},
                                    {"status", result.response.status},
-                                   {"duration_ms", elapsed.count()}});
+                                   {"duration_ms", std::chrono::duration<double, std::milli>(elapsed).count()}});
   return keepAlive;
 }
 
 void ServiceConnection::rejectAndClose(Poco::Net::HTTPServerResponse& response, int status,
-                                       const std::string& detail) {
+                                       const std::string& detail, const std::string& method) {
   logger_.info("Request rejected", {{"status", status}, {"reason", detail}});
+  bool delivered = true;
   try {
     response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
     send(response, Response::problem(Problem{.status = status, .detail = detail}), false);
   } catch (const Poco::Exception&) {
-    return;  // the client is gone
+    delivered = false;  // the client is gone
   }
-  lingerBeforeClosing(socket());
+  metrics_.record(method, HttpMetrics::kUnmatched, status, Clock::now() - requestStarted_);
+  if (delivered) lingerBeforeClosing(socket());
 }
 
 void ServiceConnection::enforceDeadline(Clock::time_point now) {

@@ -7,6 +7,7 @@ namespace orders {
 std::int64_t OrderService::create(const svc::json::Value& body) {
   const NewOrder order = validateNewOrder(body);
   const std::int64_t id = repository_.insert(order, kStatusCreated);
+  ordersCreated_.increment();
   logger_.info("Created new order", {{"order_id", id},
                                      {"user_id", order.userId},
                                      {"product_id", order.productId},
