@@ -242,13 +242,14 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
   const bool keepAlive = settings_.keepAlive && request->getKeepAlive() && !lastAllowed &&
                          !request->getChunkedTransferEncoding() && !result.response.closeConnection &&
                          !tracker_.stopping();
+  // Counted before sending: a client that has its answer finds it counted in /metrics.
+  const auto elapsed = Clock::now() - requestStarted_;
+  metrics_.record(request->getMethod(), result.patternId, result.response.status, elapsed);
   try {
     send(response, result.response, keepAlive);
   } catch (const Poco::Exception& error) {
     logger_.debug("Response not delivered", {{"path", result.path}, {"error", error.displayText()}});
   }
-  const auto elapsed = Clock::now() - requestStarted_;
-  metrics_.record(request->getMethod(), result.patternId, result.response.status, elapsed);
   logger_.info("Request handled", {{"method", request->getMethod()},
                                    {"path", result.path},
                                    {"status", result.response.status},
@@ -259,15 +260,14 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
 void ServiceConnection::rejectAndClose(Poco::Net::HTTPServerResponse& response, int status,
                                        const std::string& detail, const std::string& method) {
   logger_.info("Request rejected", {{"status", status}, {"reason", detail}});
-  bool delivered = true;
+  metrics_.record(method, HttpMetrics::kUnmatched, status, Clock::now() - requestStarted_);
   try {
     response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
     send(response, Response::problem(Problem{.status = status, .detail = detail}), false);
   } catch (const Poco::Exception&) {
-    delivered = false;  // the client is gone
+    return;  // the client is gone
   }
-  metrics_.record(method, HttpMetrics::kUnmatched, status, Clock::now() - requestStarted_);
-  if (delivered) lingerBeforeClosing(socket());
+  lingerBeforeClosing(socket());
 }
 
 void ServiceConnection::enforceDeadline(Clock::time_point now) {

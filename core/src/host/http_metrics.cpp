@@ -124,7 +124,7 @@ void HttpMetrics::renderRequests(std::string& out) const {
 
 void HttpMetrics::renderDurations(std::string& out) const {
   prometheus::writeFamily(out, "http_request_duration_seconds", "histogram",
-                          "Time from reading a request to having sent its response, by method and route.");
+                          "Time from a request's first bytes to its response being ready to send, by method and route.");
   for (std::size_t route = 0; route < routes_.size(); ++route) {
     for (std::size_t method = 0; method < kMethods.size(); ++method) {
       renderHistogram(out, route, method);
