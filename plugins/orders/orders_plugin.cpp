@@ -31,7 +31,8 @@ class OrdersPlugin final : public svc::RoutePlugin {
   explicit OrdersPlugin(const svc::PluginContext& context)
       : repository_(context.requireStorage(), batchLimits(context)),
         keys_(context.requireStorage()),
-        service_(repository_, context.logger),
+        service_(repository_, context.logger,
+                 context.metrics.counter("orders_created_total", "Orders stored by POST /orders.")),
         idempotent_(keys_, service_, context.logger, idempotencyKeyLifetime(context)) {}
 
   void registerRoutes(svc::RouteRegistry& routes) override {

@@ -67,7 +67,7 @@ TEST_F(CoreApiDocument, ListsEveryStatusTheServiceAnswers) {
     EXPECT_EQ(expectDocumented("POST", prefix + "/abc/cancel"), 400);
     EXPECT_EQ(expectDocumented("OPTIONS", prefix + "/1/cancel"), 204);
   }
-  for (const std::string path : {"/health", "/openapi.json"}) {
+  for (const std::string path : {"/health", "/health/ready", "/metrics", "/openapi.json"}) {
     EXPECT_EQ(expectDocumented("GET", path), 200);
     EXPECT_EQ(expectDocumented("HEAD", path), 200);
     EXPECT_EQ(expectDocumented("OPTIONS", path), 204);

@@ -1,10 +1,9 @@
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <thread>
 
 #include "support/service_fixture.h"
-#include "support/tcp_proxy.h"
+#include "support/storage_outage.h"
 
 using namespace test_support;
 using namespace std::chrono_literals;
@@ -14,44 +13,17 @@ namespace {
 
 constexpr const char* kValidOrder = R"({"user_id":1,"product_id":2,"quantity":3})";
 
-std::pair<std::string, std::uint16_t> postgresEndpoint(const std::string& connection) {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 5432;
-  std::istringstream words(connection);
-  for (std::string word; words >> word;) {
-    if (word.rfind("host=", 0) == 0) host = word.substr(5);
-    if (word.rfind("port=", 0) == 0) port = static_cast<std::uint16_t>(std::stoi(word.substr(5)));
-  }
-  return {host, port};
-}
-
-/// The database goes away and comes back while the service keeps running: for PostgreSQL a
-/// proxy in front of the server cuts and refuses connections; the embedded SQLite file becomes
-/// unreachable when its folder cannot be created.
+/// The database goes away and comes back while the service keeps running (see StorageOutage).
 class OrdersDuringStorageOutage : public ServiceTest {
  protected:
   void SetUp() override {
     ServiceTest::SetUp();
     config_->set("storage.reconnect_backoff_ms", "100");
-    if (database_->backendName() == "postgresql") {
-      const std::string connection = database_->storageSettings()["connection"];
-      const auto [host, port] = postgresEndpoint(connection);
-      proxy_ = std::make_unique<TcpProxy>(host, port);
-      config_->set("storage.connection", connection + " host=127.0.0.1 port=" + std::to_string(proxy_->port()));
-    } else {
-      blocker_ = std::filesystem::path(database_->storageSettings()["database"]).parent_path();
-    }
+    outage_ = std::make_unique<StorageOutage>(*database_, *config_);
   }
 
-  void takeDatabaseAway() {
-    if (proxy_) proxy_->stop();
-    else std::ofstream(blocker_) << "a file where the database folder should be";
-  }
-
-  void bringDatabaseBack() {
-    if (proxy_) proxy_->start();
-    else std::filesystem::remove(blocker_);
-  }
+  void takeDatabaseAway() { outage_->takeDatabaseAway(); }
+  void bringDatabaseBack() { outage_->bringDatabaseBack(); }
 
   /// Posts until an order is created; returns how long it took.
   Clock::duration timeToRecover() {
@@ -64,8 +36,7 @@ class OrdersDuringStorageOutage : public ServiceTest {
     return 10s;
   }
 
-  std::unique_ptr<TcpProxy> proxy_;
-  std::filesystem::path blocker_;
+  std::unique_ptr<StorageOutage> outage_;
 };
 
 }  // namespace
@@ -90,8 +61,7 @@ TEST_F(OrdersDuringStorageOutage, StartsWithoutTheDatabaseAndServesOnceItAppears
 }
 
 TEST_F(OrdersDuringStorageOutage, AnswersUnavailableWhileTheDatabaseIsDownAndRecoversByItself) {
-  if (!proxy_) GTEST_SKIP() << "an open SQLite file cannot go away like a database server";
-  bringDatabaseBack();
+  if (!outage_->canCutOpenConnections()) GTEST_SKIP() << "an open SQLite file cannot go away like a database server";
   startServer();
   HttpClient http = client();
   for (int i = 0; i < 10; ++i) ASSERT_EQ(http.postJson("/orders", kValidOrder).status, 201);

@@ -6,6 +6,7 @@
 #include <Poco/Net/NameValueCollection.h>
 #include <Poco/Util/MapConfiguration.h>
 
+#include "metrics_registry.h"
 #include "plugin_loader.h"
 #include "router.h"
 #include "support/capturing_sink.h"
@@ -20,7 +21,7 @@ namespace {
 class PluginLoading : public testing::Test {
  protected:
   svc::PluginContext context(const std::string& name) {
-    return svc::PluginContext{.name = name, .config = *section_, .logger = logger_, .storage = nullptr};
+    return svc::PluginContext{.name = name, .config = *section_, .logger = logger_, .metrics = metrics_, .storage = nullptr};
   }
 
   std::string loadError(const std::string& file) {
@@ -35,6 +36,7 @@ class PluginLoading : public testing::Test {
   Poco::AutoPtr<Poco::Util::MapConfiguration> section_ = new Poco::Util::MapConfiguration;
   svc::Logger logger_{"test", svc::LogFormat::Json, svc::LogLevel::Debug,
                       std::make_shared<test_support::CapturingSink>()};
+  svc::host::MetricsRegistry metrics_{std::vector<std::string>{}};
   PluginLibraries libraries_;  // outlives every plugin object the tests make
 };
 
@@ -80,6 +82,13 @@ TEST_F(PluginLoading, RefusesAPluginOfAnotherApiVersionBeforeItsFactoryRuns) {
   EXPECT_NE(error.find("built for plugin API version " + std::to_string(svc::kPluginApiVersion + 1)),
             std::string::npos)
       << error;
+  EXPECT_EQ(error.find("factory of a plugin of the wrong version was called"), std::string::npos) << error;
+}
+
+TEST_F(PluginLoading, RefusesAPluginBuiltForVersion1WhoseContextHadNoMetrics) {
+  ASSERT_EQ(svc::kPluginApiVersion, 2);
+  const std::string error = loadError("libtest-version-1.so");
+  EXPECT_NE(error.find("built for plugin API version 1, this host has 2"), std::string::npos) << error;
   EXPECT_EQ(error.find("factory of a plugin of the wrong version was called"), std::string::npos) << error;
 }
 

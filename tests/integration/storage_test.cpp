@@ -10,6 +10,7 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Util/MapConfiguration.h>
 
+#include "metrics_registry.h"
 #include "migrations.h"
 #include "plugin_loader.h"
 #include "session_pool.h"
@@ -39,7 +40,7 @@ class StoragePool : public testing::Test {
     const std::string library = std::string(ORDER_SERVICE_APP_DIR) + "/plugins/lib" + database_->storagePlugin() + ".so";
     auto backend = libraries_.createStorageBackend(
         svc::host::PluginRef{"storage", library},
-        svc::PluginContext{.name = "storage", .config = *section_, .logger = logger_, .storage = nullptr});
+        svc::PluginContext{.name = "storage", .config = *section_, .logger = logger_, .metrics = metrics_, .storage = nullptr});
     return std::make_unique<svc::SessionPool>(
         std::move(backend),
         svc::PoolSettings{.size = size,
@@ -60,6 +61,7 @@ class StoragePool : public testing::Test {
 
   std::shared_ptr<test_support::CapturingSink> sink_ = std::make_shared<test_support::CapturingSink>();
   svc::Logger logger_{"test", svc::LogFormat::Json, svc::LogLevel::Debug, sink_};
+  svc::host::MetricsRegistry metrics_{std::vector<std::string>{}};
   std::unique_ptr<test_support::TestDatabase> database_;
   Poco::AutoPtr<Poco::Util::MapConfiguration> section_ = new Poco::Util::MapConfiguration;
   svc::host::PluginLibraries libraries_;  // declared before the pools that hold its plugins' objects

@@ -10,6 +10,7 @@
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include "svc/log.h"
+#include "svc/metrics.h"
 #include "svc/routes.h"
 #include "svc/storage.h"
 #include "svc/version.h"
@@ -21,6 +22,7 @@ struct PluginContext {
   std::string name;                                 ///< the plugin's name in the .ini
   const Poco::Util::AbstractConfiguration& config;  ///< the plugin's own .ini section
   const Logger& logger;
+  Metrics& metrics;            ///< counters the host serves at GET /metrics
   Storage* storage = nullptr;  ///< the storage plugin's sessions; null when none is configured
 
   /// The storage, or an exception explaining that this plugin needs one.

@@ -6,6 +6,7 @@
 #include "svc/http.h"
 #include "svc/json.h"
 #include "svc/log.h"
+#include "svc/metrics.h"
 #include "svc/plugin.h"
 #include "svc/routes.h"
 #include "svc/storage.h"

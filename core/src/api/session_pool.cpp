@@ -1,5 +1,8 @@
 #include "session_pool.h"
 
+#include <Poco/Data/Extraction.h>
+#include <Poco/Data/Statement.h>
+
 namespace svc {
 
 namespace {
@@ -19,7 +22,9 @@ SessionPool::SessionPool(std::unique_ptr<StorageBackend> backend, PoolSettings s
 
 SessionPool::~SessionPool() = default;
 
-SessionLease SessionPool::acquire() {
+SessionLease SessionPool::acquire() { return acquireWithin(settings_.acquireTimeout); }
+
+SessionLease SessionPool::acquireWithin(std::chrono::milliseconds wait) {
   if (!schemaReady_.load(std::memory_order_acquire)) {
     try {
       prepareSchema();
@@ -28,9 +33,8 @@ SessionLease SessionPool::acquire() {
       throw StorageUnavailable(error.what());
     }
   }
-  const auto deadline = Clock::now() + settings_.acquireTimeout;
   while (true) {
-    std::unique_ptr<PooledConnection> connection = takeIdleOrReserve(deadline);
+    std::unique_ptr<PooledConnection> connection = takeIdleOrReserve(wait);
     if (!connection) {
       try {
         return SessionLease(connect(), *this);
@@ -46,18 +50,16 @@ SessionLease SessionPool::acquire() {
   }
 }
 
-// An idle connection, or nullptr after reserving a slot for a new one; waits until `deadline`
+// An idle connection, or nullptr after reserving a slot for a new one; waits up to `wait`
 // while every slot is taken.
-std::unique_ptr<PooledConnection> SessionPool::takeIdleOrReserve(Clock::time_point deadline) {
+std::unique_ptr<PooledConnection> SessionPool::takeIdleOrReserve(std::chrono::milliseconds wait) {
   std::unique_lock lock(mutex_);
   if (idle_.empty() && open_ >= settings_.size) {
     ++waits_;
-    const bool freed =
-        released_.wait_until(lock, deadline, [&] { return !idle_.empty() || open_ < settings_.size; });
+    const bool freed = released_.wait_for(lock, wait, [&] { return !idle_.empty() || open_ < settings_.size; });
     if (!freed) {
       ++timeouts_;
-      throw StorageUnavailable("no database connection became free within " +
-                               std::to_string(settings_.acquireTimeout.count()) + " ms");
+      throw StorageUnavailable("no database connection became free within " + std::to_string(wait.count()) + " ms");
     }
   }
   if (!idle_.empty()) {
@@ -110,6 +112,17 @@ void SessionPool::giveBack(std::unique_ptr<PooledConnection> connection, bool re
     idle_.push_back(std::move(connection));
   }
   released_.notify_one();
+}
+
+void SessionPool::ping(std::chrono::milliseconds wait) {
+  SessionLease lease = acquireWithin(wait);
+  try {
+    int one = 0;
+    lease.session() << "SELECT 1", Poco::Data::Keywords::into(one), Poco::Data::Keywords::now;
+  } catch (const Poco::Exception& failure) {
+    translateFailure(lease, failure);
+    throw StorageUnavailable(failure.displayText());  // whatever the failure, the database did not answer
+  }
 }
 
 PoolStats SessionPool::stats() const {

@@ -21,6 +21,7 @@ struct PoolSettings {
   std::size_t size = 16;                             ///< open connections at most
   std::chrono::milliseconds acquireTimeout{1000};    ///< how long a request waits for a free one
   std::chrono::milliseconds reconnectBackoff{250};   ///< after a failed connect, fail fast this long
+  std::chrono::milliseconds readyTimeout{1000};      ///< how long the readiness probe waits for a connection
   std::filesystem::path migrationsDirectory;
 };
 
@@ -46,6 +47,11 @@ class SessionPool final : public Storage, private ConnectionOwner {
   SessionLease acquire() override;
   PoolStats stats() const;
 
+  /// Runs `SELECT 1` on a pooled connection, waiting at most `wait` for one to be free (opening
+  /// a new one is bounded by the backend's connect timeout). Throws StorageUnavailable when the
+  /// database cannot answer.
+  void ping(std::chrono::milliseconds wait);
+
   /// Applies pending migrations unless done already. Throws StorageUnavailable when the database
   /// cannot be reached, MigrationError when a migration fails.
   void prepareSchema();
@@ -55,7 +61,8 @@ class SessionPool final : public Storage, private ConnectionOwner {
 
  private:
   void giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept override;
-  std::unique_ptr<PooledConnection> takeIdleOrReserve(std::chrono::steady_clock::time_point deadline);
+  SessionLease acquireWithin(std::chrono::milliseconds wait);
+  std::unique_ptr<PooledConnection> takeIdleOrReserve(std::chrono::milliseconds wait);
   std::unique_ptr<PooledConnection> connect();
   void releaseSlot() noexcept;
   void applyPendingMigrations(Poco::Data::Session& session);

@@ -190,9 +190,9 @@ bool ServiceSession::waitForRequest(std::chrono::milliseconds timeout) {
 }
 
 ServiceConnection::ServiceConnection(const Poco::Net::StreamSocket& socket, const Dispatcher& dispatcher,
-                                     const Logger& logger, const ServerSettings& settings,
+                                     HttpMetrics& metrics, const Logger& logger, const ServerSettings& settings,
                                      Poco::Net::HTTPServerParams::Ptr params, ConnectionTracker& tracker)
-    : TCPServerConnection(socket), dispatcher_(dispatcher), logger_(logger), settings_(settings),
+    : TCPServerConnection(socket), dispatcher_(dispatcher), metrics_(metrics), logger_(logger), settings_(settings),
       params_(std::move(params)), tracker_(tracker) {
   tracker_.add(*this);
 }
@@ -222,14 +222,15 @@ bool ServiceConnection::startRequest(ServiceSession& session, bool first) {
 }
 
 bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
-  const auto started = Clock::now();
+  requestStarted_ = Clock::now();
   Poco::Net::HTTPServerResponseImpl response(session);
   std::unique_ptr<Poco::Net::HTTPServerRequestImpl> request;
   std::string body;
+  const auto method = [&]() -> std::string { return request ? request->getMethod() : std::string(); };
   try {
     request = std::make_unique<Poco::Net::HTTPServerRequestImpl>(response, session, params_.get());
     if (!isSupportedVersion(request->getVersion())) {
-      rejectAndClose(response, 505, "Only HTTP/1.0 and HTTP/1.1 are served, not " + request->getVersion());
+      rejectAndClose(response, 505, "Only HTTP/1.0 and HTTP/1.1 are served, not " + request->getVersion(), method());
       return false;
     }
     response.setVersion(request->getVersion());
@@ -239,23 +240,23 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
     if (request->getExpectContinue() && bodyFits) response.sendContinue();
     body = readBody(*request, settings_.maxBodyBytes);
   } catch (const HttpError& error) {
-    rejectAndClose(response, timedOut_ ? 408 : error.problem().status, error.problem().detail);
+    rejectAndClose(response, timedOut_ ? 408 : error.problem().status, error.problem().detail, method());
     return false;
   } catch (const Poco::Net::MessageException& error) {
-    if (timedOut_) rejectAndClose(response, 408, "The request did not arrive in time");
-    else rejectAndClose(response, isHeadTooLarge(error) ? 431 : 400, "The request is malformed: " + error.message());
+    if (timedOut_) rejectAndClose(response, 408, "The request did not arrive in time", method());
+    else rejectAndClose(response, isHeadTooLarge(error) ? 431 : 400, "The request is malformed: " + error.message(), method());
     return false;
   } catch (const Poco::SyntaxException& error) {  // POCO parses Content-Length as it reads the head
-    rejectAndClose(response, timedOut_ ? 408 : 400, "The request is malformed: " + error.message());
+    rejectAndClose(response, timedOut_ ? 408 : 400, "The request is malformed: " + error.message(), method());
     return false;
   } catch (const Poco::Exception&) {
     // a timeout, or the client stopped sending in the middle: its first bytes had arrived
-    rejectAndClose(response, 408, "The request did not arrive in time");
+    rejectAndClose(response, 408, "The request did not arrive in time", method());
     return false;
   }
   deadline_.store(0);
   if (timedOut_) {  // POCO took the end of a cut-off stream for the end of the head or body
-    rejectAndClose(response, 408, "The request did not arrive in time");
+    rejectAndClose(response, 408, "The request did not arrive in time", method());
     return false;
   }
   const Dispatcher::Dispatched result = dispatcher_.dispatch(*request, std::move(body));
@@ -264,22 +265,25 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
   const bool keepAlive = settings_.keepAlive && request->getKeepAlive() && !lastAllowed &&
                          !request->getChunkedTransferEncoding() && !result.response.closeConnection &&
                          !tracker_.stopping();
+  // Counted before sending: a client that has its answer finds it counted in /metrics.
+  const auto elapsed = Clock::now() - requestStarted_;
+  metrics_.record(request->getMethod(), result.patternId, result.response.status, elapsed);
   try {
     send(response, result.response, keepAlive);
   } catch (const Poco::Exception& error) {
     logger_.debug("Response not delivered", {{"path", result.path}, {"error", error.displayText()}});
   }
-  const std::chrono::duration<double, std::milli> elapsed = Clock::now() - started;
   logger_.info("Request handled", {{"method", request->getMethod()},
                                    {"path", result.path},
                                    {"status", result.response.status},
-                                   {"duration_ms", elapsed.count()}});
+                                   {"duration_ms", std::chrono::duration<double, std::milli>(elapsed).count()}});
   return keepAlive;
 }
 
 void ServiceConnection::rejectAndClose(Poco::Net::HTTPServerResponse& response, int status,
-                                       const std::string& detail) {
+                                       const std::string& detail, const std::string& method) {
   logger_.info("Request rejected", {{"status", status}, {"reason", detail}});
+  metrics_.record(method, HttpMetrics::kUnmatched, status, Clock::now() - requestStarted_);
   try {
     response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
     send(response, Response::problem(Problem{.status = status, .detail = detail}), false);

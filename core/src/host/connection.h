@@ -15,6 +15,7 @@
 #include <Poco/Net/TCPServerConnectionFactory.h>
 
 #include "dispatcher.h"
+#include "http_metrics.h"
 #include "settings.h"
 
 namespace svc::host {
@@ -68,8 +69,8 @@ class ServiceSession final : public Poco::Net::HTTPServerSession {
 /// with a problem document, and hands the rest to the dispatcher.
 class ServiceConnection final : public Poco::Net::TCPServerConnection {
  public:
-  ServiceConnection(const Poco::Net::StreamSocket& socket, const Dispatcher& dispatcher, const Logger& logger,
-                    const ServerSettings& settings, Poco::Net::HTTPServerParams::Ptr params,
+  ServiceConnection(const Poco::Net::StreamSocket& socket, const Dispatcher& dispatcher, HttpMetrics& metrics,
+                    const Logger& logger, const ServerSettings& settings, Poco::Net::HTTPServerParams::Ptr params,
                     ConnectionTracker& tracker);
   ~ServiceConnection() override;
 
@@ -84,9 +85,12 @@ class ServiceConnection final : public Poco::Net::TCPServerConnection {
   bool startRequest(ServiceSession& session, bool first);
   /// Serves one request; returns whether the connection stays open for another.
   bool serveOne(ServiceSession& session, bool lastAllowed);
-  void rejectAndClose(Poco::Net::HTTPServerResponse& response, int status, const std::string& detail);
+  /// Answers a request that cannot be read (counted as route "unmatched"); `method` may be empty.
+  void rejectAndClose(Poco::Net::HTTPServerResponse& response, int status, const std::string& detail,
+                      const std::string& method);
 
   const Dispatcher& dispatcher_;
+  HttpMetrics& metrics_;
   const Logger& logger_;
   const ServerSettings& settings_;
   Poco::Net::HTTPServerParams::Ptr params_;
@@ -96,20 +100,23 @@ class ServiceConnection final : public Poco::Net::TCPServerConnection {
   bool closed_ = false;
   std::atomic<std::chrono::steady_clock::rep> deadline_{0};  ///< 0 when no request is being read
   std::atomic<bool> timedOut_{false};
+  std::chrono::steady_clock::time_point requestStarted_;
 };
 
 class ConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
  public:
-  ConnectionFactory(const Dispatcher& dispatcher, const Logger& logger, const ServerSettings& settings,
-                    Poco::Net::HTTPServerParams::Ptr params, ConnectionTracker& tracker)
-      : dispatcher_(dispatcher), logger_(logger), settings_(settings), params_(std::move(params)), tracker_(tracker) {}
+  ConnectionFactory(const Dispatcher& dispatcher, HttpMetrics& metrics, const Logger& logger,
+                    const ServerSettings& settings, Poco::Net::HTTPServerParams::Ptr params, ConnectionTracker& tracker)
+      : dispatcher_(dispatcher), metrics_(metrics), logger_(logger), settings_(settings), params_(std::move(params)),
+        tracker_(tracker) {}
 
   Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new ServiceConnection(socket, dispatcher_, logger_, settings_, params_, tracker_);
+    return new ServiceConnection(socket, dispatcher_, metrics_, logger_, settings_, params_, tracker_);
   }
 
  private:
   const Dispatcher& dispatcher_;
+  HttpMetrics& metrics_;
   const Logger& logger_;
   const ServerSettings& settings_;
   Poco::Net::HTTPServerParams::Ptr params_;

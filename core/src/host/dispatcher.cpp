@@ -24,7 +24,7 @@ Dispatcher::Dispatched Dispatcher::dispatch(const Poco::Net::HTTPServerRequest& 
   const std::string& method = request.getMethod();
   Dispatched result{.response = {}, .path = request.getURI()};
   try {
-    result.response = route(request, std::move(body), result.path);
+    result.response = route(request, std::move(body), result);
   } catch (const StorageUnavailable& error) {
     logger_.warning("Storage unavailable", {{"method", method}, {"path", result.path}, {"cause", error.cause()}});
     result.response = problemResponse(error);
@@ -45,7 +45,8 @@ Response Dispatcher::internalError(const std::string& method, const std::string&
   return Response::problem(Problem{.status = 500, .detail = "The server failed to handle the request; it was logged"});
 }
 
-Response Dispatcher::route(const Poco::Net::HTTPServerRequest& request, std::string body, std::string& path) const {
+Response Dispatcher::route(const Poco::Net::HTTPServerRequest& request, std::string body, Dispatched& result) const {
+  std::string& path = result.path;
   std::string query;
   try {
     const Poco::URI uri(request.getURI());
@@ -55,6 +56,7 @@ Response Dispatcher::route(const Poco::Net::HTTPServerRequest& request, std::str
     throw HttpError(400, "The request target is not a valid URI");
   }
   const RouteLookup lookup = router_.find(request.getMethod(), path);
+  result.patternId = lookup.patternId;
   if (!lookup.pathExists()) throw HttpError(404, "Nothing is served at " + path);
   const std::string allow = joinMethods(lookup.allowedMethods);
   if (!lookup.found() && request.getMethod() == "OPTIONS") {

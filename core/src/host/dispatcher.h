@@ -19,13 +19,14 @@ class Dispatcher {
   struct Dispatched {
     Response response;
     std::string path;  ///< the decoded path, for the log (the raw target when it cannot be decoded)
+    std::size_t patternId = kNoPattern;  ///< the route pattern the path matched, for the metrics
   };
 
   /// The answer to `request`, whose body the connection has read.
   Dispatched dispatch(const Poco::Net::HTTPServerRequest& request, std::string body) const;
 
  private:
-  Response route(const Poco::Net::HTTPServerRequest& request, std::string body, std::string& path) const;
+  Response route(const Poco::Net::HTTPServerRequest& request, std::string body, Dispatched& result) const;
   Response internalError(const std::string& method, const std::string& path, const std::string& cause) const;
 
   const Router& router_;

@@ -25,7 +25,8 @@ Poco::Net::HTTPServerParams::Ptr serverParams(const ServerSettings& settings) {
 
 }  // namespace
 
-HttpServer::HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher, const Logger& logger)
+HttpServer::HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher, HttpMetrics& metrics,
+                       const Logger& logger)
     : settings_(settings), threads_("http", 2, settings.maxThreads + 1) {
   // reuseAddress for quick restarts, but not reusePort, which POCO's two-argument bind also
   // sets: a second instance on the same port must fail, not silently share it.
@@ -33,8 +34,8 @@ HttpServer::HttpServer(const ServerSettings& settings, const Dispatcher& dispatc
   socket_.listen(settings.backlog);
   port_ = socket_.address().port();
   const Poco::Net::HTTPServerParams::Ptr params = serverParams(settings);
-  server_ = std::make_unique<Poco::Net::TCPServer>(new ConnectionFactory(dispatcher, logger, settings_, params, connections_),
-                                                   threads_, socket_, params);
+  server_ = std::make_unique<Poco::Net::TCPServer>(
+      new ConnectionFactory(dispatcher, metrics, logger, settings_, params, connections_), threads_, socket_, params);
 }
 
 HttpServer::~HttpServer() {

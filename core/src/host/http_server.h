@@ -10,6 +10,7 @@
 
 #include "connection.h"
 #include "dispatcher.h"
+#include "http_metrics.h"
 #include "settings.h"
 
 namespace svc::host {
@@ -19,7 +20,7 @@ namespace svc::host {
 class HttpServer {
  public:
   /// Binds and listens at once: throws Poco::Net::NetException when the address is taken.
-  HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher, const Logger& logger);
+  HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher, HttpMetrics& metrics, const Logger& logger);
   ~HttpServer();
 
   std::uint16_t port() const { return port_; }

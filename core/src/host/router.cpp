@@ -92,7 +92,15 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
                                   route.method + " " + route.pattern);
     }
   }
-  routes_.push_back(Route{std::string(method), std::string(pattern), std::move(segments), std::move(handler)});
+  routes_.push_back(Route{std::string(method), std::string(pattern), std::move(segments), std::move(handler),
+                          patternId(pattern)});
+}
+
+std::size_t Router::patternId(std::string_view pattern) {
+  const auto known = std::find(patterns_.begin(), patterns_.end(), pattern);
+  if (known != patterns_.end()) return static_cast<std::size_t>(known - patterns_.begin());
+  patterns_.emplace_back(pattern);
+  return patterns_.size() - 1;
 }
 
 RouteLookup Router::find(std::string_view method, std::string_view path) const {
@@ -100,10 +108,15 @@ RouteLookup Router::find(std::string_view method, std::string_view path) const {
   const std::string_view wanted = method == "HEAD" ? "GET" : method;
   RouteLookup lookup;
   std::size_t bestLiterals = 0;
+  std::size_t bestLiteralsOfAnyMethod = 0;
   PathParams params;
   std::size_t literals = 0;
   for (const Route& route : routes_) {
     if (!matches(route, segments, params, literals)) continue;
+    if (lookup.patternId == kNoPattern || literals > bestLiteralsOfAnyMethod) {
+      lookup.patternId = route.patternId;
+      bestLiteralsOfAnyMethod = literals;
+    }
     addAllowed(lookup.allowedMethods, route.method);
     if (route.method == "GET") addAllowed(lookup.allowedMethods, "HEAD");
     if (route.method == wanted && (!lookup.route || literals > bestLiterals)) {
@@ -113,6 +126,7 @@ RouteLookup Router::find(std::string_view method, std::string_view path) const {
     }
   }
   if (!lookup.allowedMethods.empty()) addAllowed(lookup.allowedMethods, "OPTIONS");
+  if (lookup.route) lookup.patternId = lookup.route->patternId;
   return lookup;
 }
 

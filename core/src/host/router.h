@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,7 +14,10 @@ struct Route {
   std::string pattern;
   std::vector<std::string> segments;  ///< "{name}" for a parameter
   Handler handler;
+  std::size_t patternId = 0;  ///< the index of `pattern` in Router::patterns()
 };
+
+inline constexpr std::size_t kNoPattern = static_cast<std::size_t>(-1);
 
 /// The outcome of looking a request up: a route, or the methods the path does allow (405),
 /// or neither (404).
@@ -21,6 +25,9 @@ struct RouteLookup {
   const Route* route = nullptr;
   PathParams params;
   std::vector<std::string> allowedMethods;
+  /// The pattern of the most specific route matching the path, whatever its method (also for a
+  /// 405 or an OPTIONS answer); kNoPattern when none does.
+  std::size_t patternId = kNoPattern;
 
   bool found() const { return route != nullptr; }
   bool pathExists() const { return route != nullptr || !allowedMethods.empty(); }
@@ -31,9 +38,14 @@ class Router final : public RouteRegistry {
   void add(std::string_view method, std::string_view pattern, Handler handler) override;
   RouteLookup find(std::string_view method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
+  /// The distinct patterns of the routes, in the order first registered.
+  const std::vector<std::string>& patterns() const { return patterns_; }
 
  private:
+  std::size_t patternId(std::string_view pattern);
+
   std::vector<Route> routes_;
+  std::vector<std::string> patterns_;
 };
 
 /// "GET, HEAD, POST": the value of an Allow header.

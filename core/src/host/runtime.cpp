@@ -3,6 +3,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "metrics_page.h"
+#include "prometheus_text.h"
 #include "svc/json.h"
 
 namespace svc::host {
@@ -12,6 +14,14 @@ namespace {
 void addHealthRoute(Router& router) {
   const std::string healthy = json::ObjectWriter().add("status", "ok").str();
   router.add("GET", "/health", [healthy](const Request&) { return Response::json(200, healthy); });
+}
+
+std::string readyBody(const SessionPool* storage) {
+  json::ObjectWriter body;
+  body.add("status", "ready");
+  if (storage) body.add("backend", storage->backend());
+  else body.addRaw("backend", "null");
+  return body.str();
 }
 
 // The service's OpenAPI document, read once: a file that is not one JSON document is a
@@ -31,20 +41,41 @@ void addOpenApiRoute(Router& router, const std::filesystem::path& file) {
 }  // namespace
 
 Runtime::Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration& config, const Logger& logger)
-    : settings_(settings), config_(config), logger_(logger) {
-  addHealthRoute(router_);
-  if (!settings.openApiDocument.empty()) addOpenApiRoute(router_, settings.openApiDocument);
+    : settings_(settings), config_(config), logger_(logger), pluginMetrics_(hostMetricNames()) {
+  addHostRoutes();
   if (settings.storage) loadStorage(*settings.storage);
   for (const PluginRef& plugin : settings.routes) loadRoutes(plugin);
+  httpMetrics_ = std::make_unique<HttpMetrics>(router_.patterns());
   dispatcher_ = std::make_unique<Dispatcher>(router_, logger_);
-  http_ = std::make_unique<HttpServer>(settings_.server, *dispatcher_, logger_);
+  http_ = std::make_unique<HttpServer>(settings_.server, *dispatcher_, *httpMetrics_, logger_);
+}
+
+void Runtime::addHostRoutes() {
+  addHealthRoute(router_);
+  router_.add("GET", "/health/ready", [this](const Request&) { return readiness(); });
+  router_.add("GET", "/metrics", [this](const Request&) { return metrics(); });
+  if (!settings_.openApiDocument.empty()) addOpenApiRoute(router_, settings_.openApiDocument);
+}
+
+// Ready when the storage answers a SELECT 1 within the readiness timeout (a 503 from the
+// dispatcher otherwise); with no storage plugin there is nothing to wait for.
+Response Runtime::readiness() const {
+  if (storage_) storage_->ping(settings_.pool.readyTimeout);
+  return Response::json(200, readyBody(storage_.get()));
+}
+
+Response Runtime::metrics() const {
+  return Response{.status = 200,
+                  .contentType = prometheus::kContentType,
+                  .body = metricsPage(*httpMetrics_, storage_.get(), pluginMetrics_)};
 }
 
 Runtime::~Runtime() = default;
 
 PluginContext Runtime::contextFor(const std::string& name, Storage* storage) {
   sections_.push_back(config_.createView(name));
-  return PluginContext{.name = name, .config = *sections_.back(), .logger = logger_, .storage = storage};
+  return PluginContext{
+      .name = name, .config = *sections_.back(), .logger = logger_, .metrics = pluginMetrics_, .storage = storage};
 }
 
 void Runtime::loadStorage(const PluginRef& plugin) {

@@ -9,7 +9,9 @@
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include "dispatcher.h"
+#include "http_metrics.h"
 #include "http_server.h"
+#include "metrics_registry.h"
 #include "plugin_loader.h"
 #include "router.h"
 #include "session_pool.h"
@@ -37,6 +39,9 @@ class Runtime {
 
  private:
   PluginContext contextFor(const std::string& name, Storage* storage);
+  void addHostRoutes();
+  Response readiness() const;
+  Response metrics() const;
   void loadStorage(const PluginRef& plugin);
   void loadRoutes(const PluginRef& plugin);
 
@@ -45,10 +50,12 @@ class Runtime {
   const Logger& logger_;
 
   PluginLibraries libraries_;
+  MetricsRegistry pluginMetrics_;
   std::vector<Poco::Util::AbstractConfiguration::Ptr> sections_;
   std::unique_ptr<SessionPool> storage_;
   std::vector<std::unique_ptr<RoutePlugin>> routePlugins_;
   Router router_;
+  std::unique_ptr<HttpMetrics> httpMetrics_;  ///< sized for the routes, so made once they are all registered
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<HttpServer> http_;
 };

@@ -124,6 +124,7 @@ PoolSettings readPool(const Config& config) {
   pool.size = static_cast<std::size_t>(integer(config, "storage.pool_size", static_cast<std::int64_t>(pool.size), 1, 4096));
   pool.acquireTimeout = millis(config, "storage.acquire_timeout_ms", pool.acquireTimeout);
   pool.reconnectBackoff = millis(config, "storage.reconnect_backoff_ms", pool.reconnectBackoff, 0);
+  pool.readyTimeout = millis(config, "storage.ready_timeout_ms", pool.readyTimeout);
   const std::string migrations = text(config, "storage.migrations");
   if (migrations.empty()) throw ConfigError("storage.migrations must name the folder of the backend's migrations");
   pool.migrationsDirectory = migrations;

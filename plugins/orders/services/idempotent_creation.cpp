@@ -82,7 +82,7 @@ StoredResponse IdempotentCreation::createOwned(const KeyClaim& claim, const NewO
     throw;
   }
   if (!response) rejectInFlight();  // held past its lock, another request took the key over
-  orders_.logCreated(id, order);
+  orders_.recordCreated(id, order);
   return *response;
 }
 

@@ -7,11 +7,12 @@ namespace orders {
 std::int64_t OrderService::create(const svc::json::Value& body) {
   const NewOrder order = validateNewOrder(body);
   const std::int64_t id = repository_.insert(order, kStatusCreated);
-  logCreated(id, order);
+  recordCreated(id, order);
   return id;
 }
 
-void OrderService::logCreated(std::int64_t id, const NewOrder& order) const {
+void OrderService::recordCreated(std::int64_t id, const NewOrder& order) {
+  ordersCreated_.increment();
   logger_.info("Created new order", {{"order_id", id},
                                      {"user_id", order.userId},
                                      {"product_id", order.productId},

@@ -8,13 +8,15 @@
 #include "services/order_validation.h"
 #include "svc/json.h"
 #include "svc/log.h"
+#include "svc/metrics.h"
 
 namespace orders {
 
 /// The business rules of orders: what a valid order is and what happens when one is placed.
 class OrderService {
  public:
-  OrderService(OrderRepository& repository, const svc::Logger& logger) : repository_(repository), logger_(logger) {}
+  OrderService(OrderRepository& repository, const svc::Logger& logger, svc::Counter& ordersCreated)
+      : repository_(repository), logger_(logger), ordersCreated_(ordersCreated) {}
 
   /// Validates the request body (422 otherwise), stores the order as "created" and returns its id.
   std::int64_t create(const svc::json::Value& body);
@@ -24,12 +26,13 @@ class OrderService {
   /// Cancels a "created" order; an already cancelled one is returned unchanged. Empty when
   /// there is no such order.
   std::optional<Order> cancel(std::int64_t id);
-  /// Logs an order that was just created (by any path).
-  void logCreated(std::int64_t id, const NewOrder& order) const;
+  /// Counts and logs an order that was just created (by any path).
+  void recordCreated(std::int64_t id, const NewOrder& order);
 
  private:
   OrderRepository& repository_;
   const svc::Logger& logger_;
+  svc::Counter& ordersCreated_;
 };
 
 }  // namespace orders

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "http_metrics.h"
+#include "metrics_registry.h"
+#include "session_pool.h"
+
+namespace svc::host {
+
+/// The body of GET /metrics: the HTTP metrics, the pool's (when a storage plugin is configured),
+/// then the plugins' counters.
+std::string metricsPage(const HttpMetrics& http, const SessionPool* pool, const MetricsRegistry& plugins);
+
+/// Every metric family the host renders itself, which plugins cannot register.
+std::vector<std::string> hostMetricNames();
+
+}  // namespace svc::host

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "support/tcp_proxy.h"
+#include "support/test_database.h"
+
+namespace test_support {
+
+/// Makes the database of a test go away and come back while the service keeps running: for
+/// PostgreSQL a proxy in front of the server (which `config` is pointed at) cuts and refuses
+/// connections; the embedded SQLite file becomes unreachable when its folder cannot be created.
+/// The database is available until takeDatabaseAway().
+class StorageOutage {
+ public:
+  StorageOutage(const TestDatabase& database, ServiceConfig& config);
+
+  void takeDatabaseAway();
+  void bringDatabaseBack();
+  /// Whether the database can go away while connections to it are open (SQLite's cannot).
+  bool canCutOpenConnections() const { return proxy_ != nullptr; }
+
+ private:
+  std::unique_ptr<TcpProxy> proxy_;
+  std::filesystem::path blocker_;
+};
+
+}  // namespace test_support
