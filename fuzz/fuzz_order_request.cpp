@@ -1,12 +1,15 @@
 // A raw HTTP request (head + body) taken through what the service does with it:
 // POCO reads the head, Poco::URI splits the target, the Router (holding the routes the service
-// registers: GET /health and the orders routes with and without /api/v1) finds the route, and
-// the route's own parsing runs: positiveIdParam for GET, parseJsonBody + validateNewOrder for
-// POST. The handlers' database work is left out. Invariants, abort() when one breaks:
+// registers: the host's and the orders routes with and without /api/v1) finds the route, and
+// the route's own parsing runs: positiveIdParam for an order's routes, the query parameters for
+// the listing, parseJsonBody + validateNewOrder and the Idempotency-Key for POST. The handlers'
+// database work is left out. Invariants, abort() when one breaks:
 //  - an svc::HttpError has a 4xx status, and problemJson() of its problem parses back with
 //    svc::json::parse to an object with the same status and as many errors;
 //  - a validated order has user_id, product_id and quantity in 1..2147483647, each equal to the
 //    literal in the body; positiveIdParam returns > 0;
+//  - a validated listing has a limit in 1..100, a known status, and a cursor that is exactly what
+//    encodeListCursor makes of the id it stands for;
 //  - a route found matches the method (HEAD as GET) and has one non-empty value per {param}.
 // POCO's exceptions for a malformed head, URI or chunk are expected; any other exception
 // escaping is a finding (the dispatcher would answer it with a 500).
@@ -27,6 +30,7 @@
 #include <Poco/URI.h>
 
 #include "router.h"
+#include "services/list_cursor.h"
 #include "services/order_validation.h"
 #include "svc/http.h"
 #include "svc/json.h"
@@ -45,10 +49,12 @@ const svc::host::Router& router() {
     svc::host::Router r;
     // The handlers are never called: the target runs each route's parsing itself.
     const svc::Handler unused = [](const svc::Request&) { return svc::Response{}; };
-    r.add("GET", "/health", unused);  // in the order Runtime and the orders plugin add them
-    for (const std::string prefix : {"/orders", "/api/v1/orders"}) {
+    for (const char* path : {"/health", "/health/ready", "/metrics", "/openapi.json"}) r.add("GET", path, unused);
+    for (const std::string prefix : {"/orders", "/api/v1/orders"}) {  // as the orders plugin adds them
       r.add("POST", prefix, unused);
+      r.add("GET", prefix, unused);
       r.add("GET", prefix + "/{id}", unused);
+      r.add("POST", prefix + "/{id}/cancel", unused);
     }
     return r;
   }();
@@ -122,6 +128,20 @@ std::optional<std::string> frameBody(const Poco::Net::HTTPRequest& head, std::st
   return std::string(rest.substr(0, static_cast<std::size_t>(length)));
 }
 
+void checkListing(const svc::Request& request) {
+  const orders::ListParameters parameters{.userId = request.queryParam("user_id"),
+                                          .status = request.queryParam("status"),
+                                          .limit = request.queryParam("limit"),
+                                          .cursor = request.queryParam("cursor")};
+  const orders::OrderFilter filter = orders::validateListParameters(parameters);
+  if (filter.limit < 1 || filter.limit > orders::kMaxListLimit) fail("list limit out of range", std::to_string(filter.limit));
+  if (filter.status && *filter.status != "created" && *filter.status != "cancelled") fail("unknown status", *filter.status);
+  if (filter.userId && *filter.userId < 1) fail("user_id < 1", std::to_string(*filter.userId));
+  if (filter.beforeId && orders::encodeListCursor(*filter.beforeId) != *parameters.cursor) {
+    fail("a cursor other than the one encodeListCursor makes was accepted", *parameters.cursor);
+  }
+}
+
 void serve(const std::string& method, const std::string& path, std::string query, const Poco::Net::HTTPRequest& head,
            std::string body) {
   const svc::host::RouteLookup lookup = router().find(method, path);
@@ -140,14 +160,19 @@ void serve(const std::string& method, const std::string& path, std::string query
   }
 
   const svc::Request request(method, path, std::move(query), route.pattern, lookup.params, head, std::move(body));
-  if (route.pattern.ends_with("/{id}")) {
+  if (route.pattern.find("{id}") != std::string::npos) {
     if (svc::positiveIdParam(request, "id") < 1) fail("positiveIdParam returned < 1", request.pathParam("id"));
+  } else if (!route.pattern.ends_with("/orders")) {
+    return;  // the host's routes read nothing from the request
   } else if (route.method == "POST") {
     const svc::json::Value json = svc::parseJsonBody(request);
     const orders::NewOrder order = orders::validateNewOrder(json);
     checkField(json, "user_id", order.userId);
     checkField(json, "product_id", order.productId);
     checkField(json, "quantity", order.quantity);
+    if (const auto key = request.header("Idempotency-Key")) orders::validateIdempotencyKey(*key);
+  } else {
+    checkListing(request);
   }
 }
 
