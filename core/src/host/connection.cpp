@@ -6,6 +6,7 @@
 #include <ctime>
 #include <istream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -227,6 +228,12 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
   std::unique_ptr<Poco::Net::HTTPServerRequestImpl> request;
   std::string body;
   const auto method = [&]() -> std::string { return request ? request->getMethod() : std::string(); };
+  // POCO attaches a request to its response before reading it: when the request's constructor
+  // throws, `response` points at the freed request, so the rejection needs a response of its own.
+  std::optional<Poco::Net::HTTPServerResponseImpl> unattached;
+  const auto answer = [&]() -> Poco::Net::HTTPServerResponse& {
+    return request ? static_cast<Poco::Net::HTTPServerResponse&>(response) : unattached.emplace(session);
+  };
   try {
     request = std::make_unique<Poco::Net::HTTPServerRequestImpl>(response, session, params_.get());
     if (!isSupportedVersion(request->getVersion())) {
@@ -240,18 +247,18 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
     if (request->getExpectContinue() && bodyFits) response.sendContinue();
     body = readBody(*request, settings_.maxBodyBytes);
   } catch (const HttpError& error) {
-    rejectAndClose(response, timedOut_ ? 408 : error.problem().status, error.problem().detail, method());
+    rejectAndClose(answer(), timedOut_ ? 408 : error.problem().status, error.problem().detail, method());
     return false;
   } catch (const Poco::Net::MessageException& error) {
-    if (timedOut_) rejectAndClose(response, 408, "The request did not arrive in time", method());
-    else rejectAndClose(response, isHeadTooLarge(error) ? 431 : 400, "The request is malformed: " + error.message(), method());
+    if (timedOut_) rejectAndClose(answer(), 408, "The request did not arrive in time", method());
+    else rejectAndClose(answer(), isHeadTooLarge(error) ? 431 : 400, "The request is malformed: " + error.message(), method());
     return false;
   } catch (const Poco::SyntaxException& error) {  // POCO parses Content-Length as it reads the head
-    rejectAndClose(response, timedOut_ ? 408 : 400, "The request is malformed: " + error.message(), method());
+    rejectAndClose(answer(), timedOut_ ? 408 : 400, "The request is malformed: " + error.message(), method());
     return false;
   } catch (const Poco::Exception&) {
     // a timeout, or the client stopped sending in the middle: its first bytes had arrived
-    rejectAndClose(response, 408, "The request did not arrive in time", method());
+    rejectAndClose(answer(), 408, "The request did not arrive in time", method());
     return false;
   }
   deadline_.store(0);
