@@ -187,14 +187,19 @@ TEST_F(OrdersIdempotency, ForgetsKeysAfterTheConfiguredLifetime) {
   EXPECT_EQ(keyCount(), 1);
 }
 
-TEST_F(OrdersIdempotency, PurgesExpiredKeys) {
+TEST_F(OrdersIdempotency, PurgesExpiredKeysInBatchesButNotOneStillBeingProcessed) {
+  database_->execute(  // more than one purge batch (1000) of expired keys
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) "
+      "INSERT INTO idempotency_keys (idempotency_key, request_hash, owner_token, locked_until, expires_at, "
+      "response_status, response_body, response_location) SELECT 'old-' || i, 'x', 'y', 1, 2, 201, '{}', '/orders/1' FROM n");
   database_->execute(
       "INSERT INTO idempotency_keys (idempotency_key, request_hash, owner_token, locked_until, expires_at) "
-      "VALUES ('old', 'x', 'y', 1, 2)");
+      "VALUES ('abandoned', 'x', 'y', 1, 2), ('in-flight', 'x', 'y', 9000000000000000, 2)");
   HttpClient http = client();
   ASSERT_EQ(postWithKey(http, "new").status, 201);
-  EXPECT_EQ(keyCount("WHERE idempotency_key = 'old'"), 0);
-  EXPECT_EQ(keyCount(), 1);
+  EXPECT_EQ(keyCount("WHERE idempotency_key LIKE 'old-%' OR idempotency_key = 'abandoned'"), 0);
+  EXPECT_EQ(keyCount("WHERE idempotency_key = 'in-flight'"), 1) << "its request may still complete it";
+  EXPECT_EQ(keyCount(), 2);
 }
 
 TEST_F(OrdersIdempotency, RefusesAnInvalidLifetimeAtStartUp) {

@@ -1,5 +1,6 @@
 #include "repository/idempotency_repository.h"
 
+#include <string>
 #include <vector>
 
 #include <Poco/Data/Statement.h>
@@ -19,11 +20,13 @@ constexpr const char* kInsertSql =
     "INSERT INTO idempotency_keys (idempotency_key, request_hash, owner_token, locked_until, expires_at) "
     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key";
 
-// One statement, so that two requests cannot both take the same key over.
+// One statement, so that two requests cannot both take the same key over. A key still being
+// processed is taken over only once its lock runs out, even when it has outlived its lifetime.
 constexpr const char* kTakeOverSql =
     "UPDATE idempotency_keys SET request_hash = $1, owner_token = $2, locked_until = $3, expires_at = $4, "
     "response_status = NULL, response_body = NULL, response_location = NULL "
-    "WHERE idempotency_key = $5 AND (expires_at <= $6 OR (response_status IS NULL AND locked_until <= $7)) "
+    "WHERE idempotency_key = $5 AND ((response_status IS NOT NULL AND expires_at <= $6) "
+    "OR (response_status IS NULL AND locked_until <= $7)) "
     "RETURNING idempotency_key";
 
 constexpr const char* kSelectSql =
@@ -37,7 +40,13 @@ constexpr const char* kCompleteSql =
 constexpr const char* kReleaseSql =
     "DELETE FROM idempotency_keys WHERE idempotency_key = $1 AND owner_token = $2 AND response_status IS NULL";
 
-constexpr const char* kPurgeSql = "DELETE FROM idempotency_keys WHERE expires_at <= $1";
+// A bounded batch: one huge DELETE could outlast statement_timeout_ms on PostgreSQL (and then
+// never finish) or hold SQLite's only write lock for every other POST.
+constexpr std::size_t kPurgeBatch = 1000;
+const std::string kPurgeSql =
+    "DELETE FROM idempotency_keys WHERE idempotency_key IN (SELECT idempotency_key FROM idempotency_keys "
+    "WHERE expires_at <= $1 AND (response_status IS NOT NULL OR locked_until <= $2) LIMIT " +
+    std::to_string(kPurgeBatch) + ") RETURNING idempotency_key";
 
 /// The statements of one connection, prepared once; their parameters are bound to the members.
 struct IdempotencyStatements {
@@ -51,7 +60,7 @@ struct IdempotencyStatements {
     complete << kCompleteSql, use(response.status), use(response.body), use(response.location), use(claim.key),
         use(claim.ownerToken), into(touched);
     release << kReleaseSql, use(claim.key), use(claim.ownerToken);
-    purge << kPurgeSql, use(claim.now);
+    purge << kPurgeSql, use(claim.now), use(claim.now), into(touched);
   }
 
   /// Runs a statement whose RETURNING tells whether it touched the key.
@@ -125,11 +134,14 @@ void IdempotencyRepository::release(const KeyClaim& claim) {
 }
 
 void IdempotencyRepository::purgeExpired(svc::EpochMicros now) {
-  storage_.withSession([&](svc::SessionLease& lease) {
-    auto& statements = lease.prepared<IdempotencyStatements>();
-    statements.claim.now = now;
-    statements.purge.execute();
-  });
+  std::size_t purged = kPurgeBatch;
+  while (purged == kPurgeBatch) {
+    purged = storage_.withSession([&](svc::SessionLease& lease) {
+      auto& statements = lease.prepared<IdempotencyStatements>();
+      statements.touches(statements.purge, KeyClaim{.now = now});
+      return statements.touched.size();
+    });
+  }
 }
 
 }  // namespace orders

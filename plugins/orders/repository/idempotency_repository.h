@@ -28,7 +28,8 @@ class IdempotencyRepository {
                                                        const std::function<StoredResponse(std::int64_t)>& responseFor);
   /// Forgets the key if `claim` still owns it and has not completed it (its order failed).
   void release(const KeyClaim& claim);
-  /// Forgets every key that expired before `now`.
+  /// Forgets every key that expired before `now`, in bounded batches; a key still being processed
+  /// only once its lock ran out too.
   void purgeExpired(svc::EpochMicros now);
 
  private:
