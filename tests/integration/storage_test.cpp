@@ -131,6 +131,23 @@ TEST_F(StoragePool, GivesUpWaitingWithStorageUnavailable) {
   EXPECT_EQ(pool->stats().timeouts, 1u);
 }
 
+TEST_F(StoragePool, IsReadyWhileEveryConnectionIsBusyButNotWhenTheDatabaseIsGone) {
+  auto pool = makePool(1, 1000ms);
+  {
+    svc::SessionLease held = pool->acquire();
+    EXPECT_NO_THROW(pool->ping(100ms)) << "a busy database is not a missing one";
+  }
+  EXPECT_NO_THROW(pool->ping(100ms));
+
+  test_support::TempDir directory;
+  std::ofstream(directory.path() / "a-file") << "not a directory";
+  auto unreachable = isPostgres()
+                         ? std::map<std::string, std::string>{{"connection", "host=127.0.0.1 port=1 dbname=x user=x connect_timeout=2"}}
+                         : std::map<std::string, std::string>{{"database", (directory.path() / "a-file" / "orders.db").string()}};
+  auto gone = makePool(1, 1000ms, unreachable);
+  EXPECT_THROW(gone->ping(100ms), svc::StorageUnavailable);
+}
+
 TEST_F(StoragePool, TranslatesUniqueViolations) {
   auto pool = makePool();
   pool->prepareSchema();

@@ -33,8 +33,9 @@ SessionLease SessionPool::acquireWithin(std::chrono::milliseconds wait) {
       throw StorageUnavailable(error.what());
     }
   }
+  const Clock::time_point deadline = Clock::now() + wait;  // for the whole acquisition, dead connections included
   while (true) {
-    std::unique_ptr<PooledConnection> connection = takeIdleOrReserve(wait);
+    std::unique_ptr<PooledConnection> connection = takeIdleOrReserve(deadline, wait);
     if (!connection) {
       try {
         return SessionLease(connect(), *this);
@@ -50,13 +51,14 @@ SessionLease SessionPool::acquireWithin(std::chrono::milliseconds wait) {
   }
 }
 
-// An idle connection, or nullptr after reserving a slot for a new one; waits up to `wait`
+// An idle connection, or nullptr after reserving a slot for a new one; waits until `deadline`
 // while every slot is taken.
-std::unique_ptr<PooledConnection> SessionPool::takeIdleOrReserve(std::chrono::milliseconds wait) {
+std::unique_ptr<PooledConnection> SessionPool::takeIdleOrReserve(Clock::time_point deadline,
+                                                                 std::chrono::milliseconds wait) {
   std::unique_lock lock(mutex_);
   if (idle_.empty() && open_ >= settings_.size) {
     ++waits_;
-    const bool freed = released_.wait_for(lock, wait, [&] { return !idle_.empty() || open_ < settings_.size; });
+    const bool freed = released_.wait_until(lock, deadline, [&] { return !idle_.empty() || open_ < settings_.size; });
     if (!freed) {
       ++timeouts_;
       throw StorageUnavailable("no database connection became free within " + std::to_string(wait.count()) + " ms");
@@ -115,6 +117,19 @@ void SessionPool::giveBack(std::unique_ptr<PooledConnection> connection, bool re
 }
 
 void SessionPool::ping(std::chrono::milliseconds wait) {
+  try {
+    selectOne(wait);
+  } catch (const StorageUnavailable&) {
+    if (!busyButReachable()) throw;
+  }
+}
+
+bool SessionPool::busyButReachable() const {
+  std::lock_guard lock(mutex_);
+  return idle_.empty() && open_ >= settings_.size && reachable_.load();
+}
+
+void SessionPool::selectOne(std::chrono::milliseconds wait) {
   SessionLease lease = acquireWithin(wait);
   try {
     int one = 0;

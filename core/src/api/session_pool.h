@@ -49,7 +49,8 @@ class SessionPool final : public Storage, private ConnectionOwner {
 
   /// Runs `SELECT 1` on a pooled connection, waiting at most `wait` for one to be free (opening
   /// a new one is bounded by the backend's connect timeout). Throws StorageUnavailable when the
-  /// database cannot answer.
+  /// database cannot answer. When every connection stays leased for `wait` and the last attempt
+  /// to connect succeeded, the database is busy serving them, not gone: no exception.
   void ping(std::chrono::milliseconds wait);
 
   /// Applies pending migrations unless done already. Throws StorageUnavailable when the database
@@ -62,7 +63,10 @@ class SessionPool final : public Storage, private ConnectionOwner {
  private:
   void giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept override;
   SessionLease acquireWithin(std::chrono::milliseconds wait);
-  std::unique_ptr<PooledConnection> takeIdleOrReserve(std::chrono::milliseconds wait);
+  std::unique_ptr<PooledConnection> takeIdleOrReserve(std::chrono::steady_clock::time_point deadline,
+                                                      std::chrono::milliseconds wait);
+  void selectOne(std::chrono::milliseconds wait);
+  bool busyButReachable() const;
   std::unique_ptr<PooledConnection> connect();
   void releaseSlot() noexcept;
   void applyPendingMigrations(Poco::Data::Session& session);
