@@ -120,9 +120,9 @@ std::optional<std::string> frameBody(const Poco::Net::HTTPRequest& head, std::st
   try {
     length = head.getContentLength64();
   } catch (const Poco::SyntaxException&) {
-    return std::nullopt;  // NB: the service answers this with 408, see the README
+    return std::nullopt;  // the service answers 400: POCO throws this while reading the head
   }
-  // A negative length is left out: ServiceConnection would size a std::string with it (README).
+  // ServiceConnection refuses a length that is not digits only (400) before reading a body.
   if (length < 0 || length > static_cast<Poco::Int64>(kMaxBodyBytes)) return std::nullopt;
   if (rest.size() < static_cast<std::size_t>(length)) return std::nullopt;
   return std::string(rest.substr(0, static_cast<std::size_t>(length)));

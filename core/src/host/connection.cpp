@@ -104,7 +104,8 @@ void requireUnambiguousFraming(const Poco::Net::HTTPServerRequest& request) {
   }
   const std::vector<std::string> codings = valuesOf(request, "Transfer-Encoding");
   if (codings.empty()) return;
-  if (codings.size() > 1 || !request.getChunkedTransferEncoding()) {
+  if (codings.size() > 1) throw HttpError(501, "Transfer-Encoding must be given once: a single chunked");
+  if (!request.getChunkedTransferEncoding()) {
     throw HttpError(501, "Transfer-Encoding " + codings.front() + " is not supported; use chunked");
   }
   if (!lengths.empty()) throw HttpError(400, "Transfer-Encoding and Content-Length cannot be combined");
@@ -241,7 +242,7 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
       return false;
     }
     response.setVersion(request->getVersion());
-    requireUnambiguousFraming(*request);  // before POCO parses Content-Length below
+    requireUnambiguousFraming(*request);  // before the body is read
     const bool bodyFits = !request->hasContentLength() ||
                           request->getContentLength64() <= static_cast<Poco::Int64>(settings_.maxBodyBytes);
     if (request->getExpectContinue() && bodyFits) response.sendContinue();
