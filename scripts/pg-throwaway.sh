@@ -20,26 +20,33 @@ as_owner() {
 
 port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+start_on() {  # PORT: starts the server of $dir on PORT and remembers the port
+  echo "$1" >"$dir/port"
+  # shellcheck disable=SC2086
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -c port=$1 -c unix_socket_directories='$dir' -c max_connections=400 ${PG_OPTIONS:-}" \
+    start >/dev/null
+}
+
 case "$command" in
   start)
-    port=${3:-}
-    [ -z "$port" ] && [ -f "$dir/port" ] && port=$(cat "$dir/port")
-    if [ -z "$port" ]; then
-      for candidate in $(seq 55432 55532); do
-        if port_is_free "$candidate"; then port=$candidate; break; fi
-      done
-    fi
-    [ -n "$port" ] || { echo "pg-throwaway: no free port" >&2; exit 69; }
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
     if [ ! -d "$dir/data" ]; then
       as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
     fi
-    echo "$port" >"$dir/port"
-    # shellcheck disable=SC2086
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c max_connections=400 ${PG_OPTIONS:-}" \
-      start >/dev/null
+    port=${3:-}
+    [ -z "$port" ] && [ -f "$dir/port" ] && port=$(cat "$dir/port")
+    if [ -n "$port" ]; then
+      start_on "$port"
+    else
+      # Another server may take a free port between the check and the start: then try the next.
+      for candidate in $(seq 55432 55532); do
+        port_is_free "$candidate" || continue
+        if start_on "$candidate" 2>/dev/null; then port=$candidate; break; fi
+      done
+      [ -f "$dir/data/postmaster.pid" ] || { echo "pg-throwaway: could not start; see $dir/server.log" >&2; exit 69; }
+    fi
     echo "host=127.0.0.1 port=$port user=postgres dbname=postgres"
     ;;
   stop)
