@@ -59,10 +59,19 @@ class StoragePool : public testing::Test {
 
   bool isPostgres() const { return database_->backendName() == "postgresql"; }
 
+  /// Storage settings of a database that cannot be reached: nothing listens on port 1, and a
+  /// SQLite file cannot be created below a file.
+  std::map<std::string, std::string> unreachableStorage() {
+    std::ofstream(scratch_.path() / "a-file") << "not a directory";
+    if (isPostgres()) return {{"connection", "host=127.0.0.1 port=1 dbname=x user=x connect_timeout=2"}};
+    return {{"database", (scratch_.path() / "a-file" / "orders.db").string()}};
+  }
+
   std::shared_ptr<test_support::CapturingSink> sink_ = std::make_shared<test_support::CapturingSink>();
   svc::Logger logger_{"test", svc::LogFormat::Json, svc::LogLevel::Debug, sink_};
   svc::host::MetricsRegistry metrics_{std::vector<std::string>{}};
   std::unique_ptr<test_support::TestDatabase> database_;
+  test_support::TempDir scratch_;
   Poco::AutoPtr<Poco::Util::MapConfiguration> section_ = new Poco::Util::MapConfiguration;
   svc::host::PluginLibraries libraries_;  // declared before the pools that hold its plugins' objects
 };
@@ -139,12 +148,7 @@ TEST_F(StoragePool, IsReadyWhileEveryConnectionIsBusyButNotWhenTheDatabaseIsGone
   }
   EXPECT_NO_THROW(pool->ping(100ms));
 
-  test_support::TempDir directory;
-  std::ofstream(directory.path() / "a-file") << "not a directory";
-  auto unreachable = isPostgres()
-                         ? std::map<std::string, std::string>{{"connection", "host=127.0.0.1 port=1 dbname=x user=x connect_timeout=2"}}
-                         : std::map<std::string, std::string>{{"database", (directory.path() / "a-file" / "orders.db").string()}};
-  auto gone = makePool(1, 1000ms, unreachable);
+  auto gone = makePool(1, 1000ms, unreachableStorage());
   EXPECT_THROW(gone->ping(100ms), svc::StorageUnavailable);
 }
 
@@ -195,12 +199,7 @@ TEST_F(StoragePool, ReplacesConnectionsTheServerClosedWithoutFailingARequest) {
 }
 
 TEST_F(StoragePool, AnswersUnavailableQuicklyWhenTheDatabaseCannotBeReached) {
-  test_support::TempDir directory;
-  std::ofstream(directory.path() / "a-file") << "not a directory";
-  auto unreachable = isPostgres()
-                         ? std::map<std::string, std::string>{{"connection", "host=127.0.0.1 port=1 dbname=x user=x connect_timeout=2"}}
-                         : std::map<std::string, std::string>{{"database", (directory.path() / "a-file" / "orders.db").string()}};
-  auto pool = makePool(2, 1000ms, unreachable);
+  auto pool = makePool(2, 1000ms, unreachableStorage());
   const auto started = Clock::now();
   EXPECT_THROW(pool->prepareSchema(), svc::StorageUnavailable);
   EXPECT_THROW(pool->acquire(), svc::StorageUnavailable);
