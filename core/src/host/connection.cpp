@@ -8,7 +8,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponseImpl.h>
@@ -83,32 +82,32 @@ bool isSupportedVersion(const std::string& version) {
   return version == Poco::Net::HTTPMessage::HTTP_1_1 || version == Poco::Net::HTTPMessage::HTTP_1_0;
 }
 
-// The values of every header `name` (a request may repeat one).
-std::vector<std::string> valuesOf(const Poco::Net::HTTPServerRequest& request, const std::string& name) {
-  std::vector<std::string> values;
-  for (const auto& [key, value] : request) {
-    if (Poco::icompare(key, name) == 0) values.push_back(value);
-  }
-  return values;
+bool isByteCount(const std::string& value) {
+  return !value.empty() && value.size() <= 18 && value.find_first_not_of("0123456789") == std::string::npos;
 }
 
 // Where a body ends must be beyond doubt, or what follows it could be read as another request
 // (request smuggling): refuse framings POCO would read otherwise than a proxy in front might.
+// One pass over the header fields, since a request may repeat either header.
 void requireUnambiguousFraming(const Poco::Net::HTTPServerRequest& request) {
-  const std::vector<std::string> lengths = valuesOf(request, "Content-Length");
-  for (const std::string& length : lengths) {
-    if (length.empty() || length.size() > 18 || length.find_first_not_of("0123456789") != std::string::npos ||
-        length != lengths.front()) {
-      throw HttpError(400, "Content-Length must be one number of bytes, not \"" + length + "\"");
+  const std::string* length = nullptr;
+  int codings = 0;
+  for (const auto& [name, value] : request) {
+    if (Poco::icompare(name, "Content-Length") == 0) {
+      if (!isByteCount(value) || (length != nullptr && value != *length)) {
+        throw HttpError(400, "Content-Length must be one number of bytes, not \"" + value + "\"");
+      }
+      length = &value;
+    } else if (Poco::icompare(name, "Transfer-Encoding") == 0) {
+      ++codings;
     }
   }
-  const std::vector<std::string> codings = valuesOf(request, "Transfer-Encoding");
-  if (codings.empty()) return;
-  if (codings.size() > 1) throw HttpError(501, "Transfer-Encoding must be given once: a single chunked");
+  if (codings == 0) return;
+  if (codings > 1) throw HttpError(501, "Transfer-Encoding must be given once: a single chunked");
   if (!request.getChunkedTransferEncoding()) {
-    throw HttpError(501, "Transfer-Encoding " + codings.front() + " is not supported; use chunked");
+    throw HttpError(501, "Transfer-Encoding " + request.get("Transfer-Encoding") + " is not supported; use chunked");
   }
-  if (!lengths.empty()) throw HttpError(400, "Transfer-Encoding and Content-Length cannot be combined");
+  if (length != nullptr) throw HttpError(400, "Transfer-Encoding and Content-Length cannot be combined");
 }
 
 // Closing with unread input makes the kernel reset the connection, and a client still sending
@@ -191,19 +190,16 @@ bool ServiceSession::waitForRequest(std::chrono::milliseconds timeout) {
   }
 }
 
-ServiceConnection::ServiceConnection(const Poco::Net::StreamSocket& socket, const Dispatcher& dispatcher,
-                                     HttpMetrics& metrics, const Logger& logger, const ServerSettings& settings,
-                                     Poco::Net::HTTPServerParams::Ptr params, ConnectionTracker& tracker)
-    : TCPServerConnection(socket), dispatcher_(dispatcher), metrics_(metrics), logger_(logger), settings_(settings),
-      params_(std::move(params)), tracker_(tracker) {
-  tracker_.add(*this);
+ServiceConnection::ServiceConnection(const Poco::Net::StreamSocket& socket, ConnectionEnvironment environment)
+    : TCPServerConnection(socket), shared_(std::move(environment)) {
+  shared_.tracker.add(*this);
 }
 
-ServiceConnection::~ServiceConnection() { tracker_.remove(*this); }
+ServiceConnection::~ServiceConnection() { shared_.tracker.remove(*this); }
 
 void ServiceConnection::run() {
-  ServiceSession session(socket(), params_);
-  const int limit = settings_.maxKeepAliveRequests;
+  ServiceSession session(socket(), shared_.params);
+  const int limit = shared_.settings.maxKeepAliveRequests;
   for (int served = 0; limit == 0 || served < limit; ++served) {
     if (!startRequest(session, served == 0) || !serveOne(session, served + 1 == limit)) break;
   }
@@ -213,13 +209,13 @@ bool ServiceConnection::startRequest(ServiceSession& session, bool first) {
   {
     std::lock_guard lock(stateMutex_);
     idle_ = true;
-    if (closed_ || tracker_.stopping()) return false;
+    if (closed_ || shared_.tracker.stopping()) return false;
   }
-  const bool ready = session.waitForRequest(first ? settings_.receiveTimeout : settings_.keepAliveTimeout);
+  const bool ready = session.waitForRequest(first ? shared_.settings.receiveTimeout : shared_.settings.keepAliveTimeout);
   std::lock_guard lock(stateMutex_);
   idle_ = false;
   if (!ready || closed_) return false;
-  deadline_.store((Clock::now() + settings_.requestTimeout).time_since_epoch().count());
+  deadline_.store((Clock::now() + shared_.settings.requestTimeout).time_since_epoch().count());
   return true;
 }
 
@@ -236,7 +232,7 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
     return request ? static_cast<Poco::Net::HTTPServerResponse&>(response) : unattached.emplace(session);
   };
   try {
-    request = std::make_unique<Poco::Net::HTTPServerRequestImpl>(response, session, params_.get());
+    request = std::make_unique<Poco::Net::HTTPServerRequestImpl>(response, session, shared_.params.get());
     if (!isSupportedVersion(request->getVersion())) {
       rejectAndClose(response, 505, "Only HTTP/1.0 and HTTP/1.1 are served, not " + request->getVersion(), method());
       return false;
@@ -244,9 +240,9 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
     response.setVersion(request->getVersion());
     requireUnambiguousFraming(*request);  // before the body is read
     const bool bodyFits = !request->hasContentLength() ||
-                          request->getContentLength64() <= static_cast<Poco::Int64>(settings_.maxBodyBytes);
+                          request->getContentLength64() <= static_cast<Poco::Int64>(shared_.settings.maxBodyBytes);
     if (request->getExpectContinue() && bodyFits) response.sendContinue();
-    body = readBody(*request, settings_.maxBodyBytes);
+    body = readBody(*request, shared_.settings.maxBodyBytes);
   } catch (const HttpError& error) {
     rejectAndClose(answer(), timedOut_ ? 408 : error.problem().status, error.problem().detail, method());
     return false;
@@ -267,21 +263,21 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
     rejectAndClose(response, 408, "The request did not arrive in time", method());
     return false;
   }
-  const Dispatcher::Dispatched result = dispatcher_.dispatch(*request, std::move(body));
+  const Dispatcher::Dispatched result = shared_.dispatcher.dispatch(*request, std::move(body));
   // POCO's chunk decoder takes a malformed chunk for the end of the body, so the connection
   // does not carry another request after a chunked one.
-  const bool keepAlive = settings_.keepAlive && request->getKeepAlive() && !lastAllowed &&
+  const bool keepAlive = shared_.settings.keepAlive && request->getKeepAlive() && !lastAllowed &&
                          !request->getChunkedTransferEncoding() && !result.response.closeConnection &&
-                         !tracker_.stopping();
+                         !shared_.tracker.stopping();
   // Counted before sending: a client that has its answer finds it counted in /metrics.
   const auto elapsed = Clock::now() - requestStarted_;
-  metrics_.record(request->getMethod(), result.patternId, result.response.status, elapsed);
+  shared_.metrics.record(request->getMethod(), result.patternId, result.response.status, elapsed);
   try {
     send(response, result.response, keepAlive);
   } catch (const Poco::Exception& error) {
-    logger_.debug("Response not delivered", {{"path", result.path}, {"error", error.displayText()}});
+    shared_.logger.debug("Response not delivered", {{"path", result.path}, {"error", error.displayText()}});
   }
-  logger_.info("Request handled", {{"method", request->getMethod()},
+  shared_.logger.info("Request handled", {{"method", request->getMethod()},
                                    {"path", result.path},
                                    {"status", result.response.status},
                                    {"duration_ms", std::chrono::duration<double, std::milli>(elapsed).count()}});
@@ -290,8 +286,8 @@ bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
 
 void ServiceConnection::rejectAndClose(Poco::Net::HTTPServerResponse& response, int status,
                                        const std::string& detail, const std::string& method) {
-  logger_.info("Request rejected", {{"status", status}, {"reason", detail}});
-  metrics_.record(method, HttpMetrics::kUnmatched, status, Clock::now() - requestStarted_);
+  shared_.logger.info("Request rejected", {{"status", status}, {"reason", detail}});
+  shared_.metrics.record(method, HttpMetrics::kUnmatched, status, Clock::now() - requestStarted_);
   try {
     response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
     send(response, Response::problem(Problem{.status = status, .detail = detail}), false);

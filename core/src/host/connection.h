@@ -64,14 +64,22 @@ class ServiceSession final : public Poco::Net::HTTPServerSession {
   bool waitForRequest(std::chrono::milliseconds timeout);
 };
 
+/// What every connection of one server shares.
+struct ConnectionEnvironment {
+  const Dispatcher& dispatcher;
+  HttpMetrics& metrics;
+  const Logger& logger;
+  const ServerSettings& settings;
+  Poco::Net::HTTPServerParams::Ptr params;
+  ConnectionTracker& tracker;
+};
+
 /// Serves the requests of one keep-alive connection on one pool thread (POCO's model): reads
 /// each request's head and body within their limits and deadline, answers what cannot be read
 /// with a problem document, and hands the rest to the dispatcher.
 class ServiceConnection final : public Poco::Net::TCPServerConnection {
  public:
-  ServiceConnection(const Poco::Net::StreamSocket& socket, const Dispatcher& dispatcher, HttpMetrics& metrics,
-                    const Logger& logger, const ServerSettings& settings, Poco::Net::HTTPServerParams::Ptr params,
-                    ConnectionTracker& tracker);
+  ServiceConnection(const Poco::Net::StreamSocket& socket, ConnectionEnvironment environment);
   ~ServiceConnection() override;
 
   void run() override;
@@ -89,12 +97,7 @@ class ServiceConnection final : public Poco::Net::TCPServerConnection {
   void rejectAndClose(Poco::Net::HTTPServerResponse& response, int status, const std::string& detail,
                       const std::string& method);
 
-  const Dispatcher& dispatcher_;
-  HttpMetrics& metrics_;
-  const Logger& logger_;
-  const ServerSettings& settings_;
-  Poco::Net::HTTPServerParams::Ptr params_;
-  ConnectionTracker& tracker_;
+  ConnectionEnvironment shared_;
   std::mutex stateMutex_;
   bool idle_ = true;
   bool closed_ = false;
@@ -105,22 +108,14 @@ class ServiceConnection final : public Poco::Net::TCPServerConnection {
 
 class ConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
  public:
-  ConnectionFactory(const Dispatcher& dispatcher, HttpMetrics& metrics, const Logger& logger,
-                    const ServerSettings& settings, Poco::Net::HTTPServerParams::Ptr params, ConnectionTracker& tracker)
-      : dispatcher_(dispatcher), metrics_(metrics), logger_(logger), settings_(settings), params_(std::move(params)),
-        tracker_(tracker) {}
+  explicit ConnectionFactory(ConnectionEnvironment environment) : environment_(std::move(environment)) {}
 
   Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new ServiceConnection(socket, dispatcher_, metrics_, logger_, settings_, params_, tracker_);
+    return new ServiceConnection(socket, environment_);
   }
 
  private:
-  const Dispatcher& dispatcher_;
-  HttpMetrics& metrics_;
-  const Logger& logger_;
-  const ServerSettings& settings_;
-  Poco::Net::HTTPServerParams::Ptr params_;
-  ConnectionTracker& tracker_;
+  const ConnectionEnvironment environment_;
 };
 
 }  // namespace svc::host

@@ -35,7 +35,13 @@ HttpServer::HttpServer(const ServerSettings& settings, const Dispatcher& dispatc
   port_ = socket_.address().port();
   const Poco::Net::HTTPServerParams::Ptr params = serverParams(settings);
   server_ = std::make_unique<Poco::Net::TCPServer>(
-      new ConnectionFactory(dispatcher, metrics, logger, settings_, params, connections_), threads_, socket_, params);
+      new ConnectionFactory({.dispatcher = dispatcher,
+                             .metrics = metrics,
+                             .logger = logger,
+                             .settings = settings_,
+                             .params = params,
+                             .tracker = connections_}),
+      threads_, socket_, params);
 }
 
 HttpServer::~HttpServer() {
