@@ -3,17 +3,25 @@
 #   - wrk on loopback: GET /health, POST /orders, GET /orders/{random of 100,000 preloaded ids},
 #     at 32 and 256 keep-alive connections, on PostgreSQL and (separately) on SQLite;
 #   - pgbench -M prepared with the service's exact INSERT and SELECT and the same connection count;
-#   - a bare POCO handler (bench/bare_server.cpp) with the same server settings, for /health.
+#   - nginx returning a fixed 200 (2 workers, keep-alive) and a bare POCO handler
+#     (bench/bare_server.cpp), for /health: the HTTP layer's limit on this machine;
+#   - context switches per request (perf stat -a) for GET /orders/{id} and pgbench's SELECT;
+#   - availability: fresh clients' latency while 10,000 idle keep-alive and 1,000 slowloris
+#     connections are held (bench/hold_clients.cpp), and the server's RSS meanwhile.
 # Each measurement is repeated; the table shows medians and the ratio service / yardstick.
 # The machine is shared and noisy: compare ratios within one run, not absolute numbers across runs.
 #
 #   bench/run.sh                      BENCH_SECONDS (10) per measurement, BENCH_REPEATS (3),
-#                                     BENCH_CONNECTIONS ("32 256"), BUILD_DIR (build-bench)
+#                                     BENCH_CONNECTIONS ("32 256 2000"), BUILD_DIR (build-bench),
+#                                     BENCH_IDLE (10000), BENCH_SLOWLORIS (1000)
+# pgbench runs up to 256 clients (PostgreSQL's max_connections); 2,000 connections have no yardstick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${BENCH_SECONDS:-10}
 repeats=${BENCH_REPEATS:-3}
-connection_counts=${BENCH_CONNECTIONS:-"32 256"}
+connection_counts=${BENCH_CONNECTIONS:-"32 256 2000"}
+idle_clients=${BENCH_IDLE:-10000}
+slowloris_clients=${BENCH_SLOWLORIS:-1000}
 build=${BUILD_DIR:-build-bench}
 preload=100000
 export BENCH_MAX_ID=$preload
@@ -90,6 +98,29 @@ bare_port=$(free_port 18380)
 pids+=($!)
 wait_for "http://127.0.0.1:$bare_port/health"
 
+nginx_port=$(free_port 18480)
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes 2;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location /health { default_type application/json; return 200 '{"status":"ok"}'; }
+  }
+}
+NGINX
+nginx -c "$work/nginx/nginx.conf" &
+pids+=($!)
+wait_for "http://127.0.0.1:$nginx_port/health"
+
 results=$work/results.tsv
 to_ms() {  # wrk latency ("412.00us", "1.20ms", "2.01s") -> milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; printf "%.3f", n }'
@@ -106,6 +137,19 @@ run_wrk() {  # SCENARIO CONNECTIONS URL [LUA]
   non2xx=$(awk '/Non-2xx/ { print $NF }' <<<"$out")
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$connections" "$rps" "$p50" "$p99" \
     "$(( ${socket_errors:-0} + ${non2xx:-0} ))" >>"$results"
+}
+
+# Context switches of the whole machine per request while `command` runs (perf stat -a).
+switches_per_request() {  # SCENARIO COMMAND... (the command prints its request count last)
+  local scenario=$1 out requests switches; shift
+  out=$(perf stat -a -e context-switches -x, -o "$work/perf.txt" "$@")
+  requests=$(tail -1 <<<"$out")
+  switches=$(awk -F, '/context-switches/ { print $1 }' "$work/perf.txt")
+  printf '%s\t%s\n' "$scenario" "$(awk -v s="$switches" -v r="$requests" 'BEGIN { printf "%.2f", s / r }')" >>"$work/switches.tsv"
+}
+
+wrk_requests() {  # wrk's output -> its request count
+  awk '/requests in/ { print $1 }'
 }
 
 run_pgbench() {  # SCENARIO CONNECTIONS SCRIPT
@@ -129,16 +173,38 @@ echo "bench: $repeats x ${seconds}s per measurement, connections: $connection_co
 for repeat in $(seq "$repeats"); do
   for connections in $connection_counts; do
     echo "bench: repeat $repeat, $connections connections" >&2
+    run_wrk "nginx /health" "$connections" "http://127.0.0.1:$nginx_port/health"
     run_wrk "bare POCO /health" "$connections" "http://127.0.0.1:$bare_port/health"
     run_wrk "GET /health" "$connections" "http://127.0.0.1:$pg_port/health"
     run_wrk "POST /orders (PostgreSQL)" "$connections" "http://127.0.0.1:$pg_port" bench/post_order.lua
-    run_pgbench "pgbench INSERT" "$connections" bench/pgbench_insert.sql
+    [ "$connections" -le 256 ] && run_pgbench "pgbench INSERT" "$connections" bench/pgbench_insert.sql
     run_wrk "GET /orders/{id} (PostgreSQL)" "$connections" "http://127.0.0.1:$pg_port" bench/get_order.lua
-    run_pgbench "pgbench SELECT" "$connections" bench/pgbench_select.sql
+    [ "$connections" -le 256 ] && run_pgbench "pgbench SELECT" "$connections" bench/pgbench_select.sql
     run_wrk "POST /orders (SQLite)" "$connections" "http://127.0.0.1:$sqlite_port" bench/post_order.lua
     run_wrk "GET /orders/{id} (SQLite)" "$connections" "http://127.0.0.1:$sqlite_port" bench/get_order.lua
   done
 done
+
+echo "bench: context switches per request, 32 connections" >&2
+switches_per_request "GET /orders/{id} (PostgreSQL)" bash -c "wrk -t2 -c32 -d${seconds}s -s bench/get_order.lua \
+  http://127.0.0.1:$pg_port | awk '/requests in/ { print \$1 }'"
+switches_per_request "GET /health" bash -c "wrk -t2 -c32 -d${seconds}s http://127.0.0.1:$pg_port/health \
+  | awk '/requests in/ { print \$1 }'"
+switches_per_request "nginx /health" bash -c "wrk -t2 -c32 -d${seconds}s http://127.0.0.1:$nginx_port/health \
+  | awk '/requests in/ { print \$1 }'"
+switches_per_request "pgbench SELECT" bash -c "'$pgbin/pgbench' -n -M prepared -c 32 -j 2 -T $seconds \
+  -f bench/pgbench_select.sql '$bench_db' 2>/dev/null | awk '/number of transactions actually processed/ { print \$NF }' \
+  | cut -d/ -f1"
+
+# Availability: a service of its own, so that the held connections meet no other load.
+echo "bench: holding $idle_clients idle and $slowloris_clients slowloris connections" >&2
+hold_port=$(free_port 18580)
+mkdir -p "$work/hold"
+start_service hold "$hold_port" config/order-service.ini ORDER_SERVICE_STORAGE_DATABASE="$work/hold/orders.db" \
+  ORDER_SERVICE_SERVER_KEEP_ALIVE_TIMEOUT_MS=120000 ORDER_SERVICE_SERVER_RECEIVE_TIMEOUT_MS=120000 \
+  ORDER_SERVICE_SERVER_MAX_CONNECTIONS=$((idle_clients + slowloris_clients + 1000))
+hold_pid=$started
+availability=$("$build/bench/hold-clients" "$hold_port" "$hold_pid" "$idle_clients" "$slowloris_clients" 100)
 
 peak_rss() { awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$1/status"; }
 
@@ -158,7 +224,8 @@ awk -F'\t' '
     rps[key] = rps[key] " " $3; p50[key] = p50[key] " " $4; p99[key] = p99[key] " " $5; errors[key] += $6
   }
   END {
-    yardstick["GET /health"] = "bare POCO /health"
+    yardstick["GET /health"] = "nginx /health"
+    yardstick["bare POCO /health"] = "nginx /health"
     yardstick["POST /orders (PostgreSQL)"] = "pgbench INSERT"
     yardstick["GET /orders/{id} (PostgreSQL)"] = "pgbench SELECT"
     for (k = 1; k <= keys; k++) { split(order[k], part, SUBSEP); m[order[k]] = median(rps[order[k]]) }
@@ -172,6 +239,12 @@ awk -F'\t' '
       printf "| %s | %s | %.0f | %.2f | %.2f | %d | %s |\n", part[1], part[2], m[order[k]], median(p50[order[k]]), median(p99[order[k]]), errors[order[k]], ratio
     }
   }' "$results"
+echo
+echo "Context switches per request (whole machine, 32 connections):"
+sed 's/^/  /; s/\t/: /' "$work/switches.tsv"
+echo
+echo "Availability (SQLite service; fresh clients one at a time, each request on a new connection):"
+sed 's/^/  /' <<<"$availability"
 echo
 echo "Peak RSS: service on PostgreSQL $(peak_rss "$pg_pid"), on SQLite $(peak_rss "$sqlite_pid");" \
      "$repeats x ${seconds}s per figure (medians; errors summed); $(nproc) cores shared by wrk, server and database."

@@ -11,8 +11,9 @@
 //  - a validated listing has a limit in 1..100, a known status, and a cursor that is exactly what
 //    encodeListCursor makes of the id it stands for;
 //  - a route found matches the method (HEAD as GET) and has one non-empty value per {param}.
-// POCO's exceptions for a malformed head, URI or chunk are expected; any other exception
-// escaping is a finding (the dispatcher would answer it with a 500).
+//  - the connection's framing (RequestFramer) rejects only with 400, 413, 431, 501 or 505, and
+//    never frames more bytes than arrived or a body over the limit.
+// Any exception escaping is a finding (the dispatcher would answer it with a 500).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +30,7 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/URI.h>
 
+#include "request_framing.h"
 #include "router.h"
 #include "services/list_cursor.h"
 #include "services/order_validation.h"
@@ -85,49 +87,6 @@ void checkField(const svc::json::Value& body, std::string_view name, std::int32_
   if (member == nullptr || member->text() != std::to_string(value)) fail("validated field differs from the body", name);
 }
 
-// POCO's chunk decoder needs a socket session; this stand-in reads the same framing
-// (hex size[;ext] CRLF data CRLF ... 0 CRLF), or nothing when it is malformed.
-std::optional<std::string> decodeChunked(std::string_view in) {
-  std::string body;
-  std::size_t pos = 0;
-  while (true) {
-    const std::size_t lineEnd = in.find("\r\n", pos);
-    if (lineEnd == std::string_view::npos) return std::nullopt;
-    std::string_view line = in.substr(pos, std::min(in.find(';', pos), lineEnd) - pos);
-    if (line.empty() || line.size() > 8 || line.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
-      return std::nullopt;
-    }
-    const std::size_t size = std::stoul(std::string(line), nullptr, 16);
-    pos = lineEnd + 2;
-    if (size == 0) return body;
-    if (in.size() - pos < size + 2 || in.substr(pos + size, 2) != "\r\n") return std::nullopt;
-    body.append(in.substr(pos, size));
-    if (body.size() > kMaxBodyBytes) return std::nullopt;  // 413
-    pos += size + 2;
-  }
-}
-
-// The body as ServiceConnection frames it, or nothing where the connection answers without
-// dispatching (505, 501, 400 for ambiguous framing, 413, 408).
-std::optional<std::string> frameBody(const Poco::Net::HTTPRequest& head, std::string_view rest) {
-  if (head.getVersion() != "HTTP/1.1" && head.getVersion() != "HTTP/1.0") return std::nullopt;
-  if (head.has("Transfer-Encoding")) {
-    if (!head.getChunkedTransferEncoding() || head.has("Content-Length")) return std::nullopt;
-    return decodeChunked(rest);
-  }
-  if (!head.hasContentLength()) return std::string();
-  Poco::Int64 length = 0;
-  try {
-    length = head.getContentLength64();
-  } catch (const Poco::SyntaxException&) {
-    return std::nullopt;  // the service answers 400: POCO throws this while reading the head
-  }
-  // ServiceConnection refuses a length that is not digits only (400) before reading a body.
-  if (length < 0 || length > static_cast<Poco::Int64>(kMaxBodyBytes)) return std::nullopt;
-  if (rest.size() < static_cast<std::size_t>(length)) return std::nullopt;
-  return std::string(rest.substr(0, static_cast<std::size_t>(length)));
-}
-
 void checkListing(const svc::Request& request) {
   const orders::ListParameters parameters{.userId = request.queryParam("user_id"),
                                           .status = request.queryParam("status"),
@@ -176,19 +135,36 @@ void serve(const std::string& method, const std::string& path, std::string query
   }
 }
 
+
+// The request as the connection frames it: a rejection is one of the statuses the connection
+// answers itself; a framed request never takes more bytes than arrived, nor a body over the limit.
+std::optional<svc::host::RequestFramer> frame(std::string_view input) {
+  svc::host::RequestFramer framer(svc::host::FramingLimits{.maxHeadBytes = 65536, .maxBodyBytes = kMaxBodyBytes});
+  switch (framer.frame(input, true)) {
+    case svc::host::RequestFramer::Progress::NeedMore:
+      fail("more bytes wanted after the client's last", std::string(input.substr(0, 200)));
+    case svc::host::RequestFramer::Progress::Rejected: {
+      const int status = framer.rejection().status;
+      if (status != 400 && status != 413 && status != 431 && status != 501 && status != 505) {
+        fail("the connection rejects with an unexpected status", std::to_string(status));
+      }
+      return std::nullopt;
+    }
+    case svc::host::RequestFramer::Progress::Ready:
+      break;
+  }
+  if (framer.consumed() > input.size()) fail("framed more bytes than arrived", std::to_string(framer.consumed()));
+  return framer;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));
-  Poco::Net::HTTPRequest head;
-  try {
-    head.read(in);
-  } catch (const Poco::Exception&) {
-    return 0;  // MessageException and the like: the connection answers 400/431
-  }
-  const std::string rest{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  std::optional<std::string> body = frameBody(head, rest);
-  if (!body) return 0;
+  std::optional<svc::host::RequestFramer> framed = frame(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!framed) return 0;
+  const Poco::Net::HTTPRequest& head = framed->request();
+  std::string body = framed->takeBody();
+  if (body.size() > kMaxBodyBytes) fail("a body over the limit was framed", std::to_string(body.size()));
 
   try {
     std::string path;
@@ -200,7 +176,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const Poco::SyntaxException&) {
       throw svc::HttpError(400, "The request target is not a valid URI");
     }
-    serve(head.getMethod(), path, std::move(query), head, std::move(*body));
+    serve(head.getMethod(), path, std::move(query), head, std::move(body));
   } catch (const svc::HttpError& error) {
     checkProblem(error.problem());
   }

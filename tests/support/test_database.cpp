@@ -128,7 +128,8 @@ ServiceConfig::ServiceConfig(const TestDatabase* database) {
   sections_["server"] = {{"host", "127.0.0.1"},        {"port", "0"},
                          {"max_threads", "64"},        {"max_queued", "64"},
                          {"receive_timeout_ms", "5000"}, {"keep_alive_timeout_ms", "5000"},
-                         {"max_body_bytes", "16384"},  {"shutdown_grace_ms", "5000"}};
+                         {"max_body_bytes", "16384"},  {"shutdown_grace_ms", "5000"},
+                         {"drain_delay_ms", "0"}};
   sections_["logging"] = {{"format", "json"}, {"level", "info"}};
   sections_["plugins"] = {{"directory", appDir + "/plugins"},
                           {"route.orders", "orders"},

@@ -1,57 +1,29 @@
 #include "connection.h"
 
-#include <poll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <ctime>
-#include <istream>
-#include <memory>
-#include <optional>
-#include <string>
 
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponseImpl.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Exception.h>
-#include <Poco/String.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
+#include <Poco/Exception.h>
+#include <Poco/Net/PollSet.h>
 #include <Poco/Timestamp.h>
 
-#include "svc/http.h"
+#include "event_loop.h"
 
 namespace svc::host {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr std::chrono::milliseconds kWatchdogPeriod{100};
-
-// POCO's words for a request head over its size limits (MessageHeader::read).
-bool isHeadTooLarge(const Poco::Net::MessageException& error) {
-  const std::string& text = error.message();
-  return text.find("Too many header fields") != std::string::npos ||
-         text.find("Field name too long") != std::string::npos ||
-         text.find("Field value too long") != std::string::npos;
-}
-
-// The body, read within `limit`: HttpError 413 when it is larger, 408 when it ends early.
-// A malformed chunk or a timeout propagates as POCO's exception (the stream would hide it).
-std::string readBody(Poco::Net::HTTPServerRequest& request, std::size_t limit) {
-  const bool chunked = request.getChunkedTransferEncoding();
-  if (!chunked && !request.hasContentLength()) return {};
-  const std::string tooLarge = "The request body is larger than " + std::to_string(limit) + " bytes";
-  if (!chunked && request.getContentLength64() > static_cast<Poco::Int64>(limit)) throw HttpError(413, tooLarge);
-  const std::size_t wanted = chunked ? limit + 1 : static_cast<std::size_t>(request.getContentLength64());
-  std::string body(wanted, '\0');
-  std::istream& in = request.stream();
-  in.exceptions(std::ios::badbit);
-  in.read(body.data(), static_cast<std::streamsize>(wanted));
-  body.resize(static_cast<std::size_t>(in.gcount()));
-  if (chunked && body.size() > limit) throw HttpError(413, tooLarge);
-  if (!chunked && body.size() < wanted) throw HttpError(408, "The request body did not arrive in time");
-  return body;
-}
+using Poco::Net::PollSet;
+constexpr std::size_t kReadChunk = 16384;
+// A closing connection discards what the client still sends for this long at most, and stops
+// as soon as the client has been quiet for kLingerQuiet (as nginx's lingering close does).
+constexpr std::chrono::milliseconds kLingerTotal{2000};
+constexpr std::chrono::milliseconds kLingerQuiet{200};
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // HTTP dates change once a second: format each once per thread, not once per response.
 const std::string& httpDate() {
@@ -65,261 +37,321 @@ const std::string& httpDate() {
   return formatted;
 }
 
-void send(Poco::Net::HTTPServerResponse& response, const Response& result, bool keepAlive) {
-  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(result.status));
-  response.set("Date", httpDate());
-  response.setKeepAlive(keepAlive);
-  if (!result.body.empty()) response.setContentType(result.contentType);
-  for (const Header& header : result.headers) response.set(header.name, header.value);
-  // RFC 9110: a 204 has no Content-Length. POCO omits the body of a HEAD response itself.
-  if (result.status != 204) response.setContentLength64(static_cast<Poco::Int64>(result.body.size()));
-  std::ostream& out = response.send();
-  out.write(result.body.data(), static_cast<std::streamsize>(result.body.size()));
-  out.flush();  // now, not when POCO destroys the response: the connection may linger next
-}
-
-bool isSupportedVersion(const std::string& version) {
-  return version == Poco::Net::HTTPMessage::HTTP_1_1 || version == Poco::Net::HTTPMessage::HTTP_1_0;
-}
-
-bool isByteCount(const std::string& value) {
-  return !value.empty() && value.size() <= 18 && value.find_first_not_of("0123456789") == std::string::npos;
-}
-
-// Where a body ends must be beyond doubt, or what follows it could be read as another request
-// (request smuggling): refuse framings POCO would read otherwise than a proxy in front might.
-// One pass over the header fields, since a request may repeat either header.
-void requireUnambiguousFraming(const Poco::Net::HTTPServerRequest& request) {
-  const std::string* length = nullptr;
-  int codings = 0;
-  for (const auto& [name, value] : request) {
-    if (Poco::icompare(name, "Content-Length") == 0) {
-      if (!isByteCount(value) || (length != nullptr && value != *length)) {
-        throw HttpError(400, "Content-Length must be one number of bytes, not \"" + value + "\"");
-      }
-      length = &value;
-    } else if (Poco::icompare(name, "Transfer-Encoding") == 0) {
-      ++codings;
-    }
-  }
-  if (codings == 0) return;
-  if (codings > 1) throw HttpError(501, "Transfer-Encoding must be given once: a single chunked");
-  if (!request.getChunkedTransferEncoding()) {
-    throw HttpError(501, "Transfer-Encoding " + request.get("Transfer-Encoding") + " is not supported; use chunked");
-  }
-  if (length != nullptr) throw HttpError(400, "Transfer-Encoding and Content-Length cannot be combined");
-}
-
-// Closing with unread input makes the kernel reset the connection, and a client still sending
-// could lose the answer. As nginx does, stop sending, then read and discard for a bounded time.
-void lingerBeforeClosing(Poco::Net::StreamSocket& socket) {
-  try {
-    socket.shutdownSend();
-    socket.setReceiveTimeout(Poco::Timespan(0, 200'000));
-    char discard[16384];
-    const auto deadline = Clock::now() + std::chrono::seconds(2);
-    while (Clock::now() < deadline && socket.receiveBytes(discard, sizeof discard) > 0) {
-    }
-  } catch (const Poco::Exception&) {
-    // the client went away or kept quiet: close now
-  }
-}
+std::chrono::duration<double, std::milli> millis(Clock::duration duration) { return duration; }
 
 }  // namespace
 
-ConnectionTracker::ConnectionTracker() : watchdog_([this] { watch(); }) {}
-
-ConnectionTracker::~ConnectionTracker() {
-  {
-    std::lock_guard lock(mutex_);
-    watching_ = false;
-  }
-  stopWatching_.notify_all();
-  watchdog_.join();
-}
-
-void ConnectionTracker::watch() {
-  std::unique_lock lock(mutex_);
-  while (!stopWatching_.wait_for(lock, kWatchdogPeriod, [&] { return !watching_; })) {
-    const auto now = Clock::now();
-    for (ServiceConnection* connection : connections_) connection->enforceDeadline(now);
-  }
-}
-
-void ConnectionTracker::add(ServiceConnection& connection) {
-  std::lock_guard lock(mutex_);
-  connections_.insert(&connection);
-}
-
-void ConnectionTracker::remove(ServiceConnection& connection) {
-  {
-    std::lock_guard lock(mutex_);
-    connections_.erase(&connection);
-  }
-  ended_.notify_all();
-}
-
-void ConnectionTracker::beginStop() {
-  stopping_.store(true, std::memory_order_release);
-  std::lock_guard lock(mutex_);
-  for (ServiceConnection* connection : connections_) connection->closeIfIdle();
-}
-
-bool ConnectionTracker::waitUntilNoneBefore(Clock::time_point deadline) {
-  std::unique_lock lock(mutex_);
-  return ended_.wait_until(lock, deadline, [&] { return connections_.empty(); });
-}
-
-void ConnectionTracker::abortAll() {
-  std::lock_guard lock(mutex_);
-  for (ServiceConnection* connection : connections_) connection->abort();
-}
-
-bool ServiceSession::waitForRequest(std::chrono::milliseconds timeout) {
-  if (buffered() > 0) return true;
-  pollfd readable{.fd = socket().impl()->sockfd(), .events = POLLIN, .revents = 0};
-  int ready = 0;
-  do {
-    ready = ::poll(&readable, 1, static_cast<int>(timeout.count()));
-  } while (ready < 0 && errno == EINTR);
-  try {
-    // Readable may mean closed: only bytes make a request (peek buffers them for the parser).
-    return ready > 0 && peek() != std::char_traits<char>::eof();
-  } catch (const Poco::Exception&) {
-    return false;
-  }
-}
-
-ServiceConnection::ServiceConnection(const Poco::Net::StreamSocket& socket, ConnectionEnvironment environment)
-    : TCPServerConnection(socket), shared_(std::move(environment)) {
-  shared_.tracker.add(*this);
-}
-
-ServiceConnection::~ServiceConnection() { shared_.tracker.remove(*this); }
-
-void ServiceConnection::run() {
-  ServiceSession session(socket(), shared_.params);
-  const int limit = shared_.settings.maxKeepAliveRequests;
-  for (int served = 0; limit == 0 || served < limit; ++served) {
-    if (!startRequest(session, served == 0) || !serveOne(session, served + 1 == limit)) break;
-  }
-}
-
-bool ServiceConnection::startRequest(ServiceSession& session, bool first) {
-  {
-    std::lock_guard lock(stateMutex_);
-    idle_ = true;
-    if (closed_ || shared_.tracker.stopping()) return false;
-  }
-  const bool ready = session.waitForRequest(first ? shared_.settings.receiveTimeout : shared_.settings.keepAliveTimeout);
-  std::lock_guard lock(stateMutex_);
-  idle_ = false;
-  if (!ready || closed_) return false;
-  deadline_.store((Clock::now() + shared_.settings.requestTimeout).time_since_epoch().count());
-  return true;
-}
-
-bool ServiceConnection::serveOne(ServiceSession& session, bool lastAllowed) {
-  requestStarted_ = Clock::now();
-  Poco::Net::HTTPServerResponseImpl response(session);
-  std::unique_ptr<Poco::Net::HTTPServerRequestImpl> request;
-  std::string body;
-  const auto method = [&]() -> std::string { return request ? request->getMethod() : std::string(); };
-  // POCO attaches a request to its response before reading it: when the request's constructor
-  // throws, `response` points at the freed request, so the rejection needs a response of its own.
-  std::optional<Poco::Net::HTTPServerResponseImpl> unattached;
-  const auto answer = [&]() -> Poco::Net::HTTPServerResponse& {
-    return request ? static_cast<Poco::Net::HTTPServerResponse&>(response) : unattached.emplace(session);
+// The status line and header fields as POCO's HTTPServerResponse wrote them, then the body.
+// RFC 9110: a 204 has no Content-Length; a HEAD answer has the length of the GET body, not it.
+void appendResponse(std::string& out, const Response& response, std::string_view version, bool keepAlive,
+                    bool headOnly) {
+  const auto field = [&out](std::string_view name, std::string_view value) {
+    out.append(name).append(": ").append(value).append("\r\n");
   };
-  try {
-    request = std::make_unique<Poco::Net::HTTPServerRequestImpl>(response, session, shared_.params.get());
-    if (!isSupportedVersion(request->getVersion())) {
-      rejectAndClose(response, 505, "Only HTTP/1.0 and HTTP/1.1 are served, not " + request->getVersion(), method());
-      return false;
+  out.append(version).append(" ").append(std::to_string(response.status)).append(" ");
+  out.append(reasonPhrase(response.status)).append("\r\n");
+  field("Date", httpDate());
+  field("Connection", keepAlive ? "Keep-Alive" : "Close");
+  if (!response.body.empty()) field("Content-Type", response.contentType);
+  for (const Header& header : response.headers) field(header.name, header.value);
+  if (response.status != 204) field("Content-Length", std::to_string(response.body.size()));
+  out.append("\r\n");
+  if (!headOnly && response.status != 204) out.append(response.body);
+}
+
+Connection::Connection(Poco::Net::StreamSocket socket, const ConnectionEnvironment& environment, EventLoop& loop)
+    : socket_(std::move(socket)),
+      shared_(environment),
+      loop_(loop),
+      framer_(FramingLimits{.maxHeadBytes = environment.settings.maxHeadBytes,
+                            .maxBodyBytes = environment.settings.maxBodyBytes}),
+      deadline_(Clock::now() + environment.settings.receiveTimeout) {
+  socket_.setBlocking(false);
+  socket_.setNoDelay(true);
+}
+
+// Called by the accepting thread, which may not be this connection's loop: once registered,
+// the connection is the loop's.
+void Connection::open() {
+  watchedMode_ = PollSet::POLL_READ;
+  loop_.watch(*this, PollSet::POLL_READ);
+}
+
+void Connection::refuse(const std::string& answer) {
+  output_ = answer;
+  finishAnswer(false, true, false);
+}
+
+// --- reading -------------------------------------------------------------------------------
+
+void Connection::onReadable() {
+  if (state() == State::Lingering) {
+    discardInput();
+    return;
+  }
+  if (state() != State::Reading) return;
+  receive();
+  advance(false);
+}
+
+void Connection::receive() {
+  const std::size_t limit = shared_.settings.maxHeadBytes + 2 * shared_.settings.maxBodyBytes + 4096;
+  char buffer[kReadChunk];
+  while (input_.size() < limit) {
+    const ssize_t count = ::recv(socket_.impl()->sockfd(), buffer, sizeof buffer, 0);
+    if (count > 0) {
+      input_.append(buffer, static_cast<std::size_t>(count));
+      lastReceiveAt_ = Clock::now();
+      if (static_cast<std::size_t>(count) < sizeof buffer) return;
+    } else if (count < 0 && errno == EINTR) {
+      continue;
+    } else {
+      if (count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) inputEnded_ = true;
+      return;
     }
-    response.setVersion(request->getVersion());
-    requireUnambiguousFraming(*request);  // before the body is read
-    const bool bodyFits = !request->hasContentLength() ||
-                          request->getContentLength64() <= static_cast<Poco::Int64>(shared_.settings.maxBodyBytes);
-    if (request->getExpectContinue() && bodyFits) response.sendContinue();
-    body = readBody(*request, shared_.settings.maxBodyBytes);
-  } catch (const HttpError& error) {
-    rejectAndClose(answer(), timedOut_ ? 408 : error.problem().status, error.problem().detail, method());
-    return false;
-  } catch (const Poco::Net::MessageException& error) {
-    if (timedOut_) rejectAndClose(answer(), 408, "The request did not arrive in time", method());
-    else rejectAndClose(answer(), isHeadTooLarge(error) ? 431 : 400, "The request is malformed: " + error.message(), method());
-    return false;
-  } catch (const Poco::SyntaxException& error) {  // POCO parses Content-Length as it reads the head
-    rejectAndClose(answer(), timedOut_ ? 408 : 400, "The request is malformed: " + error.message(), method());
-    return false;
-  } catch (const Poco::Exception&) {
-    // a timeout, or the client stopped sending in the middle: its first bytes had arrived
-    rejectAndClose(answer(), 408, "The request did not arrive in time", method());
-    return false;
   }
-  deadline_.store(0);
-  if (timedOut_) {  // POCO took the end of a cut-off stream for the end of the head or body
-    rejectAndClose(response, 408, "The request did not arrive in time", method());
-    return false;
+}
+
+void Connection::discardInput() {
+  char buffer[kReadChunk];
+  while (true) {
+    const ssize_t count = ::recv(socket_.impl()->sockfd(), buffer, sizeof buffer, 0);
+    if (count > 0) {
+      lastReceiveAt_ = Clock::now();
+    } else if (count < 0 && errno == EINTR) {
+      continue;
+    } else {
+      if (count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) close();
+      return;
+    }
   }
-  const Dispatcher::Dispatched result = shared_.dispatcher.dispatch(*request, std::move(body));
-  // POCO's chunk decoder takes a malformed chunk for the end of the body, so the connection
-  // does not carry another request after a chunked one.
-  const bool keepAlive = shared_.settings.keepAlive && request->getKeepAlive() && !lastAllowed &&
-                         !request->getChunkedTransferEncoding() && !result.response.closeConnection &&
-                         !shared_.tracker.stopping();
+}
+
+// --- framing and answering -----------------------------------------------------------------
+
+void Connection::advance(bool onWorker) {
+  while (true) {
+    if (!requestStarted_) {
+      if (!RequestFramer::started(input_)) {
+        awaitRequest(onWorker);
+        return;
+      }
+      requestStarted_ = true;
+      requestStartedAt_ = Clock::now();
+      requestDeadline_ = requestStartedAt_ + shared_.settings.requestTimeout;
+    }
+    switch (framer_.frame(input_, inputEnded_)) {
+      case RequestFramer::Progress::NeedMore:
+        if (framer_.takeContinueRequest()) output_.append(kContinue);
+        if (!flush()) return close();
+        return waitFor(State::Reading, PollSet::POLL_READ, onWorker);
+      case RequestFramer::Progress::Rejected:
+        return reject(framer_.rejection(), onWorker);
+      case RequestFramer::Progress::Ready:
+        break;
+    }
+    Dispatcher::Routing routing = shared_.dispatcher.route(framer_.request());
+    if (routing.mayBlock() && !onWorker) return handToWorker(std::move(routing));
+    if (!respond(shared_.dispatcher.dispatch(framer_.request(), std::move(routing), framer_.takeBody()), onWorker)) {
+      return;
+    }
+  }
+}
+
+void Connection::awaitRequest(bool onWorker) {
+  if (inputEnded_ || shared_.stopping.load()) return close();
+  input_.clear();  // blank lines between requests, if anything
+  deadline_ = Clock::now() + (served_ == 0 ? shared_.settings.receiveTimeout : shared_.settings.keepAliveTimeout);
+  waitFor(State::Reading, PollSet::POLL_READ, onWorker);
+}
+
+void Connection::handToWorker(Dispatcher::Routing routing) {
+  unwatch();
+  state_ = State::Processing;
+  const std::string path = routing.path;
+  const std::size_t patternId = routing.lookup.patternId;
+  auto self = shared_from_this();
+  const bool queued = shared_.workers.offer([self, routing = std::move(routing)]() mutable {
+    self->runOnWorker(std::move(routing));
+  });
+  if (queued) return;
+  state_ = State::Reading;
+  Response busy = Response::problem(Problem{
+      .status = 503, .detail = "The server is busy: every worker is taken and its queue is full; retry shortly"});
+  busy.withHeader("Retry-After", "1");
+  if (respond(Dispatcher::Dispatched{.response = std::move(busy), .path = path, .patternId = patternId}, false)) {
+    advance(false);
+  }
+}
+
+void Connection::runOnWorker(Dispatcher::Routing routing) {
+  try {
+    const bool carriesOn =
+        respond(shared_.dispatcher.dispatch(framer_.request(), std::move(routing), framer_.takeBody()), true);
+    if (carriesOn) advance(true);
+  } catch (const std::exception& error) {
+    shared_.logger.error("Connection failed", {{"error", error.what()}});
+    abort();
+    close();
+  }
+}
+
+bool Connection::respond(Dispatcher::Dispatched result, bool onWorker) {
+  const Poco::Net::HTTPRequest& request = framer_.request();
+  ++served_;
+  const int limit = shared_.settings.maxKeepAliveRequests;
+  // The connection carries no request after a chunked one: see RequestFramer::frameChunkedBody.
+  const bool keepAlive = shared_.settings.keepAlive && request.getKeepAlive() && (limit == 0 || served_ < limit) &&
+                         !framer_.chunked() && !result.response.closeConnection && !shared_.stopping.load();
   // Counted before sending: a client that has its answer finds it counted in /metrics.
-  const auto elapsed = Clock::now() - requestStarted_;
-  shared_.metrics.record(request->getMethod(), result.patternId, result.response.status, elapsed);
-  try {
-    send(response, result.response, keepAlive);
-  } catch (const Poco::Exception& error) {
-    shared_.logger.debug("Response not delivered", {{"path", result.path}, {"error", error.displayText()}});
-  }
-  shared_.logger.info("Request handled", {{"method", request->getMethod()},
-                                   {"path", result.path},
-                                   {"status", result.response.status},
-                                   {"duration_ms", std::chrono::duration<double, std::milli>(elapsed).count()}});
-  return keepAlive;
+  const auto elapsed = Clock::now() - requestStartedAt_;
+  shared_.metrics.record(request.getMethod(), result.patternId, result.response.status, elapsed);
+  appendResponse(output_, result.response, request.getVersion(), keepAlive, request.getMethod() == "HEAD");
+  shared_.logger.info("Request handled", {{"method", request.getMethod()},
+                                          {"path", result.path},
+                                          {"status", result.response.status},
+                                          {"duration_ms", millis(elapsed).count()}});
+  input_.erase(0, framer_.consumed());
+  framer_.reset();
+  requestStarted_ = false;
+  return finishAnswer(keepAlive, false, onWorker);
 }
 
-void ServiceConnection::rejectAndClose(Poco::Net::HTTPServerResponse& response, int status,
-                                       const std::string& detail, const std::string& method) {
-  shared_.logger.info("Request rejected", {{"status", status}, {"reason", detail}});
-  shared_.metrics.record(method, HttpMetrics::kUnmatched, status, Clock::now() - requestStarted_);
-  try {
-    response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
-    send(response, Response::problem(Problem{.status = status, .detail = detail}), false);
-  } catch (const Poco::Exception&) {
-    return;  // the client is gone
-  }
-  lingerBeforeClosing(socket());
+void Connection::reject(const Rejection& rejection, bool onWorker) {
+  shared_.logger.info("Request rejected", {{"status", rejection.status}, {"reason", rejection.detail}});
+  shared_.metrics.record(rejection.method, HttpMetrics::kUnmatched, rejection.status,
+                         Clock::now() - requestStartedAt_);
+  appendResponse(output_, Response::problem(Problem{.status = rejection.status, .detail = rejection.detail}),
+                 Poco::Net::HTTPMessage::HTTP_1_1, false, false);
+  requestStarted_ = false;
+  finishAnswer(false, true, onWorker);
 }
 
-void ServiceConnection::enforceDeadline(Clock::time_point now) {
-  const auto deadline = deadline_.load();
-  if (deadline == 0 || now.time_since_epoch().count() < deadline || timedOut_.exchange(true)) return;
-  try {
-    socket().shutdownReceive();  // the blocked read ends; the answer can still be sent
-  } catch (const Poco::Exception&) {
-  }
-}
+// --- sending and closing -------------------------------------------------------------------
 
-bool ServiceConnection::closeIfIdle() {
-  std::lock_guard lock(stateMutex_);
-  if (!idle_ || closed_) return false;
-  closed_ = true;
-  abort();
+bool Connection::flush() {
+  while (outputSent_ < output_.size()) {
+    const ssize_t count = ::send(socket_.impl()->sockfd(), output_.data() + outputSent_, output_.size() - outputSent_,
+                                 MSG_NOSIGNAL);
+    if (count > 0) {
+      outputSent_ += static_cast<std::size_t>(count);
+      deadline_ = Clock::now() + shared_.settings.receiveTimeout;  // the client reads: give it time for the rest
+    } else if (count < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+  }
+  output_.clear();
+  outputSent_ = 0;
   return true;
 }
 
-void ServiceConnection::abort() {
+bool Connection::finishAnswer(bool keepAlive, bool linger, bool onWorker) {
+  if (!flush()) {
+    close();
+    return false;
+  }
+  if (!output_.empty()) {  // the client reads slowly: the loop sends the rest
+    deadline_ = Clock::now() + shared_.settings.receiveTimeout;
+    keepAliveAfterOutput_ = keepAlive;
+    lingerAfterOutput_ = linger;
+    waitFor(State::Writing, PollSet::POLL_WRITE, onWorker);
+    return false;
+  }
+  if (keepAlive) return true;
+  if (linger) startLingering(onWorker);
+  else close();
+  return false;
+}
+
+void Connection::onWritable() {
+  if (state() != State::Writing) return;
+  if (!finishAnswer(keepAliveAfterOutput_, lingerAfterOutput_, false)) return;
+  advance(false);
+}
+
+void Connection::startLingering(bool onWorker) {
   try {
-    socket().shutdown();
+    socket_.shutdownSend();
+  } catch (const Poco::Exception&) {
+    return close();  // the client is gone
+  }
+  input_.clear();
+  lastReceiveAt_ = Clock::now();
+  lingerUntil_ = lastReceiveAt_ + kLingerTotal;
+  waitFor(State::Lingering, PollSet::POLL_READ, onWorker);
+}
+
+void Connection::enforceDeadline(Clock::time_point now) {
+  switch (state()) {
+    case State::Reading:
+      if (!requestStarted_) {
+        if (now >= deadline_) close();  // no request came: nothing to answer
+      } else if (now >= requestDeadline_ || now >= lastReceiveAt_ + shared_.settings.receiveTimeout) {
+        reject(Rejection{.status = 408, .detail = "The request did not arrive in time", .method = framer_.method()},
+               false);
+      }
+      return;
+    case State::Writing:
+      if (now >= deadline_) close();  // the client stopped reading
+      return;
+    case State::Lingering:
+      if (now >= lingerUntil_ || now >= lastReceiveAt_ + kLingerQuiet) close();
+      return;
+    case State::Processing:
+    case State::Closed:
+      return;
+  }
+}
+
+bool Connection::closeIfIdle() {
+  if (state() != State::Reading || requestStarted_) return false;
+  close();
+  return true;
+}
+
+void Connection::abort() {
+  try {
+    socket_.shutdown();
   } catch (const Poco::Exception&) {
     // already closed by the client
   }
+}
+
+void Connection::close() {
+  if (state() == State::Closed) return;
+  unwatch();
+  loop_.forget(*this);
+  state_ = State::Closed;
+  try {
+    socket_.close();
+  } catch (const Poco::Exception&) {
+  }
+}
+
+void Connection::watch(int mode) {
+  if (watchedMode_ == mode) return;
+  loop_.watch(*this, mode);
+  watchedMode_ = mode;
+}
+
+void Connection::unwatch() {
+  if (watchedMode_ == 0) return;
+  loop_.unwatch(*this);
+  watchedMode_ = 0;
+}
+
+// A worker hands the connection back through the loop, under its lock, as the last thing it
+// does with it: from then on the loop's thread may be using it.
+void Connection::waitFor(State state, int mode, bool onWorker) {
+  if (onWorker) {
+    watchedMode_ = mode;
+    loop_.handBack(*this, state, mode);
+    return;
+  }
+  state_ = state;
+  watch(mode);
 }
 
 }  // namespace svc::host

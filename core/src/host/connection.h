@@ -2,67 +2,27 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
-#include <mutex>
-#include <set>
+#include <memory>
 #include <string>
-#include <thread>
 
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerSession.h>
-#include <Poco/Net/TCPServerConnection.h>
-#include <Poco/Net/TCPServerConnectionFactory.h>
+#include <Poco/Net/StreamSocket.h>
 
 #include "dispatcher.h"
 #include "http_metrics.h"
+#include "request_framing.h"
 #include "settings.h"
+#include "worker_pool.h"
 
 namespace svc::host {
 
-class ServiceConnection;
+class EventLoop;
+using Clock = std::chrono::steady_clock;
 
-/// The connections being served, so that shutdown can close the idle ones at once, let those
-/// with a request in progress finish it, and cut off whatever is left when the grace period ends.
-/// Its watchdog cuts off clients whose request does not arrive by its deadline.
-class ConnectionTracker {
- public:
-  ConnectionTracker();
-  ~ConnectionTracker();
-
-  void add(ServiceConnection& connection);
-  void remove(ServiceConnection& connection);
-  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
-
-  /// From now on no connection takes another request; idle ones are closed now.
-  void beginStop();
-  /// Whether every connection ended before `deadline`.
-  bool waitUntilNoneBefore(std::chrono::steady_clock::time_point deadline);
-  /// Shuts down the sockets of the connections still open.
-  void abortAll();
-
- private:
-  mutable std::mutex mutex_;
-  std::condition_variable ended_;
-  void watch();
-
-  std::set<ServiceConnection*> connections_;
-  std::atomic<bool> stopping_{false};  // read without the lock: connections hold their own while asking
-  bool watching_ = true;
-  std::condition_variable stopWatching_;
-  std::thread watchdog_;
-};
-
-/// POCO's HTTP session, waiting for requests with one poll() call (POCO 1.11 creates an epoll
-/// instance per wait).
-class ServiceSession final : public Poco::Net::HTTPServerSession {
- public:
-  using HTTPServerSession::HTTPServerSession;
-
-  /// Whether a request starts within `timeout`: its first bytes have arrived. False when the
-  /// client closed the connection (or it was shut down) instead.
-  bool waitForRequest(std::chrono::milliseconds timeout);
-};
+/// Appends `response` as HTTP/1.x bytes: the status line, Date, Connection, Content-Type, the
+/// response's own fields and Content-Length, then the body (not for HEAD).
+void appendResponse(std::string& out, const Response& response, std::string_view version, bool keepAlive,
+                    bool headOnly);
 
 /// What every connection of one server shares.
 struct ConnectionEnvironment {
@@ -70,52 +30,88 @@ struct ConnectionEnvironment {
   HttpMetrics& metrics;
   const Logger& logger;
   const ServerSettings& settings;
-  Poco::Net::HTTPServerParams::Ptr params;
-  ConnectionTracker& tracker;
+  WorkerPool& workers;
+  const std::atomic<bool>& stopping;  ///< the server stops: no connection carries another request
 };
 
-/// Serves the requests of one keep-alive connection on one pool thread (POCO's model): reads
-/// each request's head and body within their limits and deadline, answers what cannot be read
-/// with a problem document, and hands the rest to the dispatcher.
-class ServiceConnection final : public Poco::Net::TCPServerConnection {
+/// One client connection: its received bytes, the request being framed, the answer being sent.
+/// It costs a socket and its buffers, no thread. Its event loop owns it while it waits for
+/// bytes or for room to send them; a worker owns it while a handler that may block runs. One
+/// owner at a time, handed over through the loop's poll set, so its fields need no lock.
+class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  ServiceConnection(const Poco::Net::StreamSocket& socket, ConnectionEnvironment environment);
-  ~ServiceConnection() override;
+  enum class State {
+    Reading,     ///< waiting for (the rest of) a request
+    Processing,  ///< a worker runs its handler
+    Writing,     ///< waiting for room to send the rest of an answer
+    Lingering,   ///< answered and closing: reading and discarding what the client still sends
+    Closed,
+  };
 
-  void run() override;
-  /// Shuts the socket down if no request is in progress; true if it did.
+  Connection(Poco::Net::StreamSocket socket, const ConnectionEnvironment& environment, EventLoop& loop);
+
+  const Poco::Net::StreamSocket& socket() const { return socket_; }
+  State state() const { return state_.load(std::memory_order_acquire); }
+
+  /// Start: wait for the first request.
+  void open();
+  /// Start: send `answer` (a complete response) and close, reading nothing.
+  void refuse(const std::string& answer);
+  /// Set by the loop under its lock when a worker hands the connection back.
+  void setState(State state) { state_.store(state, std::memory_order_release); }
+  /// The loop saw the socket readable (or closed, or failed).
+  void onReadable();
+  /// The loop saw room to send.
+  void onWritable();
+  /// Applies the deadline of the current state: a request that does not arrive in time gets 408,
+  /// a client that sends nothing or reads nothing is disconnected.
+  void enforceDeadline(Clock::time_point now);
+  /// Closes the connection if it waits for a request that has not begun; true if it did.
   bool closeIfIdle();
+  /// Shuts the socket down whatever it is doing (a handler still running finds it closed).
   void abort();
-  /// Stops reading a request that is still arriving after its deadline (the watchdog calls this).
-  void enforceDeadline(std::chrono::steady_clock::time_point now);
 
  private:
-  bool startRequest(ServiceSession& session, bool first);
-  /// Serves one request; returns whether the connection stays open for another.
-  bool serveOne(ServiceSession& session, bool lastAllowed);
-  /// Answers a request that cannot be read (counted as route "unmatched"); `method` may be empty.
-  void rejectAndClose(Poco::Net::HTTPServerResponse& response, int status, const std::string& detail,
-                      const std::string& method);
+  void receive();
+  void discardInput();
+  /// Frames and answers the requests received, until one needs more bytes, a worker, or the
+  /// connection ends. `onWorker`: called by a worker, which runs blocking handlers itself.
+  void advance(bool onWorker);
+  void awaitRequest(bool onWorker);
+  void handToWorker(Dispatcher::Routing routing);
+  void runOnWorker(Dispatcher::Routing routing);
+  /// Queues the answer and sends what fits; true when the connection carries on with the next
+  /// request now, false when it ends or waits for room to send.
+  bool respond(Dispatcher::Dispatched result, bool onWorker);
+  void reject(const Rejection& rejection, bool onWorker);
+  /// Sends what is queued; false when the client is gone. What does not fit waits for onWritable.
+  bool flush();
+  bool finishAnswer(bool keepAlive, bool linger, bool onWorker);
+  void startLingering(bool onWorker);
+  void close();
+  void watch(int mode);
+  void unwatch();
+  void waitFor(State state, int mode, bool onWorker);
 
-  ConnectionEnvironment shared_;
-  std::mutex stateMutex_;
-  bool idle_ = true;
-  bool closed_ = false;
-  std::atomic<std::chrono::steady_clock::rep> deadline_{0};  ///< 0 when no request is being read
-  std::atomic<bool> timedOut_{false};
-  std::chrono::steady_clock::time_point requestStarted_;
-};
-
-class ConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
- public:
-  explicit ConnectionFactory(ConnectionEnvironment environment) : environment_(std::move(environment)) {}
-
-  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new ServiceConnection(socket, environment_);
-  }
-
- private:
-  const ConnectionEnvironment environment_;
+  Poco::Net::StreamSocket socket_;
+  const ConnectionEnvironment& shared_;
+  EventLoop& loop_;
+  std::atomic<State> state_{State::Reading};
+  RequestFramer framer_;
+  std::string input_;
+  bool inputEnded_ = false;  ///< the client sent its last byte (or the connection failed)
+  std::string output_;
+  std::size_t outputSent_ = 0;
+  bool keepAliveAfterOutput_ = true;
+  bool lingerAfterOutput_ = false;
+  int served_ = 0;
+  bool requestStarted_ = false;
+  Clock::time_point requestStartedAt_;
+  Clock::time_point deadline_;
+  Clock::time_point requestDeadline_;
+  Clock::time_point lingerUntil_;
+  Clock::time_point lastReceiveAt_;
+  int watchedMode_ = 0;  ///< the PollSet mode the socket is registered for; 0: not registered
 };
 
 }  // namespace svc::host

@@ -19,12 +19,27 @@ Response problemResponse(const HttpError& error) {
 
 }  // namespace
 
-// The last-resort guard: whatever a handler throws becomes a problem response.
-Dispatcher::Dispatched Dispatcher::dispatch(const Poco::Net::HTTPServerRequest& request, std::string body) const {
-  const std::string& method = request.getMethod();
-  Dispatched result{.response = {}, .path = request.getURI()};
+Dispatcher::Routing Dispatcher::route(const Poco::Net::HTTPRequest& request) const {
+  Routing routing{.path = request.getURI()};
   try {
-    result.response = route(request, std::move(body), result);
+    const Poco::URI uri(request.getURI());
+    routing.path = uri.getPath();
+    routing.query = uri.getRawQuery();
+  } catch (const Poco::SyntaxException&) {
+    routing.validTarget = false;
+    return routing;
+  }
+  routing.lookup = router_.find(request.getMethod(), routing.path);
+  return routing;
+}
+
+// The last-resort guard: whatever a handler throws becomes a problem response.
+Dispatcher::Dispatched Dispatcher::dispatch(const Poco::Net::HTTPRequest& request, Routing routing,
+                                            std::string body) const {
+  const std::string& method = request.getMethod();
+  Dispatched result{.response = {}, .path = routing.path, .patternId = routing.lookup.patternId};
+  try {
+    result.response = answer(request, routing, std::move(body));
   } catch (const StorageUnavailable& error) {
     logger_.warning("Storage unavailable", {{"method", method}, {"path", result.path}, {"cause", error.cause()}});
     result.response = problemResponse(error);
@@ -45,29 +60,20 @@ Response Dispatcher::internalError(const std::string& method, const std::string&
   return Response::problem(Problem{.status = 500, .detail = "The server failed to handle the request; it was logged"});
 }
 
-Response Dispatcher::route(const Poco::Net::HTTPServerRequest& request, std::string body, Dispatched& result) const {
-  std::string& path = result.path;
-  std::string query;
-  try {
-    const Poco::URI uri(request.getURI());
-    path = uri.getPath();
-    query = uri.getRawQuery();
-  } catch (const Poco::SyntaxException&) {
-    throw HttpError(400, "The request target is not a valid URI");
-  }
-  const RouteLookup lookup = router_.find(request.getMethod(), path);
-  result.patternId = lookup.patternId;
-  if (!lookup.pathExists()) throw HttpError(404, "Nothing is served at " + path);
+Response Dispatcher::answer(const Poco::Net::HTTPRequest& request, Routing& routing, std::string body) const {
+  if (!routing.validTarget) throw HttpError(400, "The request target is not a valid URI");
+  const RouteLookup& lookup = routing.lookup;
+  if (!lookup.pathExists()) throw HttpError(404, "Nothing is served at " + routing.path);
   const std::string allow = joinMethods(lookup.allowedMethods);
   if (!lookup.found() && request.getMethod() == "OPTIONS") {
     return Response{.status = 204, .contentType = "", .body = ""}.withHeader("Allow", allow);
   }
   if (!lookup.found()) {
-    throw HttpError(Problem{.status = 405, .detail = request.getMethod() + " is not allowed on " + path},
+    throw HttpError(Problem{.status = 405, .detail = request.getMethod() + " is not allowed on " + routing.path},
                     {{"Allow", allow}});
   }
-  const Request routed(request.getMethod(), path, std::move(query), lookup.route->pattern, lookup.params, request,
-                       std::move(body));
+  const Request routed(request.getMethod(), routing.path, std::move(routing.query), lookup.route->pattern,
+                       lookup.params, request, std::move(body));
   return lookup.route->handler(routed);
 }
 

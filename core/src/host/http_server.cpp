@@ -1,71 +1,129 @@
 #include "http_server.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
-#include <Poco/Net/HTTPServerParams.h>
+#include <cerrno>
+
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/SocketAddress.h>
 
 namespace svc::host {
 
 namespace {
 
-Poco::Timespan timespan(std::chrono::milliseconds duration) {
-  return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(duration.count()) * 1000);
-}
+// Files the process needs beside its client connections: database sessions, logs, plugins.
+constexpr std::uint64_t kOtherFiles = 1024;
+// Connections over the cap are answered 503 and closed; past this many more they are closed
+// at once, so that a flood cannot use up the files the refusals themselves need.
+constexpr std::size_t kRefusalHeadroom = 512;
+constexpr int kAcceptsPerWakeUp = 64;
 
-Poco::Net::HTTPServerParams::Ptr serverParams(const ServerSettings& settings) {
-  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(settings.maxThreads);
-  params->setMaxQueued(settings.maxQueued);
-  params->setTimeout(timespan(settings.receiveTimeout));  // a read from a client waits at most this long
-  params->setKeepAlive(settings.keepAlive);
-  params->setKeepAliveTimeout(timespan(settings.keepAliveTimeout));
-  return params;
+std::string overCapacityAnswer(int maxConnections) {
+  const std::string detail =
+      "The server holds its limit of " + std::to_string(maxConnections) + " open connections; retry shortly";
+  std::string answer;
+  appendResponse(answer, Response::problem(Problem{.status = 503, .detail = detail}).withHeader("Retry-After", "1"),
+                 Poco::Net::HTTPMessage::HTTP_1_1, false, false);
+  return answer;
 }
 
 }  // namespace
 
+std::uint64_t raiseOpenFileLimit(std::uint64_t connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  const rlim_t wanted = connections + kRefusalHeadroom + kOtherFiles;
+  if (limit.rlim_cur < wanted) {
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min<rlim_t>(wanted, limit.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return limit.rlim_cur;
+}
+
 HttpServer::HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher, HttpMetrics& metrics,
                        const Logger& logger)
-    : settings_(settings), threads_("http", 2, settings.maxThreads + 1) {
+    : settings_(settings),
+      logger_(logger),
+      workers_(settings.maxThreads, static_cast<std::size_t>(settings.maxQueued)),
+      environment_{.dispatcher = dispatcher,
+                   .metrics = metrics,
+                   .logger = logger,
+                   .settings = settings_,
+                   .workers = workers_,
+                   .stopping = stopping_} {
+  const std::uint64_t files = raiseOpenFileLimit(static_cast<std::uint64_t>(settings.maxConnections));
+  const std::uint64_t needed = static_cast<std::uint64_t>(settings.maxConnections) + kRefusalHeadroom + kOtherFiles;
+  (files >= needed ? logger.info("Open-file limit", {{"limit", files}, {"needed", needed}})
+                   : logger.warning("Open-file limit below what max_connections needs; raise the hard limit",
+                                    {{"limit", files}, {"needed", needed}}));
   // reuseAddress for quick restarts, but not reusePort, which POCO's two-argument bind also
   // sets: a second instance on the same port must fail, not silently share it.
   socket_.bind(Poco::Net::SocketAddress(settings.host, settings.port), true, false);
   socket_.listen(settings.backlog);
+  socket_.setBlocking(false);
   port_ = socket_.address().port();
-  const Poco::Net::HTTPServerParams::Ptr params = serverParams(settings);
-  server_ = std::make_unique<Poco::Net::TCPServer>(
-      new ConnectionFactory({.dispatcher = dispatcher,
-                             .metrics = metrics,
-                             .logger = logger,
-                             .settings = settings_,
-                             .params = params,
-                             .tracker = connections_}),
-      threads_, socket_, params);
+  for (int i = 0; i < settings.ioThreads; ++i) loops_.push_back(std::make_unique<EventLoop>(environment_, open_));
+  loops_.front()->listen(socket_, [this] { acceptConnections(); });
 }
 
 HttpServer::~HttpServer() {
   if (running_) stop(std::chrono::milliseconds(0));
-  threads_.joinAll();
+  workers_.stop();
+  for (auto& loop : loops_) loop->stop();
 }
 
 void HttpServer::start() {
-  server_->start();
+  for (auto& loop : loops_) loop->start();
   running_ = true;
+}
+
+// On the first loop's thread, whenever the listening socket is readable.
+void HttpServer::acceptConnections() {
+  for (int i = 0; i < kAcceptsPerWakeUp; ++i) {
+    Poco::Net::StreamSocket client;
+    try {
+      client = socket_.acceptConnection();
+    } catch (const Poco::Exception& error) {
+      if (error.code() == EAGAIN || error.code() == EWOULDBLOCK || stopping_) return;
+      // Out of files (EMFILE) or memory: the loop tries again at its next wake-up; say so once a second.
+      if (Clock::now() - lastAcceptFailureLogged_ > std::chrono::seconds(1)) {
+        lastAcceptFailureLogged_ = Clock::now();
+        logger_.warning("Cannot accept a connection", {{"error", error.displayText()}});
+      }
+      return;
+    }
+    const std::size_t open = ++open_;
+    if (open > static_cast<std::size_t>(settings_.maxConnections)) {
+      refuseOverCapacity(client);
+    } else {
+      loops_[nextLoop_++ % loops_.size()]->adopt(client);
+    }
+  }
+}
+
+void HttpServer::refuseOverCapacity(const Poco::Net::StreamSocket& socket) {
+  if (open_ > static_cast<std::size_t>(settings_.maxConnections) + kRefusalHeadroom) {
+    --open_;
+    return;  // `socket` closes as it goes out of scope
+  }
+  loops_.front()->adoptToRefuse(socket, overCapacityAnswer(settings_.maxConnections));
 }
 
 bool HttpServer::stop(std::chrono::milliseconds grace) {
   if (!running_) return true;
   running_ = false;
-  const auto deadline = std::chrono::steady_clock::now() + grace;
-  // On Linux, shutting a listening socket down refuses new connections at once (POCO's
-  // acceptor only notices its stop flag at its next poll), and wakes the acceptor.
+  const auto deadline = Clock::now() + grace;
+  loops_.front()->stopListening();
+  // On Linux, shutting a listening socket down refuses new connections at once.
   ::shutdown(socket_.impl()->sockfd(), SHUT_RD);
-  server_->stop();
   socket_.close();
-  connections_.beginStop();
-  if (connections_.waitUntilNoneBefore(deadline)) return true;
-  connections_.abortAll();
+  stopping_ = true;
+  for (auto& loop : loops_) loop->closeIdleConnections();
+  while (open_.load() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (open_.load() == 0) return true;
+  for (auto& loop : loops_) loop->abortAll();
   return false;
 }
 

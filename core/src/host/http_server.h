@@ -1,22 +1,25 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/TCPServer.h>
-#include <Poco/ThreadPool.h>
 
 #include "connection.h"
 #include "dispatcher.h"
+#include "event_loop.h"
 #include "http_metrics.h"
 #include "settings.h"
+#include "worker_pool.h"
 
 namespace svc::host {
 
-/// POCO's TCP server, a thread per connection, serving HTTP through ServiceConnection with the
-/// .ini's thread, queue, keep-alive and timeout settings.
+/// The HTTP/1.1 server: `io_threads` event loops hold every open connection (up to
+/// `max_connections`) at the cost of a socket and a buffer each; requests whose handler may
+/// block run on `max_threads` workers, with up to `max_queued` waiting for one.
 class HttpServer {
  public:
   /// Binds and listens at once: throws Poco::Net::NetException when the address is taken.
@@ -25,20 +28,34 @@ class HttpServer {
 
   std::uint16_t port() const { return port_; }
   void start();
+  std::size_t openConnections() const { return open_.load(); }
 
   /// Stops accepting (new connections are refused), closes idle keep-alive connections, lets
-  /// requests in progress finish within `grace`. Returns false when some request was still
-  /// running after `grace`: its thread may still use the routes and storage.
+  /// requests in progress finish within `grace`, answering them with Connection: close.
+  /// Returns false when some request was still running after `grace`: its worker may still
+  /// use the routes and storage.
   bool stop(std::chrono::milliseconds grace);
 
  private:
+  void acceptConnections();
+  void refuseOverCapacity(const Poco::Net::StreamSocket& socket);
+
   const ServerSettings& settings_;
+  const Logger& logger_;
   Poco::Net::ServerSocket socket_;
   std::uint16_t port_ = 0;
-  ConnectionTracker connections_;
-  Poco::ThreadPool threads_;
-  std::unique_ptr<Poco::Net::TCPServer> server_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> open_{0};
+  WorkerPool workers_;
+  ConnectionEnvironment environment_;
+  std::vector<std::unique_ptr<EventLoop>> loops_;
+  std::size_t nextLoop_ = 0;
+  Clock::time_point lastAcceptFailureLogged_;
   bool running_ = false;
 };
+
+/// Raises the soft limit on open files to what `connections` need (bounded by the hard limit);
+/// returns the limit now in force.
+std::uint64_t raiseOpenFileLimit(std::uint64_t connections);
 
 }  // namespace svc::host

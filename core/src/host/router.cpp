@@ -96,6 +96,11 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
                           patternId(pattern)});
 }
 
+void Router::addNonBlocking(std::string_view method, std::string_view pattern, Handler handler) {
+  add(method, pattern, std::move(handler));
+  routes_.back().mayBlock = false;
+}
+
 std::size_t Router::patternId(std::string_view pattern) {
   const auto known = std::find(patterns_.begin(), patterns_.end(), pattern);
   if (known != patterns_.end()) return static_cast<std::size_t>(known - patterns_.begin());

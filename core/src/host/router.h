@@ -15,6 +15,9 @@ struct Route {
   std::vector<std::string> segments;  ///< "{name}" for a parameter
   Handler handler;
   std::size_t patternId = 0;  ///< the index of `pattern` in Router::patterns()
+  /// Whether the handler may wait (on the database): it runs on a worker thread. The host's own
+  /// routes that answer from memory run on the event loop's thread, with no hand-over.
+  bool mayBlock = true;
 };
 
 inline constexpr std::size_t kNoPattern = static_cast<std::size_t>(-1);
@@ -36,6 +39,8 @@ struct RouteLookup {
 class Router final : public RouteRegistry {
  public:
   void add(std::string_view method, std::string_view pattern, Handler handler) override;
+  /// A route whose handler answers at once from memory, never waiting on anything.
+  void addNonBlocking(std::string_view method, std::string_view pattern, Handler handler);
   RouteLookup find(std::string_view method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
   /// The distinct patterns of the routes, in the order first registered.

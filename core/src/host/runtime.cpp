@@ -13,7 +13,7 @@ namespace {
 
 void addHealthRoute(Router& router) {
   const std::string healthy = json::ObjectWriter().add("status", "ok").str();
-  router.add("GET", "/health", [healthy](const Request&) { return Response::json(200, healthy); });
+  router.addNonBlocking("GET", "/health", [healthy](const Request&) { return Response::json(200, healthy); });
 }
 
 std::string readyBody(const SessionPool* storage) {
@@ -35,7 +35,7 @@ void addOpenApiRoute(Router& router, const std::filesystem::path& file) {
   } catch (const json::ParseError& error) {
     throw ConfigError("service.openapi_document: " + file.string() + " is not JSON: " + error.what());
   }
-  router.add("GET", "/openapi.json", [document](const Request&) { return Response::json(200, document); });
+  router.addNonBlocking("GET", "/openapi.json", [document](const Request&) { return Response::json(200, document); });
 }
 
 }  // namespace
@@ -53,13 +53,16 @@ Runtime::Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration
 void Runtime::addHostRoutes() {
   addHealthRoute(router_);
   router_.add("GET", "/health/ready", [this](const Request&) { return readiness(); });
-  router_.add("GET", "/metrics", [this](const Request&) { return metrics(); });
+  router_.addNonBlocking("GET", "/metrics", [this](const Request&) { return metrics(); });
   if (!settings_.openApiDocument.empty()) addOpenApiRoute(router_, settings_.openApiDocument);
 }
 
 // Ready when the storage answers a SELECT 1 within the readiness timeout (a 503 from the
 // dispatcher otherwise); with no storage plugin there is nothing to wait for.
 Response Runtime::readiness() const {
+  if (draining_) {
+    return Response::problem(Problem{.status = 503, .detail = "The service is shutting down; use another instance"});
+  }
   if (storage_) storage_->ping(settings_.pool.readyTimeout);
   return Response::json(200, readyBody(storage_.get()));
 }

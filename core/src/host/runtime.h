@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -34,6 +35,8 @@ class Runtime {
   std::uint16_t port() const { return http_->port(); }
   /// Every route served, the host's and the plugins'.
   const Router& router() const { return router_; }
+  /// From now on readiness answers 503: the service is about to stop.
+  void beginDrain() { draining_ = true; }
   /// See HttpServer::stop.
   bool stop(std::chrono::milliseconds grace);
 
@@ -58,6 +61,7 @@ class Runtime {
   std::unique_ptr<HttpMetrics> httpMetrics_;  ///< sized for the routes, so made once they are all registered
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<HttpServer> http_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace svc::host

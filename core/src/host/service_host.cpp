@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include <Poco/Net/NetException.h>
 #include <Poco/Util/HelpFormatter.h>
@@ -51,6 +52,15 @@ std::optional<std::string> readEnvironment(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr) return std::nullopt;
   return std::string(value);
+}
+
+// Load balancers and Kubernetes Services go on sending new connections for a moment after the
+// signal: keep serving them while readiness says 503, so that they take this instance out first.
+void drain(Runtime& runtime, const ServerSettings& server, const Logger& logger) {
+  if (server.drainDelay.count() == 0) return;
+  runtime.beginDrain();
+  logger.info("Draining: not ready, still serving", {{"drain_delay_ms", static_cast<std::int64_t>(server.drainDelay.count())}});
+  std::this_thread::sleep_for(server.drainDelay);
 }
 
 }  // namespace
@@ -208,9 +218,12 @@ int ServiceHost::serve(const HostSettings& settings, const Logger& logger, Batch
                                   {"port", runtime->port()},
                                   {"config", config().getString("service.config_file")},
                                   {"plugin_api_version", kPluginApiVersion},
-                                  {"max_threads", settings.server.maxThreads}});
+                                  {"io_threads", settings.server.ioThreads},
+                                  {"max_threads", settings.server.maxThreads},
+                                  {"max_connections", settings.server.maxConnections}});
   reportStartup("ready");
   waitForTerminationRequest();
+  drain(*runtime, settings.server, logger);
   logger.info("Shutting down", {{"grace_ms", static_cast<std::int64_t>(settings.server.shutdownGrace.count())}});
   if (!runtime->stop(settings.server.shutdownGrace)) {
     // A request thread may still use plugin code: unloading it now could crash, so leave at once.

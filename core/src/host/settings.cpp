@@ -61,8 +61,11 @@ ServerSettings readServer(const Config& config) {
   ServerSettings server;
   server.host = text(config, "server.host", server.host);
   server.port = static_cast<std::uint16_t>(integer(config, "server.port", server.port, 0, 65535));
-  server.maxThreads = static_cast<int>(integer(config, "server.max_threads", server.maxThreads, 1, 65536));
-  server.maxQueued = static_cast<int>(integer(config, "server.max_queued", server.maxQueued, 1, 65536));
+  server.ioThreads = static_cast<int>(integer(config, "server.io_threads", server.ioThreads, 1, 64));
+  server.maxThreads = static_cast<int>(integer(config, "server.max_threads", server.maxThreads, 1, 4096));
+  server.maxQueued = static_cast<int>(integer(config, "server.max_queued", server.maxQueued, 1, 1 << 20));
+  server.maxConnections =
+      static_cast<int>(integer(config, "server.max_connections", server.maxConnections, 1, 1 << 20));
   server.backlog = static_cast<int>(integer(config, "server.backlog", server.backlog, 1, 65536));
   server.keepAlive = boolean(config, "server.keep_alive", server.keepAlive);
   server.keepAliveTimeout = millis(config, "server.keep_alive_timeout_ms", server.keepAliveTimeout);
@@ -70,8 +73,11 @@ ServerSettings readServer(const Config& config) {
       integer(config, "server.max_keep_alive_requests", server.maxKeepAliveRequests, 0, 1 << 30));
   server.receiveTimeout = millis(config, "server.receive_timeout_ms", server.receiveTimeout);
   server.requestTimeout = millis(config, "server.request_timeout_ms", server.requestTimeout);
+  server.maxHeadBytes = static_cast<std::size_t>(
+      integer(config, "server.max_head_bytes", static_cast<std::int64_t>(server.maxHeadBytes), 1024, 1 << 20));
   server.maxBodyBytes = static_cast<std::size_t>(
       integer(config, "server.max_body_bytes", static_cast<std::int64_t>(server.maxBodyBytes), 1, 64 << 20));
+  server.drainDelay = millis(config, "server.drain_delay_ms", server.drainDelay, 0);
   server.shutdownGrace = millis(config, "server.shutdown_grace_ms", server.shutdownGrace, 0);
   return server;
 }

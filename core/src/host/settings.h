@@ -26,15 +26,19 @@ class ConfigError : public std::runtime_error {
 struct ServerSettings {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;
-  int maxThreads = 512;
-  int maxQueued = 256;
+  int ioThreads = 2;       ///< event loops: threads that wait on connections and read and send
+  int maxThreads = 64;     ///< workers: threads that run handlers which may wait on the database
+  int maxQueued = 1024;    ///< requests waiting for a worker; beyond them, 503
+  int maxConnections = 10000;
   int backlog = 1024;
   bool keepAlive = true;
   std::chrono::milliseconds keepAliveTimeout{10000};
   int maxKeepAliveRequests = 0;  ///< 0: unlimited
   std::chrono::milliseconds receiveTimeout{10000};
   std::chrono::milliseconds requestTimeout{30000};  ///< to receive a request's head and body
+  std::size_t maxHeadBytes = 65536;
   std::size_t maxBodyBytes = 16384;
+  std::chrono::milliseconds drainDelay{5000};  ///< after SIGTERM: not ready, but still serving
   std::chrono::milliseconds shutdownGrace{10000};
 };
 

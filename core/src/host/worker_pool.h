@@ -1,0 +1,41 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace svc::host {
+
+/// A fixed set of threads running tasks that may block (a handler waiting on the database),
+/// with a bounded queue in front of them: a task offered to a full queue is refused, so the
+/// caller can answer 503 at once instead of letting work pile up without bound.
+class WorkerPool {
+ public:
+  using Task = std::function<void()>;
+
+  WorkerPool(int threads, std::size_t maxQueued);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  /// Queues `task`; false (and `task` not run) when the queue is full or the pool stopped.
+  bool offer(Task task);
+  /// Runs what is queued, then ends the threads.
+  void stop();
+
+ private:
+  void work();
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Task> queue_;
+  std::size_t maxQueued_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace svc::host

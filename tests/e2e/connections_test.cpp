@@ -1,0 +1,208 @@
+// Connections cost the server a socket and a buffer, not a thread: many idle or trickling
+// clients do not keep fresh ones from being served promptly, and a connection beyond the cap
+// gets a 503 it can read.
+#include <gtest/gtest.h>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include "support/service_fixture.h"
+
+using namespace test_support;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+void raiseOwnOpenFileLimit() {
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+Poco::Net::StreamSocket connectTo(std::uint16_t port) {
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+  socket.setReceiveTimeout(Poco::Timespan(5, 0));
+  return socket;
+}
+
+void send(Poco::Net::StreamSocket& socket, const std::string& bytes) {
+  socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+/// Reads `count` whole responses (each framed by its Content-Length) from `socket`.
+std::vector<std::string> readResponses(Poco::Net::StreamSocket& socket, std::size_t count) {
+  std::vector<std::string> responses;
+  std::string buffer;
+  char chunk[8192];
+  while (responses.size() < count) {
+    const std::size_t headEnd = buffer.find("\r\n\r\n");
+    if (headEnd != std::string::npos) {
+      const std::size_t field = buffer.find("Content-Length: ");
+      const std::size_t length = field < headEnd ? std::stoul(buffer.substr(field + 16)) : 0;
+      if (buffer.size() >= headEnd + 4 + length) {
+        responses.push_back(buffer.substr(0, headEnd + 4 + length));
+        buffer.erase(0, headEnd + 4 + length);
+        continue;
+      }
+    }
+    const int received = socket.receiveBytes(chunk, sizeof chunk);
+    if (received <= 0) break;
+    buffer.append(chunk, static_cast<std::size_t>(received));
+  }
+  return responses;
+}
+
+/// Clients that send a request head one byte at a time, `pause` apart, until stopped.
+class Slowloris {
+ public:
+  Slowloris(std::uint16_t port, int clients, std::chrono::milliseconds pause) {
+    for (int i = 0; i < clients; ++i) sockets_.push_back(connectTo(port));
+    sender_ = std::thread([this, pause] {
+      const std::string head = "GET /health HTTP/1.1\r\nX-Slow: " + std::string(1000, 'z');
+      for (std::size_t at = 0; !stopping_ && at < head.size(); ++at) {
+        for (auto& socket : sockets_) {
+          try {
+            socket.sendBytes(&head[at], 1);
+          } catch (const Poco::Exception&) {
+            ++cutOff_;
+          }
+        }
+        std::this_thread::sleep_for(pause);
+      }
+    });
+  }
+  ~Slowloris() {
+    stopping_ = true;
+    sender_.join();
+  }
+  int cutOff() const { return cutOff_; }
+
+ private:
+  std::vector<Poco::Net::StreamSocket> sockets_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> cutOff_{0};
+  std::thread sender_;
+};
+
+class CoreConnections : public ServiceTest {
+ protected:
+  void SetUp() override {
+    raiseOwnOpenFileLimit();
+    ServiceTest::SetUp();
+  }
+
+  /// `count` keep-alive connections, each having been answered once and now idle.
+  std::vector<Poco::Net::StreamSocket> idleConnections(int count) {
+    std::vector<Poco::Net::StreamSocket> sockets;
+    for (int i = 0; i < count; ++i) {
+      sockets.push_back(connectTo(port_));
+      send(sockets.back(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    for (auto& socket : sockets) EXPECT_EQ(statusOf(readResponses(socket, 1).at(0)), 200);
+    return sockets;
+  }
+
+  /// The latencies of a fresh client's GET /health and POST /orders, each on a new connection.
+  std::vector<Clock::duration> freshClients(int count) {
+    std::vector<Clock::duration> latencies;
+    for (int i = 0; i < count; ++i) {
+      auto started = Clock::now();
+      EXPECT_EQ(HttpClient(port_, 5s).get("/health").status, 200);
+      latencies.push_back(Clock::now() - started);
+      started = Clock::now();
+      EXPECT_EQ(HttpClient(port_, 5s).postJson("/orders", kSampleOrder).status, 201);
+      latencies.push_back(Clock::now() - started);
+    }
+    std::sort(latencies.begin(), latencies.end());
+    return latencies;
+  }
+};
+
+}  // namespace
+
+TEST_F(CoreConnections, ServeFreshClientsPromptlyWhileThousandsIdleAndHundredsTrickle) {
+  config_->set("server.keep_alive_timeout_ms", "30000");
+  config_->set("server.receive_timeout_ms", "30000");
+  startServer();
+  std::vector<Poco::Net::StreamSocket> idle = idleConnections(2000);
+  Slowloris slowloris(port_, 300, 100ms);
+  std::this_thread::sleep_for(300ms);
+
+  const std::vector<Clock::duration> latencies = freshClients(25);
+  const auto median = latencies[latencies.size() / 2];
+  EXPECT_LT(latencies.back(), 1s) << "slowest fresh request";
+  EXPECT_LT(median, 100ms) << "median fresh request";
+  EXPECT_EQ(slowloris.cutOff(), 0);
+
+  for (std::size_t i = 0; i < idle.size(); i += 20) {  // the idle ones were kept, not dropped
+    send(idle[i], "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(statusOf(readResponses(idle[i], 1).at(0)), 200) << "idle connection " << i;
+  }
+}
+
+TEST_F(CoreConnections, BeyondTheCapGetA503AndAreClosed) {
+  config_->set("server.max_connections", "40");
+  startServer();
+  std::vector<Poco::Net::StreamSocket> idle = idleConnections(40);
+
+  Poco::Net::StreamSocket over = connectTo(port_);
+  const std::vector<std::string> refused = readResponses(over, 1);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(statusOf(refused[0]), 503) << refused[0];
+  EXPECT_NE(refused[0].find("Content-Type: application/problem+json"), std::string::npos);
+  EXPECT_NE(refused[0].find("Retry-After: 1"), std::string::npos);
+  EXPECT_NE(refused[0].find("Connection: Close"), std::string::npos);
+  char byte = 0;
+  EXPECT_EQ(over.receiveBytes(&byte, 1), 0) << "the connection is closed after the answer";
+
+  idle.resize(30);  // ten clients leave: room for fresh ones again
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(client().get("/health").status, 200);
+}
+
+TEST_F(CoreConnections, AnswerPipelinedRequestsInOrderWhereverEachRuns) {
+  startServer();
+  Poco::Net::StreamSocket socket = connectTo(port_);
+  const std::string post = "POST /orders HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: " +
+                           std::to_string(std::string(kSampleOrder).size()) + "\r\n\r\n" + kSampleOrder;
+  send(socket, post + "GET /health HTTP/1.1\r\n\r\nGET /orders/1 HTTP/1.1\r\n\r\nGET /nothing HTTP/1.1\r\n\r\n" + post);
+  const std::vector<std::string> responses = readResponses(socket, 5);
+  ASSERT_EQ(responses.size(), 5u);
+  EXPECT_EQ(statusOf(responses[0]), 201);
+  EXPECT_EQ(statusOf(responses[1]), 200);
+  EXPECT_NE(responses[1].find("{\"status\":\"ok\"}"), std::string::npos);
+  EXPECT_EQ(statusOf(responses[2]), 200);
+  EXPECT_NE(responses[2].find("\"order_id\":1"), std::string::npos);
+  EXPECT_EQ(statusOf(responses[3]), 404);
+  EXPECT_EQ(statusOf(responses[4]), 201);
+  EXPECT_NE(responses[4].find("\"order_id\":2"), std::string::npos);
+  EXPECT_EQ(database_->count(), 2);
+}
+
+TEST_F(CoreConnections, DrainOnSigtermNotReadyButServingThenStop) {
+  config_->set("server.drain_delay_ms", "1500");
+  startServer();
+  HttpClient keptAlive = client();
+  EXPECT_EQ(keptAlive.get("/health/ready").status, 200);
+
+  const auto signalled = Clock::now();
+  server_->signal(SIGTERM);
+  ASSERT_TRUE(server_->waitForLine("Draining"));
+  expectProblem(client().get("/health/ready"), 503);
+  EXPECT_EQ(client().get("/health").status, 200) << "new connections are still served while draining";
+  EXPECT_EQ(client().postJson("/orders", kSampleOrder).status, 201);
+  EXPECT_EQ(keptAlive.get("/health").status, 200);
+  EXPECT_LT(Clock::now() - signalled, 1500ms);
+
+  EXPECT_EQ(server_->waitForExit(10s).value_or(-1), 0);
+  EXPECT_GE(Clock::now() - signalled, 1500ms);
+  EXPECT_THROW(HttpClient(port_, 1s).get("/health"), Poco::Exception) << "no longer accepting";
+}
