@@ -70,6 +70,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closeIfIdle();
   /// Shuts the socket down whatever it is doing (a handler still running finds it closed).
   void abort();
+  /// Closes the connection now (from its owner's thread): the loop forgets it.
+  void close();
 
  private:
   void receive();
@@ -88,7 +90,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool flush();
   bool finishAnswer(bool keepAlive, bool linger, bool onWorker);
   void startLingering(bool onWorker);
-  void close();
   void watch(int mode);
   void unwatch();
   void waitFor(State state, int mode, bool onWorker);

@@ -57,13 +57,17 @@ void EventLoop::stopListening() {
   }
 }
 
+// Registered and watched under the lock: the loop's sweep and events see it only once it is whole.
 void EventLoop::adopt(const Poco::Net::StreamSocket& socket) {
   auto connection = std::make_shared<Connection>(socket, environment_, *this);
-  {
-    std::lock_guard lock(mutex_);
-    connections_.emplace(socket.impl(), connection);
+  std::lock_guard lock(mutex_);
+  connections_.emplace(socket.impl(), connection);
+  try {
+    connection->open();
+  } catch (...) {
+    connections_.erase(socket.impl());
+    throw;
   }
-  connection->open();
 }
 
 void EventLoop::adoptToRefuse(const Poco::Net::StreamSocket& socket, const std::string& answer) {
@@ -154,10 +158,23 @@ void EventLoop::dispatch(const Poco::Net::Socket& socket) {
     if (found == connections_.end()) return;
     connection = found->second;
   }
-  if (connection->state() == Connection::State::Writing) {  // an error too: sending then fails
-    connection->onWritable();
-  } else {
-    connection->onReadable();
+  guarded(*connection, [&] {
+    if (connection->state() == Connection::State::Writing) {  // an error too: sending then fails
+      connection->onWritable();
+    } else {
+      connection->onReadable();
+    }
+  });
+}
+
+// Whatever goes wrong with one connection (no memory, a failing system call) ends it alone.
+void EventLoop::guarded(Connection& connection, const std::function<void()>& work) {
+  try {
+    work();
+  } catch (const std::exception& error) {
+    environment_.logger.error("Connection failed", {{"error", error.what()}});
+    connection.abort();
+    connection.close();
   }
 }
 
@@ -173,8 +190,9 @@ void EventLoop::sweep() {
   const bool closeIdle = closingIdle_.load();
   const auto now = Clock::now();
   for (const auto& connection : owned) {
-    if (closeIdle && connection->closeIfIdle()) continue;
-    connection->enforceDeadline(now);
+    guarded(*connection, [&] {
+      if (!closeIdle || !connection->closeIfIdle()) connection->enforceDeadline(now);
+    });
   }
 }
 

@@ -60,6 +60,7 @@ class EventLoop {
   void dispatch(const Poco::Net::Socket& socket);
   void sweep();
   void wake();
+  void guarded(Connection& connection, const std::function<void()>& work);
 
   const ConnectionEnvironment& environment_;
   std::atomic<std::size_t>& open_;

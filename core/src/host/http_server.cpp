@@ -95,10 +95,15 @@ void HttpServer::acceptConnections() {
       return;
     }
     const std::size_t open = ++open_;
-    if (open > static_cast<std::size_t>(settings_.maxConnections)) {
-      refuseOverCapacity(client);
-    } else {
-      loops_[nextLoop_++ % loops_.size()]->adopt(client);
+    try {
+      if (open > static_cast<std::size_t>(settings_.maxConnections)) {
+        refuseOverCapacity(client);
+      } else {
+        loops_[nextLoop_++ % loops_.size()]->adopt(client);
+      }
+    } catch (const std::exception& error) {  // the client left at once, or no memory: drop it alone
+      --open_;
+      logger_.debug("Connection dropped on arrival", {{"error", error.what()}});
     }
   }
 }
@@ -115,11 +120,11 @@ bool HttpServer::stop(std::chrono::milliseconds grace) {
   if (!running_) return true;
   running_ = false;
   const auto deadline = Clock::now() + grace;
-  loops_.front()->stopListening();
-  // On Linux, shutting a listening socket down refuses new connections at once.
-  ::shutdown(socket_.impl()->sockfd(), SHUT_RD);
-  socket_.close();
   stopping_ = true;
+  loops_.front()->stopListening();
+  // On Linux, shutting a listening socket down refuses new connections at once. It is closed
+  // with the server, never while the loop's thread may still be accepting on it.
+  ::shutdown(socket_.impl()->sockfd(), SHUT_RD);
   for (auto& loop : loops_) loop->closeIdleConnections();
   while (open_.load() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (open_.load() == 0) return true;
