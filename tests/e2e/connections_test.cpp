@@ -206,3 +206,21 @@ TEST_F(CoreConnections, DrainOnSigtermNotReadyButServingThenStop) {
   EXPECT_GE(Clock::now() - signalled, 1500ms);
   EXPECT_THROW(HttpClient(port_, 1s).get("/health"), Poco::Exception) << "no longer accepting";
 }
+
+TEST_F(CoreConnections, AClientThatDoesNotReadHoldsUpNobodyAndGetsEveryAnswerInTheEnd) {
+  startServer();
+  Poco::Net::StreamSocket reader = connectTo(port_);
+  std::string requests;
+  for (int i = 0; i < 200; ++i) requests += "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n";
+  send(reader, requests);  // ~12 MB of answers: far more than the socket buffers hold
+  std::this_thread::sleep_for(300ms);
+
+  for (int i = 0; i < 10; ++i) {
+    const auto started = Clock::now();
+    EXPECT_EQ(client().get("/health").status, 200);
+    EXPECT_LT(Clock::now() - started, 500ms);
+  }
+  const std::vector<std::string> answers = readResponses(reader, 200);
+  ASSERT_EQ(answers.size(), 200u);
+  for (const std::string& answer : answers) EXPECT_EQ(statusOf(answer), 200);
+}
