@@ -13,7 +13,7 @@
 #
 #   bench/run.sh                      BENCH_SECONDS (10) per measurement, BENCH_REPEATS (3),
 #                                     BENCH_CONNECTIONS ("32 256 2000"), BUILD_DIR (build-bench),
-#                                     BENCH_IDLE (10000), BENCH_SLOWLORIS (1000)
+#                                     BENCH_IDLE (10000), BENCH_SLOWLORIS (1000), BENCH_FRESH (100)
 # pgbench runs up to 256 clients (PostgreSQL's max_connections); 2,000 connections have no yardstick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -204,7 +204,7 @@ start_service hold "$hold_port" config/order-service.ini ORDER_SERVICE_STORAGE_D
   ORDER_SERVICE_SERVER_KEEP_ALIVE_TIMEOUT_MS=120000 ORDER_SERVICE_SERVER_RECEIVE_TIMEOUT_MS=120000 \
   ORDER_SERVICE_SERVER_MAX_CONNECTIONS=$((idle_clients + slowloris_clients + 1000))
 hold_pid=$started
-availability=$("$build/bench/hold-clients" "$hold_port" "$hold_pid" "$idle_clients" "$slowloris_clients" 100)
+availability=$("$build/bench/hold-clients" "$hold_port" "$hold_pid" "$idle_clients" "$slowloris_clients" "${BENCH_FRESH:-100}")
 
 peak_rss() { awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$1/status"; }
 
