@@ -3,7 +3,7 @@
 # installs it and builds that image locally the first time):
 #   1. builds order-service_<version>_amd64.deb (scripts/deb-build.sh) and runs lintian on the .debs;
 #   2. in a new container: apt-get install ./order-service_*.deb (dependencies from the mirror);
-#   3. starts the unit's ExecStart as the order-service user (no systemd in the container), then
+#   3. starts the unit's ExecStart as the order-service user (setpriv; no systemd in the container), then
 #      POST /orders and GET /orders/{id} on the installed defaults (SQLite in /var/lib/order-service);
 #   4. apt-get remove: configuration and data stay; apt-get purge: both are gone, as policy says.
 # With --with-dev it also installs order-service-dev and builds examples/out-of-tree-plugin against /usr.
@@ -62,7 +62,9 @@ ok "user, data folder and unit in place"
 exec_start=$(sed -n "s/^ExecStart=//p" "$unit")
 echo "deb-check: starting $exec_start as order-service" >&2
 cd /var/lib/order-service
-runuser -u order-service -- $exec_start >/tmp/service.log 2>&1 &
+# setpriv execs the daemon itself (runuser would stay its parent and re-raise the SIGTERM),
+# with User=, Group= and NoNewPrivileges= of the unit
+setpriv --reuid=order-service --regid=order-service --init-groups --no-new-privs -- $exec_start >/tmp/service.log 2>&1 &
 pid=$!
 for _ in $(seq 100); do curl -fsS localhost:8080/health >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS localhost:8080/health/ready | grep -q "\"backend\":\"sqlite\"" || { cat /tmp/service.log; fail "not ready on SQLite"; }
@@ -75,7 +77,7 @@ echo "$order" | grep -q "\"user_id\":123,\"product_id\":456,\"quantity\":2,\"sta
 ok "POST /orders -> 201 $location; GET $location -> $order"
 [ "$(stat -c %U /var/lib/order-service/orders.db)" = order-service ] || fail "orders.db not owned by order-service"
 kill -TERM $pid
-wait $pid || fail "the daemon did not exit 0 on SIGTERM"
+wait $pid || { cat /tmp/service.log; fail "the daemon did not exit 0 on SIGTERM"; }
 ok "SIGTERM: exit 0; /var/lib/order-service/orders.db owned by order-service"
 
 if [ "$WITH_DEV" = true ]; then
