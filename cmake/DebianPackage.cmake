@@ -56,7 +56,7 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME order-service-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-  "order-service (= ${PROJECT_VERSION}), libpoco-dev (>= 1.11), libboost-dev (>= 1.74), cmake (>= 3.25), g++ (>= 4:12)")
+  "order-service (= ${PROJECT_VERSION}), libpoco-dev (>= 1.11), libboost-dev (>= 1.74), cmake (>= 3.25), make | ninja-build, g++ (>= 4:12)")
 set(CPACK_DEBIAN_DEV_DESCRIPTION "plugin SDK of Order Service
 Headers, library link and CMake package (find_package(OrderService)) to
 build route and storage plugins for Order Service outside its source tree.")

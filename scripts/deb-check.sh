@@ -81,10 +81,20 @@ wait $pid || { cat /tmp/service.log; fail "the daemon did not exit 0 on SIGTERM"
 ok "SIGTERM: exit 0; /var/lib/order-service/orders.db owned by order-service"
 
 if [ "$WITH_DEV" = true ]; then
-  apt-get install -y -qq --no-install-recommends ./order-service-dev_*_amd64.deb >/dev/null
+  apt-get install -y -qq --no-install-recommends /debs/order-service-dev_*_amd64.deb >/dev/null
   cmake -S /examples/out-of-tree-plugin -B /tmp/hello -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build /tmp/hello >/dev/null
-  ok "order-service-dev: examples/out-of-tree-plugin built against /usr: $(ls /tmp/hello/libhello.so)"
+  ok "order-service-dev: examples/out-of-tree-plugin built against /usr"
+  sed "/^\[plugins\]/a route.hello = /tmp/hello/libhello.so" /etc/order-service/order-service.ini >/tmp/hello.ini
+  setpriv --reuid=order-service --regid=order-service --init-groups --no-new-privs -- \
+    /usr/bin/order-service --config=/tmp/hello.ini >/tmp/service.log 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do curl -fsS localhost:8080/health >/dev/null 2>&1 && break; sleep 0.1; done
+  hello=$(curl -fsS localhost:8080/hello/debian) || { cat /tmp/service.log; fail "GET /hello/debian"; }
+  [ "$hello" = "{\"greeting\":\"hello\",\"name\":\"debian\"}" ] || fail "GET /hello/debian: $hello"
+  kill -TERM $pid
+  wait $pid || { cat /tmp/service.log; fail "the daemon with the example plugin did not exit 0"; }
+  ok "the packaged daemon loads it with one .ini line: GET /hello/debian -> $hello"
   apt-get purge -y -qq order-service-dev >/dev/null
 fi
 
