@@ -11,7 +11,12 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --package
 
 build=${BUILD_DIR:-build-deb}
+# Debian's hardening flags (fortify, stack protector, full RELRO with immediate binding)
+flag() { DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get "$1"; }
+ldflags=$(flag LDFLAGS)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DORDER_SERVICE_INSTALL_LAYOUT=debian -DCMAKE_INSTALL_PREFIX=/usr \
+  -DCMAKE_CXX_FLAGS="$(flag CPPFLAGS) $(flag CXXFLAGS)" -DCMAKE_EXE_LINKER_FLAGS="$ldflags" \
+  -DCMAKE_SHARED_LINKER_FLAGS="$ldflags" -DCMAKE_MODULE_LINKER_FLAGS="$ldflags" \
   -DORDER_SERVICE_BUILD_TESTS=OFF -DORDER_SERVICE_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" >&2
 rm -f "$build"/*.deb
