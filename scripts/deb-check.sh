@@ -5,7 +5,8 @@
 #   2. in a new container: apt-get install ./order-service_*.deb (dependencies from the mirror);
 #   3. starts the unit's ExecStart as the order-service user (setpriv; no systemd in the container), then
 #      POST /orders and GET /orders/{id} on the installed defaults (SQLite in /var/lib/order-service);
-#   4. apt-get remove: configuration and data stay; apt-get purge: both are gone, as policy says.
+#   4. apt-get remove: the (changed) configuration and the data stay, and a reinstall uses them;
+#      apt-get purge: both are gone, as policy says; the system user stays.
 # With --with-dev it also installs order-service-dev and builds examples/out-of-tree-plugin against /usr.
 #
 #   scripts/deb-check.sh [--with-dev]
@@ -98,17 +99,24 @@ if [ "$WITH_DEV" = true ]; then
   apt-get purge -y -qq order-service-dev >/dev/null
 fi
 
+echo "; changed by the administrator" >>/etc/order-service/order-service.ini
 apt-get remove -y -qq order-service >/dev/null
 [ ! -e /usr/bin/order-service ] || fail "remove left /usr/bin/order-service"
-[ -f /etc/order-service/order-service.ini ] || fail "remove deleted the configuration (conffiles stay until purge)"
+grep -q "^; changed by the administrator" /etc/order-service/order-service.ini \
+  || fail "remove deleted or replaced the changed configuration (conffiles stay until purge)"
 [ -f /var/lib/order-service/orders.db ] || fail "remove deleted the orders (data stays until purge)"
 dpkg -l order-service | grep -q "^rc" || fail "order-service is not in state rc after remove"
-ok "remove: binary gone; /etc/order-service and /var/lib/order-service/orders.db kept"
+ok "remove: binary gone; the changed /etc/order-service/order-service.ini and orders.db kept"
+apt-get install -y -qq --no-install-recommends /debs/order-service_*_amd64.deb >/dev/null
+grep -q "^; changed by the administrator" /etc/order-service/order-service.ini || fail "reinstall replaced the changed configuration"
+[ "$(stat -c %U /var/lib/order-service/orders.db)" = order-service ] || fail "reinstall lost orders.db"
+ok "reinstall: the changed configuration and orders.db are used again"
 
 apt-get purge -y -qq order-service >/dev/null
 [ ! -e /etc/order-service ] || fail "purge left /etc/order-service: $(ls -la /etc/order-service)"
 [ ! -e /var/lib/order-service ] || fail "purge left /var/lib/order-service"
 if dpkg -s order-service >/dev/null 2>&1; then fail "dpkg still knows order-service after purge"; fi
+getent passwd order-service >/dev/null || fail "purge removed the system user"
 ok "purge: /etc/order-service and /var/lib/order-service gone (the system user stays, as Debian does)"
 '
 echo "deb-check: passed" >&2
