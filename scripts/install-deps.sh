@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages Order Service builds with; with --test also those its
-# tests need (GoogleTest, PostgreSQL 15), with --bench those of bench/ (wrk, pgbench, nginx, perf).
+# tests need (GoogleTest, PostgreSQL 15), with --bench those of bench/ (wrk, pgbench, nginx, perf),
+# with --package those of scripts/deb-build.sh and deb-check.sh (dpkg-shlibdeps, file, lintian).
 # Installs only what is missing; uses sudo when not run as root.
 set -euo pipefail
 
@@ -9,7 +10,8 @@ for option in "$@"; do
   case "$option" in
     --test) packages+=(libgtest-dev postgresql-15 postgresql-client-15) ;;
     --bench) packages+=(wrk curl sqlite3 postgresql-15 postgresql-client-15 nginx-light linux-perf) ;;
-    *) echo "usage: $0 [--test] [--bench]" >&2; exit 64 ;;
+    --package) packages+=(dpkg-dev file lintian) ;;
+    *) echo "usage: $0 [--test] [--bench] [--package]" >&2; exit 64 ;;
   esac
 done
 

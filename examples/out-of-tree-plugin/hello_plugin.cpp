@@ -1,0 +1,32 @@
+// A route plugin of its own repository: GET /hello/{name} answers {"greeting":"hello","name":"<name>"}.
+// Its .ini section ([hello] for route.hello = ...) may set another greeting.
+#include <memory>
+#include <string>
+
+#include "svc/plugin_api.h"
+
+namespace {
+
+class HelloPlugin final : public svc::RoutePlugin {
+ public:
+  explicit HelloPlugin(const svc::PluginContext& context) : greeting_(context.config.getString("greeting", "hello")) {}
+
+  void registerRoutes(svc::RouteRegistry& routes) override {
+    routes.add("GET", "/hello/{name}", [this](const svc::Request& request) {
+      svc::json::ObjectWriter body;
+      body.add("greeting", greeting_).add("name", request.pathParam("name"));
+      return svc::Response::json(200, body.str());
+    });
+  }
+
+ private:
+  std::string greeting_;
+};
+
+std::unique_ptr<svc::RoutePlugin> createHelloPlugin(const svc::PluginContext& context) {
+  return std::make_unique<HelloPlugin>(context);
+}
+
+}  // namespace
+
+SVC_ROUTE_PLUGIN(createHelloPlugin)
