@@ -7,8 +7,8 @@ set -euo pipefail
 packages=(ca-certificates cmake g++ make libpoco-dev libpq-dev libboost-dev)
 for option in "$@"; do
   case "$option" in
-    --test) packages+=(libgtest-dev postgresql-15 postgresql-client-15) ;;
-    --bench) packages+=(wrk curl sqlite3 postgresql-15 postgresql-client-15) ;;
+    --test) packages+=(libgtest-dev postgresql-15 postgresql-client-15 pgbouncer) ;;
+    --bench) packages+=(wrk curl sqlite3 postgresql-15 postgresql-client-15 pgbouncer) ;;
     *) echo "usage: $0 [--test] [--bench]" >&2; exit 64 ;;
   esac
 done
