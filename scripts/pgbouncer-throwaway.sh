@@ -3,7 +3,7 @@
 # PostgreSQL such as scripts/pg-throwaway.sh starts; for tests and benchmarks.
 #
 #   scripts/pgbouncer-throwaway.sh start DIR PG_PORT [PORT]   writes DIR/pgbouncer.ini, starts it
-#                         (first free port from 56432 unless PORT is given) and prints its libpq
+#                         (a free port of 56432-56531 unless PORT is given) and prints its libpq
 #                         connection string: host=127.0.0.1 port=... user=postgres dbname=postgres
 #                         Every database name is passed through to the server on PG_PORT.
 #   scripts/pgbouncer-throwaway.sh stop DIR                   stops it
@@ -53,7 +53,7 @@ case "$command" in
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
     port=${4:-}
     if [ -z "$port" ]; then
-      for candidate in $(seq 56432 56532); do
+      for candidate in $(shuf -i 56432-56531); do
         if port_is_free "$candidate"; then port=$candidate; break; fi
       done
     fi
