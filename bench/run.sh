@@ -5,6 +5,8 @@
 #   - pgbench -M prepared with the service's exact INSERT and SELECT and the same connection count;
 #   - nginx returning a fixed 200 (2 workers, keep-alive) and a bare POCO handler
 #     (bench/bare_server.cpp), for /health: the HTTP layer's limit on this machine;
+#   - POST and GET once more through PgBouncer in pool_mode = transaction ([storage] pooler =
+#     transaction), against the direct path;
 #   - context switches per request (perf stat -a) for GET /orders/{id} and pgbench's SELECT;
 #   - availability: fresh clients' latency while 10,000 idle keep-alive and 1,000 slowloris
 #     connections are held (bench/hold_clients.cpp), and the server's RSS meanwhile.
@@ -45,6 +47,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  scripts/pgbouncer-throwaway.sh stop "$work/pgbouncer" >/dev/null 2>&1 || true
   scripts/pg-throwaway.sh stop "$work/pg" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -84,6 +87,11 @@ pg_pid=$started
 "$pgbin/psql" "$bench_db" -qc "INSERT INTO orders (user_id, product_id, quantity)
   SELECT 1 + (random() * 999999)::int, 1 + (random() * 9999)::int, 1 + (random() * 9)::int
   FROM generate_series(1, $preload)" -c "VACUUM ANALYZE orders"
+
+pgbouncer=$(scripts/pgbouncer-throwaway.sh start "$work/pgbouncer" "$(cat "$work/pg/port")")
+pooled_port=$(free_port 18480)
+start_service pgbouncer "$pooled_port" config/order-service.postgres.ini \
+  ORDER_SERVICE_STORAGE_CONNECTION="$pgbouncer dbname=bench connect_timeout=2" ORDER_SERVICE_STORAGE_POOLER=transaction
 
 sqlite_port=$(free_port 18280)
 mkdir -p "$work/sqlite"
@@ -180,6 +188,8 @@ for repeat in $(seq "$repeats"); do
     [ "$connections" -le 256 ] && run_pgbench "pgbench INSERT" "$connections" bench/pgbench_insert.sql
     run_wrk "GET /orders/{id} (PostgreSQL)" "$connections" "http://127.0.0.1:$pg_port" bench/get_order.lua
     [ "$connections" -le 256 ] && run_pgbench "pgbench SELECT" "$connections" bench/pgbench_select.sql
+    run_wrk "POST /orders (PgBouncer)" "$connections" "http://127.0.0.1:$pooled_port" bench/post_order.lua
+    run_wrk "GET /orders/{id} (PgBouncer)" "$connections" "http://127.0.0.1:$pooled_port" bench/get_order.lua
     run_wrk "POST /orders (SQLite)" "$connections" "http://127.0.0.1:$sqlite_port" bench/post_order.lua
     run_wrk "GET /orders/{id} (SQLite)" "$connections" "http://127.0.0.1:$sqlite_port" bench/get_order.lua
   done
@@ -228,6 +238,8 @@ awk -F'\t' '
     yardstick["bare POCO /health"] = "nginx /health"
     yardstick["POST /orders (PostgreSQL)"] = "pgbench INSERT"
     yardstick["GET /orders/{id} (PostgreSQL)"] = "pgbench SELECT"
+    yardstick["POST /orders (PgBouncer)"] = "POST /orders (PostgreSQL)"
+    yardstick["GET /orders/{id} (PgBouncer)"] = "GET /orders/{id} (PostgreSQL)"
     for (k = 1; k <= keys; k++) { split(order[k], part, SUBSEP); m[order[k]] = median(rps[order[k]]) }
     for (k = 1; k <= keys; k++) {
       split(order[k], part, SUBSEP)

@@ -8,8 +8,8 @@ set -euo pipefail
 packages=(ca-certificates cmake g++ make libpoco-dev libpq-dev libboost-dev)
 for option in "$@"; do
   case "$option" in
-    --test) packages+=(libgtest-dev postgresql-15 postgresql-client-15) ;;
-    --bench) packages+=(wrk curl sqlite3 postgresql-15 postgresql-client-15 nginx-light linux-perf) ;;
+    --test) packages+=(libgtest-dev postgresql-15 postgresql-client-15 pgbouncer) ;;
+    --bench) packages+=(wrk curl sqlite3 postgresql-15 postgresql-client-15 pgbouncer nginx-light linux-perf) ;;
     --package) packages+=(dpkg-dev file lintian) ;;
     *) echo "usage: $0 [--test] [--bench] [--package]" >&2; exit 64 ;;
   esac

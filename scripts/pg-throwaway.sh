@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A disposable PostgreSQL 15 server on 127.0.0.1, for tests and benchmarks.
 #
-#   scripts/pg-throwaway.sh start DIR [PORT]   initialises DIR, starts the server (first free port
-#                                              from 55432 unless PORT is given) and prints its libpq
+#   scripts/pg-throwaway.sh start DIR [PORT]   initialises DIR, starts the server (a free port of
+#                                              55432-55531, tried in random order, unless PORT is given) and prints its libpq
 #                                              connection string: host=127.0.0.1 port=... user=postgres dbname=postgres
 #                                              A DIR started before is started again, on its port.
 #   scripts/pg-throwaway.sh stop DIR           stops it, fast (DIR can then be deleted or started again)
@@ -41,7 +41,9 @@ case "$command" in
       start_on "$port"
     else
       # Another server may take a free port between the check and the start: then try the next.
-      for candidate in $(seq 55432 55532); do
+      # Random order: a test that stops its server and starts it again on the same port is not
+      # robbed of it by the next server started on this machine (other test runs included).
+      for candidate in $(shuf -i 55432-55531); do
         port_is_free "$candidate" || continue
         if start_on "$candidate" 2>/dev/null; then port=$candidate; break; fi
       done

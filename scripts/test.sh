@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the tests need (PostgreSQL 15 included), builds, starts a throwaway PostgreSQL on
-# 127.0.0.1 and runs every test (unit, integration, end-to-end) on SQLite and on PostgreSQL,
-# then all of them again built with AddressSanitizer and UndefinedBehaviorSanitizer.
+# Installs what the tests need (PostgreSQL 15 and PgBouncer included), builds, starts a throwaway
+# PostgreSQL and a PgBouncer in pool_mode = transaction in front of it on 127.0.0.1 and runs every
+# test (unit, integration, end-to-end) on SQLite and on PostgreSQL, the end-to-end orders tests
+# once more through PgBouncer (label pgbouncer), then all of them again built with
+# AddressSanitizer and UndefinedBehaviorSanitizer.
 #
 #   scripts/test.sh [--quick] [ctest arguments]   --quick: without the sanitizer pass
 #   e.g. scripts/test.sh --quick -L postgres, scripts/test.sh --quick -R OrdersApi
@@ -13,13 +15,16 @@ if [ "${1:-}" = "--quick" ]; then quick=true; shift; fi
 scripts/install-deps.sh --test
 
 pgdir=$(mktemp -d /tmp/order-service-pg.XXXXXX)
-trap 'scripts/pg-throwaway.sh stop "$pgdir" || true; rm -rf "$pgdir"' EXIT
+trap 'scripts/pgbouncer-throwaway.sh stop "$pgdir/pgbouncer" || true; scripts/pg-throwaway.sh stop "$pgdir" || true; rm -rf "$pgdir"' EXIT
 postgres=$(scripts/pg-throwaway.sh start "$pgdir")
 echo "test: PostgreSQL at $postgres" >&2
+pgbouncer=$(scripts/pgbouncer-throwaway.sh start "$pgdir/pgbouncer" "$(cat "$pgdir/port")")
+echo "test: PgBouncer (pool_mode = transaction) at $pgbouncer" >&2
 
 run_suite() {  # BUILD_DIR [CMAKE ARGUMENTS...]
   local build=$1; shift
-  cmake -S . -B "$build" -DORDER_SERVICE_BUILD_TESTS=ON -DORDER_SERVICE_TEST_POSTGRES="$postgres" "$@" >/dev/null
+  cmake -S . -B "$build" -DORDER_SERVICE_BUILD_TESTS=ON -DORDER_SERVICE_TEST_POSTGRES="$postgres" \
+    -DORDER_SERVICE_TEST_PGBOUNCER="$pgbouncer" "$@" >/dev/null
   cmake --build "$build" -j"$(nproc)"
   ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "${ctest_args[@]}"
 }

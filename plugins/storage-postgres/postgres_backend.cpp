@@ -1,8 +1,18 @@
 // The production backend. Sessions are checked for a closed socket before reuse, so a database
 // restart costs no failed request, and every session works in UTC with ISO dates.
+//
+// `pooler = transaction` is for a transaction-mode pooler (PgBouncer pool_mode = transaction)
+// between the service and PostgreSQL. POCO 1.11 prepares every statement under a generated name
+// (PQprepare, then PQdescribePrepared and PQexecPrepared, each its own round trip) and drops it
+// only when the Statement is destroyed; such a pooler may run each of those round trips on
+// another server connection, where the name does not exist. So each lease runs as one
+// transaction, which keeps one server connection: its settings are SET LOCAL, the host destroys
+// its statements (DEALLOCATE) before the COMMIT, and DEALLOCATE ALL at its start clears whatever
+// a client that failed midway left on that server connection.
 #include <poll.h>
 
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -67,15 +77,43 @@ std::string describe(std::map<std::string, std::string> values) {
   return described;
 }
 
+// Whether `[storage] pooler` names a transaction-mode pooler ("transaction") or none ("none").
+bool behindTransactionPooler(const svc::PluginContext& context) {
+  const std::string pooler = Poco::trim(context.config.getString("pooler", "none"));
+  if (pooler != "none" && pooler != "transaction") {
+    throw std::invalid_argument("storage.pooler must be none or transaction, not \"" + pooler + "\"");
+  }
+  return pooler == "transaction";
+}
+
+// client_min_messages: libpq would print NOTICEs (e.g. from CREATE TABLE IF NOT EXISTS) as plain
+// text among the JSON log lines. Behind a pooler, also the WARNING of a BEGIN inside the lease's
+// transaction.
+std::string sessionSettings(const svc::PluginContext& context, bool local) {
+  const std::string set = local ? "SET LOCAL " : "SET ";
+  return set + "TIME ZONE 'UTC'; " + set + "datestyle TO ISO; " + set + "client_min_messages TO " +
+         (local ? "error; " : "warning; ") + set + "statement_timeout TO " +
+         std::to_string(context.intSetting("statement_timeout_ms", 5000, 0, 3600000));
+}
+
+// Runs `sql` (statements separated by ';') through the simple query protocol: no named statement.
+void execute(PGconn* connection, const std::string& sql) {
+  PGresult* result = PQexec(connection, sql.c_str());
+  const bool done = PQresultStatus(result) == PGRES_COMMAND_OK || PQresultStatus(result) == PGRES_TUPLES_OK;
+  PQclear(result);
+  if (!done) throw postgres::StatementException(sql.substr(0, sql.find(' ')) + " failed: " + PQerrorMessage(connection));
+}
+
 class PostgresBackend final : public svc::StorageBackend {
  public:
+  /// The key of the advisory lock migrations hold (any fixed number other applications do not use).
+  static constexpr std::int64_t kMigrationLock = 0x6f72646572730001;  // "orders", 1
   explicit PostgresBackend(const svc::PluginContext& context)
       : connection_(Poco::trim(context.config.getString("connection", ""))),
         target_(describe(parseConnection(connection_))),
-        // client_min_messages: libpq would print NOTICEs (e.g. from CREATE TABLE IF NOT EXISTS) as
-        // plain text among the JSON log lines.
-        sessionSetup_("SET TIME ZONE 'UTC'; SET datestyle TO ISO; SET client_min_messages TO warning; "
-                      "SET statement_timeout TO " + std::to_string(context.intSetting("statement_timeout_ms", 5000, 0, 3600000))) {
+        transactionPooler_(behindTransactionPooler(context)),
+        sessionSetup_(transactionPooler_ ? "" : sessionSettings(context, false)),
+        leaseSetup_("BEGIN; " + sessionSettings(context, true) + "; DEALLOCATE ALL") {
     postgres::Connector::registerConnector();
   }
 
@@ -109,6 +147,7 @@ class PostgresBackend final : public svc::StorageBackend {
 
   Poco::Data::Session open() const {
     Poco::Data::Session session(postgres::Connector::KEY, connection_);
+    if (sessionSetup_.empty()) return session;
     PGresult* result = PQexec(connectionOf(session), sessionSetup_.c_str());
     const bool configured = PQresultStatus(result) == PGRES_COMMAND_OK;
     PQclear(result);
@@ -143,10 +182,43 @@ class PostgresBackend final : public svc::StorageBackend {
     return svc::StorageFailure::Other;
   }
 
+  bool beginLease(Poco::Data::Session& session) override {
+    if (!transactionPooler_) return false;
+    execute(connectionOf(session), leaseSetup_);
+    return true;
+  }
+
+  // A transaction-level advisory lock: it also holds behind a transaction pooler, and ends with
+  // the transaction whatever happens to the connection.
+  void beginMigrations(Poco::Data::Session& session) override {
+    execute(connectionOf(session), (transactionPooler_ ? leaseSetup_ : "BEGIN") +
+                                       "; SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")");
+  }
+
+  void endMigrations(Poco::Data::Session& session, bool commit) override { endLeaseTransaction(session, commit); }
+
+  // The transaction may have ended already: the plugin committed or rolled back its own.
+  void endLeaseTransaction(Poco::Data::Session& session, bool commit) override {
+    PGconn* connection = connectionOf(session);
+    switch (PQtransactionStatus(connection)) {
+      case PQTRANS_INTRANS:
+        execute(connection, commit ? "COMMIT" : "ROLLBACK");
+        return;
+      case PQTRANS_INERROR:
+        execute(connection, "ROLLBACK");
+        if (commit) throw postgres::StatementException("the lease's transaction failed and was rolled back");
+        return;
+      default:
+        return;
+    }
+  }
+
  private:
   std::string connection_;
   std::string target_;
-  std::string sessionSetup_;
+  bool transactionPooler_;
+  std::string sessionSetup_;  ///< empty behind a transaction pooler, where session settings do not stick
+  std::string leaseSetup_;
   std::atomic<bool> probeFirst_{true};  ///< no connection has succeeded since the last failure
 };
 

@@ -83,6 +83,13 @@ class SqliteBackend final : public svc::StorageBackend {
     return svc::StorageFailure::Other;
   }
 
+  // IMMEDIATE: the write lock at once, so another instance waits (busy timeout) at BEGIN instead
+  // of failing to upgrade a read lock halfway.
+  void beginMigrations(Poco::Data::Session& session) override { session << "BEGIN IMMEDIATE", Poco::Data::Keywords::now; }
+  void endMigrations(Poco::Data::Session& session, bool commit) override {
+    session << (commit ? "COMMIT" : "ROLLBACK"), Poco::Data::Keywords::now;
+  }
+
  private:
   std::string database_;
   int busyTimeoutMs_;

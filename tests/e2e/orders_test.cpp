@@ -78,6 +78,24 @@ TEST_F(OrdersApi, AnswersUnknownOrdersWith404) {
   expectProblem(http.get("/api/v1/orders/2147483648"), 404);
 }
 
+// A schema another release changed under the service, a pooler that lost a prepared statement:
+// nothing the client did wrong, nothing the service recognises. A 503 that says so, not a 500.
+TEST_F(OrdersApi, AnswersA503WhenTheDatabaseRefusesAStatement) {
+  HttpClient http = client();
+  const std::string path = "/orders/" + std::to_string(createOrder(http));
+  database_->execute("ALTER TABLE orders RENAME TO orders_moved_away");
+  const HttpResponse refused = http.get(path);
+  expectProblem(refused, 503);
+  EXPECT_EQ(refused.json().find("detail")->text(), "The database refused the statement; retry later");
+  EXPECT_EQ(refused.header("Retry-After"), "1");
+  const auto logged = server_->waitForLine("\"message\":\"Storage unavailable\"");
+  ASSERT_TRUE(logged) << "the database's own message is logged";
+  EXPECT_TRUE(logged->find("does not exist") != std::string::npos || logged->find("no such table") != std::string::npos)
+      << *logged;
+  database_->execute("ALTER TABLE orders_moved_away RENAME TO orders");
+  EXPECT_EQ(http.get(path).status, 200);
+}
+
 TEST_F(OrdersApi, RejectsBadIdsWith400) {
   HttpClient http = client();
   for (const char* id : {"abc", "0", "-1", "1.5", "9223372036854775808", "99999999999999999999", "1;DROP%20TABLE%20orders"}) {

@@ -86,9 +86,9 @@ TEST_F(PluginLoading, RefusesAPluginOfAnotherApiVersionBeforeItsFactoryRuns) {
 }
 
 TEST_F(PluginLoading, RefusesAPluginBuiltForVersion1WhoseContextHadNoMetrics) {
-  ASSERT_EQ(svc::kPluginApiVersion, 2);
+  ASSERT_EQ(svc::kPluginApiVersion, 3);
   const std::string error = loadError("libtest-version-1.so");
-  EXPECT_NE(error.find("built for plugin API version 1, this host has 2"), std::string::npos) << error;
+  EXPECT_NE(error.find("built for plugin API version 1, this host has 3"), std::string::npos) << error;
   EXPECT_EQ(error.find("factory of a plugin of the wrong version was called"), std::string::npos) << error;
 }
 

@@ -77,7 +77,7 @@ std::string uniqueDatabaseName() {
 
 class PostgresDatabase final : public TestDatabase {
  public:
-  PostgresDatabase() : admin_(adminConnection()), name_(uniqueDatabaseName()) {
+  PostgresDatabase() : admin_(adminConnection()), poolerPort_(poolerPort()), name_(uniqueDatabaseName()) {
     Poco::Data::PostgreSQL::Connector::registerConnector();
     Poco::Data::Session(Poco::Data::PostgreSQL::Connector::KEY, admin_) << "CREATE DATABASE " + name_, now;
   }
@@ -94,7 +94,12 @@ class PostgresDatabase final : public TestDatabase {
   std::string backendName() const override { return "postgresql"; }
   std::string storagePlugin() const override { return "storage-postgres"; }
   std::map<std::string, std::string> storageSettings() const override {
-    return {{"connection", connection()}, {"statement_timeout_ms", "5000"}};
+    std::map<std::string, std::string> settings{{"connection", connection()}, {"statement_timeout_ms", "5000"}};
+    if (!poolerPort_.empty()) {
+      settings["connection"] += " port=" + poolerPort_;
+      settings["pooler"] = "transaction";
+    }
+    return settings;
   }
   Poco::Data::Session connect() const override {
     return Poco::Data::Session(Poco::Data::PostgreSQL::Connector::KEY, connection());
@@ -106,12 +111,21 @@ class PostgresDatabase final : public TestDatabase {
     if (admin == nullptr || *admin == '\0') {
       throw std::runtime_error("TEST_POSTGRES is not set: run the PostgreSQL tests through scripts/test.sh");
     }
-    return admin;
+    const std::string connection = admin;
+    return connection.substr(0, connection.find(kPoolerPortKey));
   }
+  // The port of a transaction-mode PgBouncer the service connects through, or empty.
+  static std::string poolerPort() {
+    const std::string connection = std::getenv("TEST_POSTGRES");
+    const std::size_t key = connection.find(kPoolerPortKey);
+    return key == std::string::npos ? "" : connection.substr(key + std::string(kPoolerPortKey).size());
+  }
+  static constexpr const char* kPoolerPortKey = " pgbouncer_port=";
   // In a libpq connection string the last value of a key wins.
   std::string connection() const { return admin_ + " dbname=" + name_ + " connect_timeout=2"; }
 
   std::string admin_;
+  std::string poolerPort_;
   std::string name_;
 };
 

@@ -27,7 +27,8 @@ class TempDir {
 enum class Backend { Sqlite, Postgres };
 
 /// The backend this test run is for: PostgreSQL when TEST_POSTGRES holds an admin connection
-/// string (libpq key=value), SQLite otherwise.
+/// string (libpq key=value), SQLite otherwise. A trailing " pgbouncer_port=N" puts the service
+/// (not the tests' own connections) behind the PgBouncer on that port, with pooler = transaction.
 Backend backendUnderTest();
 
 /// An empty database of one backend, dropped when this goes, and a way to look into it.

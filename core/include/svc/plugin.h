@@ -64,6 +64,22 @@ class StorageBackend {
   virtual bool isAlive(Poco::Data::Session& session) const = 0;
   /// Classifies a failure of a statement run on `session`.
   virtual StorageFailure classify(const Poco::Exception& failure, Poco::Data::Session& session) const = 0;
+
+  /// Called when a lease of `session` starts. Returns true when the backend opened a transaction
+  /// for the whole lease (behind a transaction-mode pooler such as PgBouncer, where only a
+  /// transaction keeps one server connection): the host then drops the lease's prepared
+  /// statements before it ends, and ends it with `endLeaseTransaction`. Throws a Poco::Exception
+  /// when the session is unusable.
+  virtual bool beginLease(Poco::Data::Session& /*session*/) { return false; }
+  /// Commits (`commit`) or rolls back the transaction `beginLease` opened, if still open; throws
+  /// a Poco::Exception when the commit fails.
+  virtual void endLeaseTransaction(Poco::Data::Session& /*session*/, bool /*commit*/) {}
+
+  /// Begins the transaction the host applies migrations in, holding a lock that makes other
+  /// instances starting at the same time wait until it ends (so each migration runs once).
+  virtual void beginMigrations(Poco::Data::Session& session) = 0;
+  /// Commits or rolls back what beginMigrations began; throws a Poco::Exception when that fails.
+  virtual void endMigrations(Poco::Data::Session& session, bool commit) = 0;
 };
 
 /// The symbols every plugin exports, read by the host through Boost.DLL.

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <typeindex>
 #include <unordered_map>
 #include <utility>
@@ -19,6 +20,8 @@ namespace svc {
 class StorageUnavailable : public HttpError {
  public:
   explicit StorageUnavailable(std::string cause);
+  /// With the `detail` the client reads instead of the default one.
+  StorageUnavailable(std::string cause, std::string detail);
   /// What went wrong underneath, for the log; never sent to the client.
   const std::string& cause() const noexcept { return cause_; }
 
@@ -37,6 +40,9 @@ struct PooledConnection {
   explicit PooledConnection(Poco::Data::Session opened) : session(std::move(opened)) {}
   Poco::Data::Session session;
   std::unordered_map<std::type_index, std::shared_ptr<void>> prepared;
+  /// The lease runs in one transaction the backend opened (behind a transaction-mode pooler);
+  /// its prepared statements live no longer than that transaction.
+  bool leaseTransaction = false;
 };
 
 class SessionLease;
@@ -46,6 +52,9 @@ class ConnectionOwner {
  public:
   /// `reusable` is false when the connection was found broken and must be closed.
   virtual void giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept = 0;
+  /// Ends the unit of work of a lease that succeeded (commits a lease transaction); throws a
+  /// Poco::Exception when that fails.
+  virtual void finishLease(PooledConnection& connection) = 0;
 
  protected:
   ~ConnectionOwner() = default;
@@ -62,13 +71,17 @@ class SessionLease {
   Poco::Data::Session& session() { return connection_->session; }
   /// Closes the connection instead of returning it to the pool when the lease ends.
   void discard() { reusable_ = false; }
+  /// The unit of work succeeded: commits the lease's transaction where the backend opened one
+  /// (withSession calls it). Throws a Poco::Exception when the commit fails.
+  void finish();
   /// Drops this connection's prepared statements without destroying them, after a failed
   /// statement: POCO 1.11 leaves a re-executed PostgreSQL statement whose execution failed
   /// with a freed result it frees again when run or destroyed.
   void abandonPrepared();
 
   /// The `Statements` object of this connection, built once from its session and kept while the
-  /// connection lives, so that its statements are prepared once, not once per request.
+  /// connection lives, so that its statements are prepared once, not once per request. Behind a
+  /// transaction-mode pooler it lives only as long as the lease.
   template <class Statements>
   Statements& prepared() {
     auto& slot = connection_->prepared[std::type_index(typeid(Statements))];
@@ -94,13 +107,22 @@ class Storage {
   /// Throws StorageUnavailable when none can be had.
   virtual SessionLease acquire() = 0;
 
-  /// Runs `work(lease)` on a pooled session and translates database failures: a lost connection
-  /// becomes StorageUnavailable, a unique-constraint violation UniqueViolation; others propagate.
+  /// Runs `work(lease)` on a pooled session, then finishes the lease, and translates database
+  /// failures: a lost connection, a busy database or a statement the database refused for a reason
+  /// the service does not recognise become StorageUnavailable, a unique-constraint violation
+  /// UniqueViolation.
   template <class Work>
   auto withSession(Work&& work) -> decltype(work(std::declval<SessionLease&>())) {
     SessionLease lease = acquire();
     try {
-      return work(lease);
+      if constexpr (std::is_void_v<decltype(work(lease))>) {
+        work(lease);
+        lease.finish();
+      } else {
+        auto result = work(lease);
+        lease.finish();
+        return result;
+      }
     } catch (const Poco::Exception& failure) {
       lease.abandonPrepared();
       translateFailure(lease, failure);

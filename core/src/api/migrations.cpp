@@ -116,21 +116,6 @@ std::set<int> appliedVersions(Poco::Data::Session& session) {
   return {versions.begin(), versions.end()};
 }
 
-void applyOne(Poco::Data::Session& session, const Migration& migration) {
-  const std::vector<std::string> statements = splitSqlScript(readFile(migration.file));
-  int version = migration.version;
-  std::string name = migration.name;
-  session.begin();
-  try {
-    for (const std::string& statement : statements) session << statement, now;
-    session << "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", use(version), use(name), now;
-    session.commit();
-  } catch (...) {
-    if (session.isTransaction()) session.rollback();
-    throw;
-  }
-}
-
 }  // namespace
 
 std::vector<std::string> splitSqlScript(std::string_view script) {
@@ -192,15 +177,12 @@ std::vector<Migration> pendingMigrations(Poco::Data::Session& session, const std
   return pending;
 }
 
-bool applyMigration(Poco::Data::Session& session, const Migration& migration) {
-  try {
-    applyOne(session, migration);
-    return true;
-  } catch (const Poco::Exception&) {
-    // Another instance starting at the same time may have applied it first.
-    if (appliedVersions(session).contains(migration.version)) return false;
-    throw;
-  }
+void applyMigration(Poco::Data::Session& session, const Migration& migration) {
+  const std::vector<std::string> statements = splitSqlScript(readFile(migration.file));
+  int version = migration.version;
+  std::string name = migration.name;
+  for (const std::string& statement : statements) session << statement, now;
+  session << "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", use(version), use(name), now;
 }
 
 }  // namespace svc

@@ -34,10 +34,11 @@ std::vector<Migration> findMigrations(const std::filesystem::path& directory);
 /// Creates schema_migrations when it is missing and returns the migrations not recorded there.
 std::vector<Migration> pendingMigrations(Poco::Data::Session& session, const std::vector<Migration>& migrations);
 
-/// Applies one migration and records it, in one transaction. Returns false when another instance
-/// recorded it first. Files must be idempotent (IF NOT EXISTS), so that a schema created by other
-/// means (PostgreSQL init scripts) is recorded, not changed. Database failures propagate as Poco
-/// exceptions; a file that cannot be read throws MigrationError.
-bool applyMigration(Poco::Data::Session& session, const Migration& migration);
+/// Applies one migration and records it, in the caller's transaction (which holds the backend's
+/// migration lock, so that no other instance applies it too). Files must be idempotent (IF NOT
+/// EXISTS), so that a schema created by other means (PostgreSQL init scripts) is recorded, not
+/// changed. Database failures propagate as Poco exceptions; a file that cannot be read throws
+/// MigrationError.
+void applyMigration(Poco::Data::Session& session, const Migration& migration);
 
 }  // namespace svc

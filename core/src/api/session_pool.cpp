@@ -37,18 +37,40 @@ SessionLease SessionPool::acquireWithin(std::chrono::milliseconds wait) {
   while (true) {
     std::unique_ptr<PooledConnection> connection = takeIdleOrReserve(deadline, wait);
     if (!connection) {
+      std::unique_ptr<PooledConnection> opened;
       try {
-        return SessionLease(connect(), *this);
+        opened = connect();
       } catch (...) {
         releaseSlot();
         throw;
       }
+      return lease(std::move(opened));
     }
-    if (backend_->isAlive(connection->session)) return SessionLease(std::move(connection), *this);
+    if (backend_->isAlive(connection->session)) return lease(std::move(connection));
     logger_.debug("Dropped a database connection the server had closed", {{"backend", backendName_}});
     connection.reset();
     releaseSlot();
   }
+}
+
+// A lease of `connection`, in a transaction of its own where the backend asks for one.
+SessionLease SessionPool::lease(std::unique_ptr<PooledConnection> connection) {
+  try {
+    connection->leaseTransaction = backend_->beginLease(connection->session);
+  } catch (const Poco::Exception& failure) {
+    connection.reset();
+    releaseSlot();
+    throw StorageUnavailable(failure.displayText());
+  }
+  return SessionLease(std::move(connection), *this);
+}
+
+// The statements go first, inside the transaction they were prepared in.
+void SessionPool::finishLease(PooledConnection& connection) {
+  if (!connection.leaseTransaction) return;
+  connection.prepared.clear();
+  connection.leaseTransaction = false;
+  backend_->endLeaseTransaction(connection.session, true);
 }
 
 // An idle connection, or nullptr after reserving a slot for a new one; waits until `deadline`
@@ -101,6 +123,11 @@ void SessionPool::releaseSlot() noexcept {
 void SessionPool::giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept {
   try {
     if (reusable && connection->session.isTransaction()) connection->session.rollback();
+    if (reusable && connection->leaseTransaction) {
+      connection->prepared.clear();
+      connection->leaseTransaction = false;
+      backend_->endLeaseTransaction(connection->session, false);
+    }
   } catch (...) {
     reusable = false;
   }
@@ -157,30 +184,48 @@ void SessionPool::prepareSchema() {
   schemaReady_.store(true, std::memory_order_release);
 }
 
+// All pending migrations in one transaction that holds the backend's migration lock: instances
+// starting together wait for each other, and the second finds everything recorded. A failure
+// the database may get over (connection lost, lock timeout, a conflict) is retried by the next
+// request that needs the schema; one it will not (a broken migration) is a MigrationError.
 void SessionPool::applyPendingMigrations(Poco::Data::Session& session) {
-  const auto fail = [&](const Poco::Exception& failure, const std::string& step) -> void {
-    if (backend_->classify(failure, session) == StorageFailure::ConnectionLost) {
-      throw StorageUnavailable(failure.displayText());
+  std::vector<std::string> applied;
+  std::string step = "taking the migration lock";
+  try {
+    backend_->beginMigrations(session);
+    step = "reading schema_migrations";
+    for (const Migration& migration : pendingMigrations(session, migrations_)) {
+      step = "migration " + migration.name;
+      applyMigration(session, migration);
+      applied.push_back(migration.name);
+    }
+    step = "committing the migrations";
+    backend_->endMigrations(session, true);
+  } catch (const Poco::Exception& failure) {
+    abandonMigrations(session);
+    if (backend_->classify(failure, session) != StorageFailure::Other) {
+      logger_.warning("Database schema migration interrupted; retried when next needed",
+                      {{"backend", backendName_}, {"step", step}, {"reason", failure.displayText()}});
+      throw StorageUnavailable(step + " failed: " + failure.displayText());
     }
     throw MigrationError(step + " failed: " + failure.displayText());
-  };
-  std::vector<Migration> pending;
-  try {
-    pending = pendingMigrations(session, migrations_);
-  } catch (const Poco::Exception& failure) {
-    fail(failure, "reading schema_migrations");
+  } catch (...) {
+    abandonMigrations(session);
+    throw;
   }
-  for (const Migration& migration : pending) {
-    try {
-      if (applyMigration(session, migration)) {
-        logger_.info("Applied database migration", {{"migration", migration.name}, {"backend", backendName_}});
-      }
-    } catch (const Poco::Exception& failure) {
-      fail(failure, "migration " + migration.name);
-    }
+  for (const std::string& name : applied) {
+    logger_.info("Applied database migration", {{"migration", name}, {"backend", backendName_}});
   }
   logger_.info("Database schema is current",
                {{"backend", backendName_}, {"migrations", static_cast<std::int64_t>(migrations_.size())}});
+}
+
+void SessionPool::abandonMigrations(Poco::Data::Session& session) noexcept {
+  try {
+    backend_->endMigrations(session, false);
+  } catch (...) {
+    // the connection is closed right after
+  }
 }
 
 void SessionPool::translateFailure(SessionLease& lease, const Poco::Exception& failure) {
@@ -193,7 +238,9 @@ void SessionPool::translateFailure(SessionLease& lease, const Poco::Exception& f
     case StorageFailure::UniqueViolation:
       throw UniqueViolation(failure.displayText());
     case StorageFailure::Other:
-      return;
+      // Whatever it is (a schema another version changed, a pooler that lost a prepared
+      // statement), the client can do nothing but retry later; the cause is logged.
+      throw StorageUnavailable(failure.displayText(), "The database refused the statement; retry later");
   }
 }
 

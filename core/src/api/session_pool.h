@@ -62,6 +62,8 @@ class SessionPool final : public Storage, private ConnectionOwner {
 
  private:
   void giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept override;
+  void finishLease(PooledConnection& connection) override;
+  SessionLease lease(std::unique_ptr<PooledConnection> connection);
   SessionLease acquireWithin(std::chrono::milliseconds wait);
   std::unique_ptr<PooledConnection> takeIdleOrReserve(std::chrono::steady_clock::time_point deadline,
                                                       std::chrono::milliseconds wait);
@@ -70,6 +72,7 @@ class SessionPool final : public Storage, private ConnectionOwner {
   std::unique_ptr<PooledConnection> connect();
   void releaseSlot() noexcept;
   void applyPendingMigrations(Poco::Data::Session& session);
+  void abandonMigrations(Poco::Data::Session& session) noexcept;
 
   std::unique_ptr<StorageBackend> backend_;
   const std::string backendName_;

@@ -10,6 +10,10 @@ StorageUnavailable::StorageUnavailable(std::string cause)
     : HttpError(Problem{.status = 503, .detail = "The database is unavailable; retry later"}, {{"Retry-After", "1"}}),
       cause_(std::move(cause)) {}
 
+StorageUnavailable::StorageUnavailable(std::string cause, std::string detail)
+    : HttpError(Problem{.status = 503, .detail = std::move(detail)}, {{"Retry-After", "1"}}),
+      cause_(std::move(cause)) {}
+
 SessionLease::SessionLease(std::unique_ptr<PooledConnection> connection, ConnectionOwner& owner)
     : connection_(std::move(connection)), owner_(&owner) {}
 
@@ -26,6 +30,8 @@ void SessionLease::abandonPrepared() {
   abandoned->push_back(std::move(connection_->prepared));
   connection_->prepared.clear();
 }
+
+void SessionLease::finish() { owner_->finishLease(*connection_); }
 
 SessionLease::~SessionLease() {
   if (connection_) owner_->giveBack(std::move(connection_), reusable_);
