@@ -27,8 +27,8 @@ struct ServerSettings {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;
   int ioThreads = 2;       ///< event loops: threads that wait on connections and read and send
-  int maxThreads = 64;     ///< workers: threads that run handlers which may wait on the database
-  int maxQueued = 1024;    ///< requests waiting for a worker; beyond them, 503
+  int maxThreads = 256;    ///< workers: threads that run handlers which may wait on the database
+  int maxQueued = 10000;   ///< requests waiting for a worker (one per connection at most); beyond them, 503
   int maxConnections = 10000;
   int backlog = 1024;
   bool keepAlive = true;

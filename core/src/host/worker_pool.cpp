@@ -1,10 +1,17 @@
 #include "worker_pool.h"
 
+#include <pthread.h>
+
 namespace svc::host {
 
 WorkerPool::WorkerPool(int threads, std::size_t maxQueued) : maxQueued_(maxQueued) {
   threads_.reserve(static_cast<std::size_t>(threads));
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      ::pthread_setname_np(::pthread_self(), "http-worker");  // as top -H and perf show it
+      work();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() { stop(); }
