@@ -17,6 +17,7 @@
 #include "session_pool.h"
 #include "settings.h"
 #include "svc/log.h"
+#include "svc/metrics.h"
 
 namespace svc::host {
 
@@ -25,7 +26,9 @@ namespace svc::host {
 class Runtime {
  public:
   /// Loads the plugins and registers their routes. Throws PluginLoadError or ConfigError.
-  Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration& config, const Logger& logger);
+  /// `logLinesDropped` is shown at /metrics.
+  Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration& config, const Logger& logger,
+          const Counter& logLinesDropped);
   ~Runtime();
 
   /// Brings the schema up to date when the database is reachable (otherwise it is retried on the
@@ -48,6 +51,7 @@ class Runtime {
   const HostSettings& settings_;
   Poco::Util::AbstractConfiguration& config_;
   const Logger& logger_;
+  const Counter& logLinesDropped_;
 
   PluginLibraries libraries_;
   MetricsRegistry pluginMetrics_;
