@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages Order Service builds with; with --test also those its
-# tests need (GoogleTest, PostgreSQL 15), with --bench those of bench/ (wrk, pgbench).
+# tests need (GoogleTest, PostgreSQL 15, python3-jsonschema for the OpenAPI check), with --bench those of bench/ (wrk, pgbench).
 # Installs only what is missing; uses sudo when not run as root.
 set -euo pipefail
 
 packages=(ca-certificates cmake g++ make libpoco-dev libpq-dev libboost-dev)
 for option in "$@"; do
   case "$option" in
-    --test) packages+=(libgtest-dev postgresql-15 postgresql-client-15) ;;
+    --test) packages+=(libgtest-dev postgresql-15 postgresql-client-15 python3-jsonschema) ;;
     --bench) packages+=(wrk curl sqlite3 postgresql-15 postgresql-client-15) ;;
     *) echo "usage: $0 [--test] [--bench]" >&2; exit 64 ;;
   esac
