@@ -42,7 +42,7 @@ class DescriptorTarget final : public LineTarget {
     socket_ = S_ISSOCK(status.st_mode);
     if (S_ISFIFO(status.st_mode) || ::isatty(fd)) {
       const std::string self = "/proc/self/fd/" + std::to_string(fd);
-      const int reopened = ::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      const int reopened = ::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
       if (reopened >= 0) {
         fd_ = reopened;
         owned_ = true;
@@ -225,9 +225,10 @@ struct AsyncLogSink::State {
       : target(std::move(lineTarget)), dropNotice(std::move(notice)), options(settings) {}
 
   void run();
-  void deliver(const std::string& batch, std::size_t lines);
+  void deliver(const std::string& batch, std::size_t lines) noexcept;
+  void writeBatch(const std::string& batch, std::size_t lines);
   std::size_t writeSafely(std::string_view text);
-  void drop(std::uint64_t lines);
+  void drop(std::uint64_t lines) noexcept;
 
   const std::unique_ptr<LineTarget> target;
   const DropNotice dropNotice;
@@ -276,8 +277,17 @@ void AsyncLogSink::State::run() {
   written.notify_all();
 }
 
-void AsyncLogSink::State::deliver(const std::string& batch, std::size_t lines) {
+// Nothing it calls may end the writer thread: a failure only costs the batch.
+void AsyncLogSink::State::deliver(const std::string& batch, std::size_t lines) noexcept {
   if (batch.empty()) return;
+  try {
+    writeBatch(batch, lines);
+  } catch (...) {
+    drop(lines);
+  }
+}
+
+void AsyncLogSink::State::writeBatch(const std::string& batch, std::size_t lines) {
   if (unreported > 0) {
     const std::string notice = dropNotice(unreported) + "\n";
     if (writeSafely(notice) == notice.size()) unreported = 0;
@@ -311,7 +321,7 @@ std::size_t AsyncLogSink::State::writeSafely(std::string_view text) {
   return done;
 }
 
-void AsyncLogSink::State::drop(std::uint64_t lines) {
+void AsyncLogSink::State::drop(std::uint64_t lines) noexcept {
   if (lines == 0) return;
   droppedTotal.increment(lines);
   unreported += lines;
