@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages Order Service builds with; with --test also those its
-# tests need (GoogleTest, PostgreSQL 15), with --bench those of bench/ (wrk, pgbench, nginx, perf),
-# with --package those of scripts/deb-build.sh and deb-check.sh (dpkg-shlibdeps, file, lintian).
+# tests need (GoogleTest, PostgreSQL 15, PgBouncer, python3-jsonschema for the OpenAPI check), with
+# --bench those of bench/ (wrk, pgbench, nginx, perf), with --package those of scripts/deb-build.sh
+# and deb-check.sh (dpkg-shlibdeps, file, lintian).
 # Installs only what is missing; uses sudo when not run as root.
 set -euo pipefail
 
 packages=(ca-certificates cmake g++ make libpoco-dev libpq-dev libboost-dev)
 for option in "$@"; do
   case "$option" in
-    --test) packages+=(libgtest-dev postgresql-15 postgresql-client-15 pgbouncer) ;;
+    --test) packages+=(libgtest-dev postgresql-15 postgresql-client-15 pgbouncer python3-jsonschema) ;;
     --bench) packages+=(wrk curl sqlite3 postgresql-15 postgresql-client-15 pgbouncer nginx-light linux-perf) ;;
     --package) packages+=(dpkg-dev file lintian) ;;
     *) echo "usage: $0 [--test] [--bench] [--package]" >&2; exit 64 ;;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <libpq-fe.h>
@@ -123,6 +124,27 @@ class PostgresBackend final : public svc::StorageBackend {
   std::string target() const override { return target_; }
 
   Poco::Data::Session connect() override {
+    try {
+      return connectOrThrow();
+    } catch (const Poco::Exception& failure) {
+      if (const auto shortage = shortageAtConnect(failure.displayText())) {
+        throw svc::StorageUnavailable(*shortage, failure.displayText());
+      }
+      throw;
+    }
+  }
+
+  // At connection time libpq gives the server's message, not its SQLSTATE: these are the texts of
+  // 53300 too_many_connections and 53200 out_of_memory (in the server's lc_messages, English by default).
+  static std::optional<svc::DatabaseShortage> shortageAtConnect(const std::string& message) {
+    for (const char* text : {"too many clients", "too many connections", "remaining connection slots are reserved"}) {
+      if (message.find(text) != std::string::npos) return svc::DatabaseShortage::Connections;
+    }
+    if (message.find("out of memory") != std::string::npos) return svc::DatabaseShortage::Memory;
+    return std::nullopt;
+  }
+
+  Poco::Data::Session connectOrThrow() {
     if (probeFirst_.load()) probe();
     try {
       Poco::Data::Session session = open();
@@ -175,6 +197,8 @@ class PostgresBackend final : public svc::StorageBackend {
       return svc::StorageFailure::ConnectionLost;
     }
     if (text.find("State: 23505") != std::string::npos) return svc::StorageFailure::UniqueViolation;
+    if (text.find("State: 53100") != std::string::npos) return svc::StorageFailure::OutOfDiskSpace;
+    if (text.find("State: 53200") != std::string::npos) return svc::StorageFailure::OutOfMemory;
     if (text.find("State: 40001") != std::string::npos || text.find("State: 40P01") != std::string::npos ||
         text.find("State: 55P03") != std::string::npos || text.find("State: 57014") != std::string::npos) {
       return svc::StorageFailure::Busy;  // serialization, deadlock, lock timeout, statement timeout

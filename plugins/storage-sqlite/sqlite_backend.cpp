@@ -1,6 +1,7 @@
 // The embedded backend: one SQLite file, shared by pooled connections in WAL mode so that
 // readers never block the writer and concurrent writers wait (busy timeout) instead of failing.
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -32,7 +33,8 @@ class SqliteBackend final : public svc::StorageBackend {
   explicit SqliteBackend(const svc::PluginContext& context)
       : database_(Poco::trim(context.config.getString("database", ""))),
         busyTimeoutMs_(context.intSetting("busy_timeout_ms", 5000, 0, 600000)),
-        synchronous_(synchronousMode(context.config)) {
+        synchronous_(synchronousMode(context.config)),
+        maxPageCount_(context.intSetting("max_page_count", 0, 0, std::numeric_limits<int>::max())) {
     if (database_.empty()) throw std::invalid_argument("storage.database must name the SQLite file");
     if (database_ == ":memory:") {
       throw std::invalid_argument("storage.database cannot be :memory: (each pooled connection would see its own "
@@ -57,8 +59,9 @@ class SqliteBackend final : public svc::StorageBackend {
     Poco::Data::Session session(sqlite::Connector::KEY, database_, kOpenTimeoutSeconds);
     sqlite3* db = sqlite::Utility::dbHandle(session);
     sqlite3_busy_timeout(db, busyTimeoutMs_);
-    const std::string pragmas =
+    std::string pragmas =
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = " + synchronous_ + "; PRAGMA foreign_keys = ON;";
+    if (maxPageCount_ > 0) pragmas += " PRAGMA max_page_count = " + std::to_string(maxPageCount_) + ";";
     if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
       throw sqlite::SQLiteException("cannot configure " + database_ + ": " + sqlite3_errmsg(db));
     }
@@ -76,10 +79,10 @@ class SqliteBackend final : public svc::StorageBackend {
         failure.displayText().find("UNIQUE") != std::string::npos) {
       return svc::StorageFailure::UniqueViolation;
     }
-    if (dynamic_cast<const sqlite::CantOpenDBFileException*>(&failure) ||
-        dynamic_cast<const sqlite::IOErrorException*>(&failure)) {
-      return svc::StorageFailure::ConnectionLost;
-    }
+    if (dynamic_cast<const sqlite::DatabaseFullException*>(&failure)) return svc::StorageFailure::OutOfDiskSpace;
+    if (dynamic_cast<const sqlite::IOErrorException*>(&failure)) return svc::StorageFailure::DiskIoError;
+    if (dynamic_cast<const sqlite::NoMemoryException*>(&failure)) return svc::StorageFailure::OutOfMemory;
+    if (dynamic_cast<const sqlite::CantOpenDBFileException*>(&failure)) return svc::StorageFailure::ConnectionLost;
     return svc::StorageFailure::Other;
   }
 
@@ -94,6 +97,7 @@ class SqliteBackend final : public svc::StorageBackend {
   std::string database_;
   int busyTimeoutMs_;
   std::string synchronous_;
+  int maxPageCount_;  ///< 0: as large as the disk allows
 };
 
 std::unique_ptr<svc::StorageBackend> createSqliteBackend(const svc::PluginContext& context) {

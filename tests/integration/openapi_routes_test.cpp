@@ -21,7 +21,8 @@ TEST(OpenApiRoutes, EveryServedRouteIsDocumentedAndEveryDocumentedOneServed) {
       new Poco::Util::IniFileConfiguration(config.write(directory.path()).string());
   const svc::host::HostSettings settings = svc::host::readSettings(*ini, "order-service");
   const svc::Logger logger("test", svc::LogFormat::Json, svc::LogLevel::Error, std::make_shared<CapturingSink>());
-  const svc::host::Runtime runtime(settings, *ini, logger);
+  const svc::Counter logLinesDropped;
+  const svc::host::Runtime runtime(settings, *ini, logger, logLinesDropped);
 
   std::set<std::pair<std::string, std::string>> served;
   for (const svc::host::Route& route : runtime.router().routes()) {

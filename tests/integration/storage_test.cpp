@@ -7,6 +7,8 @@
 #include <thread>
 
 #include <Poco/AutoPtr.h>
+#include <Poco/Data/PostgreSQL/PostgreSQLException.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Util/MapConfiguration.h>
 
@@ -161,6 +163,41 @@ TEST_F(StoragePool, TranslatesUniqueViolations) {
   };
   insert();
   EXPECT_THROW(insert(), svc::UniqueViolation);
+}
+
+// The backend's own exceptions, as its driver raises them for a full disk, a failing disk or a
+// server out of memory, become a 503 that names the shortage (the e2e tests fill a real disk).
+TEST_F(StoragePool, NamesTheResourceTheDatabaseRanShortOf) {
+  auto pool = makePool();
+  pool->prepareSchema();
+  const auto refusal = [&](const Poco::Exception& failure) -> std::pair<std::string, std::string> {
+    try {
+      pool->withSession([&](svc::SessionLease&) { failure.rethrow(); });
+    } catch (const svc::StorageUnavailable& unavailable) {
+      EXPECT_EQ(unavailable.problem().status, 503);
+      EXPECT_EQ(unavailable.headers().size(), 1u);
+      return {unavailable.problem().detail, unavailable.headers().front().value};
+    }
+    ADD_FAILURE() << failure.displayText() << " was not turned into StorageUnavailable";
+    return {};
+  };
+  const auto expectNamed = [&](const Poco::Exception& failure, const std::string& cause, const std::string& retryAfter) {
+    const auto [detail, retry] = refusal(failure);
+    EXPECT_NE(detail.find(cause), std::string::npos) << failure.displayText() << " -> " << detail;
+    EXPECT_EQ(retry, retryAfter) << failure.displayText();
+  };
+  if (isPostgres()) {
+    using Poco::Data::PostgreSQL::StatementException;
+    expectNamed(StatementException("[ERROR: could not extend file: No space left on device] State: 53100"),
+                "disk is full", "30");
+    expectNamed(StatementException("[ERROR: out of memory] State: 53200"), "out of memory", "5");
+  } else {
+    namespace sqlite = Poco::Data::SQLite;
+    expectNamed(sqlite::DatabaseFullException("database or disk is full"), "disk is full", "30");
+    expectNamed(sqlite::IOErrorException("disk I/O error"), "input/output errors", "30");
+    expectNamed(sqlite::NoMemoryException("out of memory"), "out of memory", "5");
+  }
+  EXPECT_NO_THROW(pool->ping(1000ms)) << "the pool works on";
 }
 
 TEST_F(StoragePool, RollsBackWhatALeaseLeftUncommitted) {

@@ -1,5 +1,10 @@
 #include "support/http_client.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include <Poco/Net/HTTPRequest.h>
@@ -15,6 +20,25 @@ namespace {
 
 Poco::Timespan timespan(std::chrono::milliseconds duration) {
   return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(duration.count()) * 1000);
+}
+
+// With OPENAPI_RECORD_DIR set, every response is appended to a file of this process there, one
+// JSON object a line, for tests/openapi/check_responses.py to check against docs/openapi.json.
+void record(const std::string& method, const std::string& target, const HttpResponse& response) {
+  static const char* directory = std::getenv("OPENAPI_RECORD_DIR");
+  if (directory == nullptr || *directory == '\0') return;
+  static std::mutex mutex;
+  static std::ofstream out(std::string(directory) + "/responses-" + std::to_string(getpid()) + ".jsonl",
+                           std::ios::app);
+  const std::string line = svc::json::ObjectWriter()
+                               .add("method", method)
+                               .add("target", target)
+                               .add("status", response.status)
+                               .add("content_type", response.header("Content-Type"))
+                               .add("body", response.body)
+                               .str();
+  std::lock_guard lock(mutex);
+  out << line << '\n' << std::flush;
 }
 
 }  // namespace
@@ -40,6 +64,7 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
   std::ostringstream text;
   Poco::StreamCopier::copyStream(in, text);
   result.body = text.str();
+  record(method, target, result);
   return result;
 }
 

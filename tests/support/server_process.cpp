@@ -11,6 +11,8 @@
 #include <regex>
 #include <stdexcept>
 
+#include <Poco/Net/ServerSocket.h>
+
 #include "svc/json.h"
 
 extern char** environ;
@@ -18,6 +20,11 @@ extern char** environ;
 namespace test_support {
 
 std::string serverExecutable() { return std::string(ORDER_SERVICE_APP_DIR) + "/order-service"; }
+
+std::uint16_t unusedPort() {
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+  return socket.address().port();
+}
 
 namespace {
 
@@ -71,6 +78,7 @@ ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string
 }
 
 ServerProcess::~ServerProcess() {
+  resumeReading();
   if (!exitCode_ && pid_ > 0) {
     kill(pid_, SIGKILL);
     waitForExit(5s);
@@ -82,7 +90,12 @@ void ServerProcess::readOutput(int fd) {
   std::string pending;
   char buffer[4096];
   ssize_t count = 0;
-  while ((count = read(fd, buffer, sizeof buffer)) > 0) {
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      readingResumed_.wait(lock, [&] { return !readingPaused_; });
+    }
+    if ((count = read(fd, buffer, sizeof buffer)) <= 0) break;
     pending.append(buffer, static_cast<std::size_t>(count));
     std::size_t end = 0;
     while ((end = pending.find('\n')) != std::string::npos) {
@@ -147,6 +160,19 @@ std::string ServerProcess::output() const {
   return text;
 }
 
+void ServerProcess::pauseReading() {
+  std::lock_guard lock(mutex_);
+  readingPaused_ = true;
+}
+
+void ServerProcess::resumeReading() {
+  {
+    std::lock_guard lock(mutex_);
+    readingPaused_ = false;
+  }
+  readingResumed_.notify_all();
+}
+
 void ServerProcess::signal(int number) const { kill(pid_, number); }
 
 std::optional<int> ServerProcess::waitForExit(std::chrono::milliseconds timeout) {
@@ -156,8 +182,8 @@ std::optional<int> ServerProcess::waitForExit(std::chrono::milliseconds timeout)
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       exitCode_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      std::unique_lock lock(mutex_);  // and its last words are read
-      newLine_.wait_until(lock, deadline, [&] { return outputClosed_; });
+      std::unique_lock lock(mutex_);  // and its last words are read, unless nobody reads them
+      newLine_.wait_until(lock, deadline, [&] { return outputClosed_ || readingPaused_; });
       return exitCode_;
     }
     std::this_thread::sleep_for(10ms);

@@ -35,6 +35,11 @@ class ServerProcess {
   std::vector<std::string> lines() const;
   std::string output() const;
 
+  /// Stops reading the server's output (stdout and stderr): once the pipe's buffer is full, the
+  /// server's writes to it stall, as when a log shipper stops reading. `resumeReading` reads on.
+  void pauseReading();
+  void resumeReading();
+
   void signal(int number) const;
   /// The exit code, or nothing when the process is still running after `timeout`.
   std::optional<int> waitForExit(std::chrono::milliseconds timeout = 15s);
@@ -49,10 +54,15 @@ class ServerProcess {
   std::condition_variable newLine_;
   std::vector<std::string> lines_;
   bool outputClosed_ = false;
+  bool readingPaused_ = false;
+  std::condition_variable readingResumed_;
   std::thread reader_;
 };
 
 /// The path of the order-service executable under test.
 std::string serverExecutable();
+
+/// A TCP port on 127.0.0.1 that was free a moment ago, for a server whose log does not tell its port.
+std::uint16_t unusedPort();
 
 }  // namespace test_support

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -56,75 +60,160 @@ TEST(Logger, DropsEventsBelowItsLevel) {
 
 namespace {
 
-/// Counts the writes it gets and keeps every line of them, in order.
-class CountingSink final : public svc::LogSink {
- public:
-  void write(svc::LogLevel, std::string_view chunk) override {
-    std::lock_guard lock(mutex);
-    ++writes;
-    std::size_t start = 0;
-    for (std::size_t end; (end = chunk.find('\n', start)) != std::string_view::npos; start = end + 1) {
-      lines.emplace_back(chunk.substr(start, end - start));
-    }
-    lines.emplace_back(chunk.substr(start));
-  }
+using namespace std::chrono_literals;
+using svc::host::AsyncLogSink;
+
+/// What a test target saw, shared with the test: the writer thread may outlive the sink's owner.
+struct Recorded {
   std::mutex mutex;
-  int writes = 0;
+  std::condition_variable changed;
   std::vector<std::string> lines;
+  bool open = true;     // false: writes wait until it is true again (a stalled pipe)
+  bool failing = false;  // true: writes throw (a full disk)
+
+  bool waitForLines(std::size_t count, std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, timeout, [&] { return lines.size() >= count; });
+  }
+  void setOpen(bool value) {
+    std::lock_guard lock(mutex);
+    open = value;
+    changed.notify_all();
+  }
 };
+
+class RecordingTarget final : public svc::host::LineTarget {
+ public:
+  explicit RecordingTarget(std::shared_ptr<Recorded> recorded) : recorded_(std::move(recorded)) {}
+  std::size_t write(std::string_view text) override {
+    std::unique_lock lock(recorded_->mutex);
+    recorded_->changed.wait(lock, [&] { return recorded_->open; });
+    if (recorded_->failing) throw std::runtime_error("No space left on device");
+    std::size_t start = 0;
+    for (std::size_t end; (end = text.find('\n', start)) != std::string_view::npos; start = end + 1) {
+      recorded_->lines.emplace_back(text.substr(start, end - start));
+    }
+    recorded_->changed.notify_all();
+    return text.size();
+  }
+
+ private:
+  std::shared_ptr<Recorded> recorded_;
+};
+
+std::unique_ptr<AsyncLogSink> asyncSink(const std::shared_ptr<Recorded>& recorded, AsyncLogSink::Options options) {
+  return std::make_unique<AsyncLogSink>(std::make_unique<RecordingTarget>(recorded),
+                                        [](std::uint64_t dropped) { return "dropped " + std::to_string(dropped); },
+                                        options);
+}
 
 }  // namespace
 
-TEST(BatchingLogSink, WritesManyLinesAtOnceInTheirOrder) {
-  auto target = std::make_shared<CountingSink>();
-  {
-    svc::host::BatchingLogSink sink(target, std::chrono::hours(1));
-    for (int i = 0; i < 100; ++i) sink.write(svc::LogLevel::Info, "line " + std::to_string(i));
-    EXPECT_EQ(target->writes, 0) << "info lines wait for the next flush";
-    sink.write(svc::LogLevel::Error, "trouble");
-    EXPECT_EQ(target->writes, 1) << "an error is written at once, with what came before it";
-    sink.write(svc::LogLevel::Info, "after");
-  }
-  EXPECT_EQ(target->writes, 2) << "destruction writes the rest";
-  ASSERT_EQ(target->lines.size(), 102u);
-  EXPECT_EQ(target->lines[0], "line 0");
-  EXPECT_EQ(target->lines[99], "line 99");
-  EXPECT_EQ(target->lines[100], "trouble");
-  EXPECT_EQ(target->lines[101], "after");
-}
-
-TEST(BatchingLogSink, FlushesPeriodicallyAndKeepsEachWritersOrder) {
-  auto target = std::make_shared<CountingSink>();
-  svc::host::BatchingLogSink sink(target, std::chrono::milliseconds(5));
+TEST(AsyncLogSink, WritesEveryLineInItsWritersOrder) {
+  auto recorded = std::make_shared<Recorded>();
+  auto sink = asyncSink(recorded, {.period = 5ms});
   std::vector<std::thread> writers;
   for (int w = 0; w < 4; ++w) {
     writers.emplace_back([&, w] {
-      for (int i = 0; i < 500; ++i) sink.write(svc::LogLevel::Info, std::to_string(w) + ":" + std::to_string(i));
+      for (int i = 0; i < 500; ++i) sink->write(svc::LogLevel::Info, std::to_string(w) + ":" + std::to_string(i));
     });
   }
   for (auto& writer : writers) writer.join();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  std::lock_guard lock(target->mutex);
-  ASSERT_EQ(target->lines.size(), 2000u) << "the flusher wrote everything without being asked";
+  ASSERT_TRUE(recorded->waitForLines(2000)) << "the writer thread wrote everything without being asked";
+  std::lock_guard lock(recorded->mutex);
+  EXPECT_EQ(recorded->lines.size(), 2000u);
   std::vector<int> next(4, 0);
-  for (const std::string& line : target->lines) {
+  for (const std::string& line : recorded->lines) {
     const int writer = line[0] - '0';
     EXPECT_EQ(line.substr(2), std::to_string(next[writer]++));
   }
+  EXPECT_EQ(sink->dropped().value(), 0u);
 }
 
-TEST(BatchingLogSink, SurvivesFlushesFromWritersAndTheFlusherAtOnce) {
-  auto target = std::make_shared<CountingSink>();
-  svc::host::BatchingLogSink sink(target, std::chrono::milliseconds(1));
-  std::vector<std::thread> writers;
-  for (int w = 0; w < 4; ++w) {
-    writers.emplace_back([&] {
-      // warnings flush from the writer's thread while the flusher flushes from its own
-      for (int i = 0; i < 2000; ++i) sink.write(i % 2 ? svc::LogLevel::Warning : svc::LogLevel::Info, std::string(100, 'x'));
-    });
+TEST(AsyncLogSink, WritesAnErrorWithoutWaitingForThePeriod) {
+  auto recorded = std::make_shared<Recorded>();
+  auto sink = asyncSink(recorded, {.period = std::chrono::hours(1)});
+  sink->write(svc::LogLevel::Info, "before");
+  sink->write(svc::LogLevel::Error, "trouble");
+  ASSERT_TRUE(recorded->waitForLines(2));
+  EXPECT_EQ(recorded->lines[0], "before");
+  EXPECT_EQ(recorded->lines[1], "trouble");
+}
+
+TEST(AsyncLogSink, DestructionWritesWhatIsQueued) {
+  auto recorded = std::make_shared<Recorded>();
+  auto sink = asyncSink(recorded, {.period = std::chrono::hours(1)});
+  for (int i = 0; i < 100; ++i) sink->write(svc::LogLevel::Info, "line " + std::to_string(i));
+  sink.reset();
+  ASSERT_EQ(recorded->lines.size(), 100u);
+  EXPECT_EQ(recorded->lines[99], "line 99");
+}
+
+// A writer that waited for a stalled target would hang here, and ctest's timeout would fail the test.
+TEST(AsyncLogSink, DropsAndCountsLinesWhileTheTargetStallsThenSaysHowMany) {
+  auto recorded = std::make_shared<Recorded>();
+  auto sink = asyncSink(recorded, {.capacityBytes = 1000, .period = 1ms});
+  recorded->setOpen(false);
+  for (int i = 0; i < 10000; ++i) sink->write(i % 10 ? svc::LogLevel::Info : svc::LogLevel::Error, std::string(50, 'x'));
+  const std::uint64_t dropped = sink->dropped().value();
+  EXPECT_GT(dropped, 9000u) << "a 1000-byte queue holds fewer than 20 such lines, one batch is held by the target";
+  recorded->setOpen(true);
+  sink->write(svc::LogLevel::Info, "after");
+  ASSERT_TRUE(recorded->waitForLines(1));
+  sink->flush();
+  std::lock_guard lock(recorded->mutex);
+  const auto notice = std::find_if(recorded->lines.begin(), recorded->lines.end(),
+                                   [](const std::string& line) { return line.rfind("dropped ", 0) == 0; });
+  ASSERT_NE(notice, recorded->lines.end()) << "one line says how many were dropped";
+  EXPECT_EQ(*notice, "dropped " + std::to_string(dropped));
+  EXPECT_EQ(recorded->lines.back(), "after");
+  EXPECT_EQ(recorded->lines.size() - 1 + dropped, 10001u) << "every line was written or counted";
+}
+
+TEST(AsyncLogSink, CountsWhatAFailingTargetLosesAndNothingEscapes) {
+  auto recorded = std::make_shared<Recorded>();
+  auto sink = asyncSink(recorded, {.period = 1ms});
+  recorded->failing = true;
+  for (int i = 0; i < 5; ++i) {
+    sink->write(svc::LogLevel::Error, "lost " + std::to_string(i));
+    sink->flush();
   }
-  for (auto& writer : writers) writer.join();  // a lock-order deadlock hangs here (ctest's timeout fails it)
-  sink.flush();
-  std::lock_guard lock(target->mutex);
-  EXPECT_EQ(target->lines.size(), 8000u);
+  EXPECT_EQ(sink->dropped().value(), 5u);
+  {
+    std::lock_guard lock(recorded->mutex);
+    recorded->failing = false;
+  }
+  sink->write(svc::LogLevel::Error, "kept");
+  ASSERT_TRUE(recorded->waitForLines(2));
+  EXPECT_EQ(recorded->lines[0], "dropped 5");
+  EXPECT_EQ(recorded->lines[1], "kept");
+}
+
+TEST(AsyncLogSink, ShutdownDoesNotWaitForATargetThatNeverReturns) {
+  auto recorded = std::make_shared<Recorded>();
+  auto sink = asyncSink(recorded, {.period = 1ms, .finalFlushBound = 100ms});
+  recorded->setOpen(false);
+  sink->write(svc::LogLevel::Error, "stuck");
+  std::this_thread::sleep_for(20ms);  // the writer thread is now inside the target
+  const auto started = std::chrono::steady_clock::now();
+  sink.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  recorded->setOpen(true);  // lets the abandoned writer thread end
+}
+
+TEST(DescriptorTarget, GivesUpOnAPipeNobodyReadsWithinItsBound) {
+  int ends[2];
+  ASSERT_EQ(pipe(ends), 0);
+  auto target = svc::host::makeDescriptorTarget(ends[1], 50ms);
+  const std::string line = std::string(99, 'x') + "\n";
+  std::string lots;
+  for (int i = 0; i < 2000; ++i) lots += line;  // 200 KB, three times a pipe's buffer
+  const auto started = std::chrono::steady_clock::now();
+  const std::size_t written = target->write(lots);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  EXPECT_GT(written, 0u);
+  EXPECT_LT(written, lots.size());
+  target.reset();
+  close(ends[0]);
+  close(ends[1]);
 }

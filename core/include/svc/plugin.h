@@ -45,6 +45,9 @@ enum class StorageFailure {
   ConnectionLost,   ///< the session is unusable; the statement may not have run
   Busy,             ///< the database is alive but could not serve in time (lock, serialization)
   UniqueViolation,  ///< a UNIQUE constraint refused the row
+  OutOfDiskSpace,   ///< the database's disk is full (reads still work)
+  DiskIoError,      ///< the database's disk fails to read or write; the session is closed
+  OutOfMemory,      ///< the database server is out of memory
   Other,            ///< a bug or a schema problem
 };
 
@@ -58,7 +61,8 @@ class StorageBackend {
   virtual std::string name() const = 0;
   /// Where it connects, safe to log: never a password.
   virtual std::string target() const = 0;
-  /// Opens and configures a new session; throws a Poco::Exception when the database cannot be reached.
+  /// Opens and configures a new session; throws a Poco::Exception when the database cannot be reached,
+  /// or StorageUnavailable(DatabaseShortage::...) when it refuses for want of a resource (connections).
   virtual Poco::Data::Session connect() = 0;
   /// Whether an idle session can still be used, without a round trip to the database.
   virtual bool isAlive(Poco::Data::Session& session) const = 0;

@@ -16,12 +16,22 @@
 
 namespace svc {
 
+/// What the database ran short of, which no retry fixes at once: the 503 it causes names it.
+enum class DatabaseShortage {
+  DiskSpace,    ///< SQLITE_FULL, PostgreSQL 53100 disk_full
+  DiskIo,       ///< SQLITE_IOERR: the disk fails to read or write
+  Memory,       ///< SQLITE_NOMEM, PostgreSQL 53200 out_of_memory
+  Connections,  ///< PostgreSQL 53300 too_many_connections
+};
+
 /// The database cannot be reached, is restarting, or every session stayed busy: answered 503.
 class StorageUnavailable : public HttpError {
  public:
   explicit StorageUnavailable(std::string cause);
   /// With the `detail` the client reads instead of the default one.
   StorageUnavailable(std::string cause, std::string detail);
+  /// The database is up but short of `shortage`: the detail names it, Retry-After is longer.
+  StorageUnavailable(DatabaseShortage shortage, std::string cause);
   /// What went wrong underneath, for the log; never sent to the client.
   const std::string& cause() const noexcept { return cause_; }
 

@@ -237,6 +237,13 @@ void SessionPool::translateFailure(SessionLease& lease, const Poco::Exception& f
       throw StorageUnavailable(failure.displayText());
     case StorageFailure::UniqueViolation:
       throw UniqueViolation(failure.displayText());
+    case StorageFailure::OutOfDiskSpace:
+      throw StorageUnavailable(DatabaseShortage::DiskSpace, failure.displayText());
+    case StorageFailure::DiskIoError:
+      lease.discard();
+      throw StorageUnavailable(DatabaseShortage::DiskIo, failure.displayText());
+    case StorageFailure::OutOfMemory:
+      throw StorageUnavailable(DatabaseShortage::Memory, failure.displayText());
     case StorageFailure::Other:
       // Whatever it is (a schema another version changed, a pooler that lost a prepared
       // statement), the client can do nothing but retry later; the cause is logged.

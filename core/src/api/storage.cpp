@@ -10,6 +10,35 @@ StorageUnavailable::StorageUnavailable(std::string cause)
     : HttpError(Problem{.status = 503, .detail = "The database is unavailable; retry later"}, {{"Retry-After", "1"}}),
       cause_(std::move(cause)) {}
 
+namespace {
+
+Problem shortageProblem(DatabaseShortage shortage) {
+  switch (shortage) {
+    case DatabaseShortage::DiskSpace:
+      return Problem{.status = 503,
+                     .detail = "The database's disk is full: nothing can be stored until space is freed; "
+                               "reading still works. Retry later"};
+    case DatabaseShortage::DiskIo:
+      return Problem{.status = 503, .detail = "The database's disk reports input/output errors; retry later"};
+    case DatabaseShortage::Memory:
+      return Problem{.status = 503, .detail = "The database server is out of memory; retry later"};
+    case DatabaseShortage::Connections:
+      return Problem{.status = 503,
+                     .detail = "The database server accepts no more connections (too many clients); retry later"};
+  }
+  return Problem{.status = 503, .detail = "The database is unavailable; retry later"};
+}
+
+// A full disk is not freed in a second: clients need not come back at once.
+std::string retryAfterSeconds(DatabaseShortage shortage) {
+  return shortage == DatabaseShortage::DiskSpace || shortage == DatabaseShortage::DiskIo ? "30" : "5";
+}
+
+}  // namespace
+
+StorageUnavailable::StorageUnavailable(DatabaseShortage shortage, std::string cause)
+    : HttpError(shortageProblem(shortage), {{"Retry-After", retryAfterSeconds(shortage)}}), cause_(std::move(cause)) {}
+
 StorageUnavailable::StorageUnavailable(std::string cause, std::string detail)
     : HttpError(Problem{.status = 503, .detail = std::move(detail)}, {{"Retry-After", "1"}}),
       cause_(std::move(cause)) {}

@@ -1,42 +1,93 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "settings.h"
 #include "svc/log.h"
+#include "svc/metrics.h"
 
 namespace svc::host {
 
-/// The file of `settings.file` (with POCO's rotation when `settings.rotation` is set), else
-/// stdout, or syslog for a daemon, whose stdout is /dev/null.
-std::shared_ptr<LogSink> makeLogSink(const LoggingSettings& settings, const std::string& serviceName, bool daemon);
-
-/// Collects lines and hands them to `target` in one write every `period` (a background thread),
-/// instead of one write per request. A warning or error, or a full buffer, is written at once
-/// with everything before it; the order of lines is kept; destruction writes what is left.
-class BatchingLogSink final : public LogSink {
+/// Where the log's background writer puts batches of lines. A destination may stall (a pipe nobody
+/// reads) or fail (a full disk): `write` waits a bounded time for it and may throw.
+class LineTarget {
  public:
-  BatchingLogSink(std::shared_ptr<LogSink> target, std::chrono::milliseconds period);
-  ~BatchingLogSink() override;
+  virtual ~LineTarget() = default;
+  /// Writes `text` (whole lines, each ending in '\n') and returns how many of its bytes were written:
+  /// fewer than all when the destination stalled or failed.
+  virtual std::size_t write(std::string_view text) = 0;
+};
+
+/// Writes to a file descriptor (stdout, stderr) without ever waiting more than `stallBound` for it to
+/// take a byte: a pipe or socket is written without blocking, a regular file as usual.
+std::unique_ptr<LineTarget> makeDescriptorTarget(int fd, std::chrono::milliseconds stallBound);
+
+/// Appends to `settings.file` (rotated by POCO when `settings.rotation` is set). A file that cannot be
+/// opened or written is reopened on the next write; `reportFailure` hears of each failure that follows
+/// a success (and of the first one).
+std::unique_ptr<LineTarget> makeFileTarget(const LoggingSettings& settings,
+                                           std::function<void(const std::string& reason)> reportFailure);
+
+/// A sink that writes each line at once, on the caller's thread: for start-up messages and reports
+/// about the log itself. Failures are ignored.
+class DirectLogSink final : public LogSink {
+ public:
+  explicit DirectLogSink(std::unique_ptr<LineTarget> target) : target_(std::move(target)) {}
   void write(LogLevel level, std::string_view line) override;
-  void flush();
 
  private:
-  void flushLocked(std::unique_lock<std::mutex>& lock);
-
-  std::shared_ptr<LogSink> target_;
-  std::mutex bufferMutex_;
-  std::mutex writeMutex_;  // see flushLocked for the order in which the two are taken
-  std::string pending_;
-  LogLevel pendingLevel_ = LogLevel::Debug;
-  bool running_ = true;
-  std::condition_variable wake_;
-  std::thread flusher_;
+  std::unique_ptr<LineTarget> target_;
 };
+
+/// The request threads' side of the log: `write` appends the line to a bounded queue and returns; a
+/// background thread hands the queue to the target every `period` (at once for a warning or error).
+/// A line that finds the queue full, or that the target did not take, is dropped and counted; once
+/// the target takes lines again, it first gets one line (made by `dropNotice`) saying how many were
+/// dropped. No exception from the target leaves the writer thread.
+class AsyncLogSink final : public LogSink {
+ public:
+  struct Options {
+    std::size_t capacityBytes = 1024 * 1024;
+    std::chrono::milliseconds period{20};
+    /// How long destruction (and `flush`) may spend writing what is queued.
+    std::chrono::milliseconds finalFlushBound{2000};
+  };
+  using DropNotice = std::function<std::string(std::uint64_t dropped)>;
+
+  AsyncLogSink(std::unique_ptr<LineTarget> target, DropNotice dropNotice, Options options);
+  ~AsyncLogSink() override;
+  AsyncLogSink(const AsyncLogSink&) = delete;
+  AsyncLogSink& operator=(const AsyncLogSink&) = delete;
+
+  void write(LogLevel level, std::string_view line) override;
+  /// Waits, for at most Options::finalFlushBound, until what is queued now has been written or dropped.
+  void flush();
+  /// Lines dropped since start.
+  const Counter& dropped() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;  // shared with the writer thread, which may outlive a stuck shutdown
+  std::thread writer_;
+};
+
+/// The target of `settings`: its file, else stdout (syslog for a daemon, whose stdout is /dev/null).
+/// `reportFailure` hears of a log file that cannot be opened or written.
+std::unique_ptr<LineTarget> makeLogTarget(const LoggingSettings& settings, const std::string& serviceName, bool daemon,
+                                          std::function<void(const std::string& reason)> reportFailure);
+
+/// Writes at once to stdout (syslog for a daemon): for what is said before the service's log is set up.
+std::shared_ptr<LogSink> makeBootstrapSink(const std::string& serviceName, bool daemon);
+
+/// The service's log: the target of `settings` behind an AsyncLogSink. A log file that cannot be
+/// opened or written is reported at once on stderr (syslog for a daemon), and the service goes on.
+std::shared_ptr<AsyncLogSink> makeServiceLogSink(const LoggingSettings& settings, const std::string& serviceName,
+                                                 bool daemon);
 
 }  // namespace svc::host

@@ -9,9 +9,10 @@
 
 namespace svc::host {
 
-/// The body of GET /metrics: the HTTP metrics, the pool's (when a storage plugin is configured),
-/// then the plugins' counters.
-std::string metricsPage(const HttpMetrics& http, const SessionPool* pool, const MetricsRegistry& plugins);
+/// The body of GET /metrics: the HTTP metrics, the pool's (when a storage plugin is configured), the
+/// log lines dropped, then the plugins' counters.
+std::string metricsPage(const HttpMetrics& http, const SessionPool* pool, const Counter& logLinesDropped,
+                        const MetricsRegistry& plugins);
 
 /// Every metric family the host renders itself, which plugins cannot register.
 std::vector<std::string> hostMetricNames();

@@ -40,8 +40,13 @@ void addOpenApiRoute(Router& router, const std::filesystem::path& file) {
 
 }  // namespace
 
-Runtime::Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration& config, const Logger& logger)
-    : settings_(settings), config_(config), logger_(logger), pluginMetrics_(hostMetricNames()) {
+Runtime::Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration& config, const Logger& logger,
+                 const Counter& logLinesDropped)
+    : settings_(settings),
+      config_(config),
+      logger_(logger),
+      logLinesDropped_(logLinesDropped),
+      pluginMetrics_(hostMetricNames()) {
   addHostRoutes();
   if (settings.storage) loadStorage(*settings.storage);
   for (const PluginRef& plugin : settings.routes) loadRoutes(plugin);
@@ -70,7 +75,7 @@ Response Runtime::readiness() const {
 Response Runtime::metrics() const {
   return Response{.status = 200,
                   .contentType = prometheus::kContentType,
-                  .body = metricsPage(*httpMetrics_, storage_.get(), pluginMetrics_)};
+                  .body = metricsPage(*httpMetrics_, storage_.get(), logLinesDropped_, pluginMetrics_)};
 }
 
 Runtime::~Runtime() = default;

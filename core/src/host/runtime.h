@@ -18,6 +18,7 @@
 #include "session_pool.h"
 #include "settings.h"
 #include "svc/log.h"
+#include "svc/metrics.h"
 
 namespace svc::host {
 
@@ -26,7 +27,9 @@ namespace svc::host {
 class Runtime {
  public:
   /// Loads the plugins and registers their routes. Throws PluginLoadError or ConfigError.
-  Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration& config, const Logger& logger);
+  /// `logLinesDropped` is shown at /metrics.
+  Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration& config, const Logger& logger,
+          const Counter& logLinesDropped);
   ~Runtime();
 
   /// Brings the schema up to date when the database is reachable (otherwise it is retried on the
@@ -51,6 +54,7 @@ class Runtime {
   const HostSettings& settings_;
   Poco::Util::AbstractConfiguration& config_;
   const Logger& logger_;
+  const Counter& logLinesDropped_;
 
   PluginLibraries libraries_;
   MetricsRegistry pluginMetrics_;

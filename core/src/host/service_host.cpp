@@ -68,7 +68,7 @@ void drain(Runtime& runtime, const ServerSettings& server, const Logger& logger)
 int ServiceHost::launch(const std::vector<std::string>& args) {
   if (const auto problem = commandLineProblem(args)) {
     const std::string name = std::filesystem::path(args.front()).filename().string();
-    Logger(name, LogFormat::Json, LogLevel::Info, makeLogSink(LoggingSettings{}, name, false))
+    Logger(name, LogFormat::Json, LogLevel::Info, makeBootstrapSink(name, false))
         .error("Invalid command line; see --help", {{"reason", *problem}});
     return EXIT_USAGE;
   }
@@ -175,19 +175,17 @@ int ServiceHost::main(const std::vector<std::string>&) {
   }
   const bool daemon = config().getBool("application.runAsDaemon", false);
   const std::string baseName = config().getString("application.baseName");
-  const Logger bootstrap(baseName, LogFormat::Json, LogLevel::Info, makeLogSink(LoggingSettings{}, baseName, daemon));
+  const Logger bootstrap(baseName, LogFormat::Json, LogLevel::Info, makeBootstrapSink(baseName, daemon));
   HostSettings settings;
-  std::shared_ptr<LogSink> sink;
   try {
     settings = loadSettings();
-    sink = makeLogSink(settings.logging, settings.serviceName, daemon);
   } catch (const std::exception& error) {
     return startupFailed(bootstrap, EXIT_CONFIG, "Invalid configuration", error.what());
   }
-  // Lines are written in batches off the request threads; the sink writes the rest when it goes.
-  const auto batching = std::make_shared<BatchingLogSink>(sink, std::chrono::milliseconds(20));
-  const Logger logger(settings.serviceName, settings.logging.format, settings.logging.level, batching);
-  return serve(settings, logger, *batching);
+  // Request threads only queue their lines; a log output that stalls or fails costs lines, not requests.
+  const std::shared_ptr<AsyncLogSink> sink = makeServiceLogSink(settings.logging, settings.serviceName, daemon);
+  const Logger logger(settings.serviceName, settings.logging.format, settings.logging.level, sink);
+  return serve(settings, logger, *sink);
 }
 
 int ServiceHost::startupFailed(const Logger& logger, int code, std::string_view message, const std::string& reason) {
@@ -203,10 +201,10 @@ void ServiceHost::reportStartup(const std::string& report) {
   startupReport_ = -1;
 }
 
-int ServiceHost::serve(const HostSettings& settings, const Logger& logger, BatchingLogSink& logSink) {
+int ServiceHost::serve(const HostSettings& settings, const Logger& logger, AsyncLogSink& logSink) {
   std::unique_ptr<Runtime> runtime;
   try {
-    runtime = std::make_unique<Runtime>(settings, config(), logger);
+    runtime = std::make_unique<Runtime>(settings, config(), logger, logSink.dropped());
     runtime->start();
   } catch (const Poco::Net::NetException& error) {
     return startupFailed(logger, EXIT_UNAVAILABLE, "Cannot listen",

@@ -31,7 +31,7 @@ class ServiceHost final : public Poco::Util::ServerApplication {
   void displayHelp();
   std::optional<std::string> commandLineProblem(const std::vector<std::string>& args);
   HostSettings loadSettings();
-  int serve(const HostSettings& settings, const Logger& logger, BatchingLogSink& logSink);
+  int serve(const HostSettings& settings, const Logger& logger, AsyncLogSink& logSink);
   /// Logs why start-up failed, tells a waiting launcher, and returns `code`.
   int startupFailed(const Logger& logger, int code, std::string_view message, const std::string& reason);
   void reportStartup(const std::string& report);

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Checks the responses the end-to-end tests received against docs/openapi.json.
+
+    check_responses.py DOCUMENT RECORD_DIR [--minimum N] [--set POINTER=JSON ...]
+
+RECORD_DIR holds the files the tests' HttpClient writes when OPENAPI_RECORD_DIR is set (one JSON
+object a line: method, target, status, content_type, body). For each response of a documented
+operation: its status must be documented for that operation, its content type among the
+documented ones, and its body valid against the documented schema (JSON Schema 2020-12, with
+python3-jsonschema). Responses of routes the document does not describe (the tests' echo plugin)
+are skipped. Fails when fewer than N responses were checked.
+
+--set changes the document before checking (a JSON pointer and a JSON value): the tests use it to
+show that a wrong schema fails the check.
+"""
+import argparse
+import collections
+import glob
+import json
+import os
+import re
+import sys
+import warnings
+
+import jsonschema
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)  # RefResolver: the API Debian's 4.10 has
+
+
+def set_pointer(document, pointer, value):
+    parts = [part.replace("~1", "/").replace("~0", "~") for part in pointer.lstrip("/").split("/")]
+    target = document
+    for part in parts[:-1]:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    target[parts[-1]] = value
+
+
+def base_media_type(content_type):
+    return content_type.split(";")[0].strip().lower()
+
+
+def path_matcher(template):
+    return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
+
+
+def follow(document, node):
+    """`node` with its $ref (local, '#/...') followed, as often as needed."""
+    while isinstance(node, dict) and "$ref" in node:
+        target = document
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+class Checker:
+    def __init__(self, document):
+        self.document = document
+        self.operations = [(path_matcher(path), path, item) for path, item in document["paths"].items()]
+        self.resolver = jsonschema.RefResolver.from_schema(document)
+        self.validators = {}
+
+    def operation(self, method, target):
+        path = target.split("?", 1)[0]
+        for matcher, template, item in self.operations:
+            if matcher.match(path) and method.lower() in item:
+                return template, item[method.lower()]
+        return None, None
+
+    def validator(self, schema):
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self.validators:
+            self.validators[key] = jsonschema.Draft202012Validator(schema, resolver=self.resolver)
+        return self.validators[key]
+
+    def problems(self, record):
+        """What is wrong with one recorded response; None when its route is not documented."""
+        template, operation = self.operation(record["method"], record["target"])
+        if operation is None:
+            return None
+        where = f'{record["method"]} {record["target"]} -> {record["status"]}'
+        responses = operation.get("responses", {})
+        response = responses.get(str(record["status"])) or responses.get("default")
+        if response is None:
+            return [f"{where}: status not documented for {record['method']} {template}"]
+        response = follow(self.document, response)
+        content = response.get("content", {})
+        body = record["body"]
+        if not content:
+            return [f"{where}: undocumented body {body[:200]!r}"] if body else []
+        if record["method"] == "HEAD":
+            return []
+        media_type = base_media_type(record["content_type"])
+        documented = {base_media_type(name): value for name, value in content.items()}
+        if media_type not in documented:
+            return [f"{where}: content type {media_type!r}, documented: {sorted(documented)}"]
+        schema = documented[media_type].get("schema")
+        if schema is None:
+            return []
+        if media_type.endswith("json"):
+            try:
+                instance = json.loads(body)
+            except ValueError as error:
+                return [f"{where}: body is not JSON ({error}): {body[:200]!r}"]
+        else:
+            instance = body
+        errors = sorted(self.validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
+        return [f"{where}: {error.message[:300]} at {list(error.absolute_path)}" for error in errors[:3]]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("document")
+    parser.add_argument("record_dir")
+    parser.add_argument("--minimum", type=int, default=1)
+    parser.add_argument("--set", action="append", default=[], metavar="POINTER=JSON")
+    args = parser.parse_args()
+
+    with open(args.document, encoding="utf-8") as file:
+        document = json.load(file)
+    for assignment in args.set:
+        pointer, value = assignment.split("=", 1)
+        set_pointer(document, pointer, json.loads(value))
+
+    checker = Checker(document)
+    checked, skipped, failures = 0, 0, collections.Counter()
+    for name in sorted(glob.glob(os.path.join(args.record_dir, "*.jsonl"))):
+        with open(name, encoding="utf-8") as file:
+            for line in file:
+                if not line.strip():
+                    continue
+                problems = checker.problems(json.loads(line))
+                if problems is None:
+                    skipped += 1
+                    continue
+                checked += 1
+                failures.update(problems)
+
+    for problem, count in failures.most_common(30):
+        print(f"FAIL ({count}x) {problem}")
+    print(f"check_responses: {checked} responses checked against {args.document}, {skipped} of undocumented "
+          f"routes skipped, {sum(failures.values())} failures")
+    if checked < args.minimum:
+        print(f"check_responses: fewer than {args.minimum} responses recorded in {args.record_dir}: "
+              "run the e2e tests with OPENAPI_RECORD_DIR set first")
+        return 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
