@@ -10,6 +10,13 @@ StorageUnavailable::StorageUnavailable(std::string cause)
     : HttpError(Problem{.status = 503, .detail = "The database is unavailable; retry later"}, {{"Retry-After", "1"}}),
       cause_(std::move(cause)) {}
 
+OutcomeUnknown::OutcomeUnknown(std::string detail)
+    : HttpError(Problem{.status = 503,
+                        .type = std::string(kOutcomeUnknownProblemType),
+                        .title = "Outcome unknown",
+                        .detail = std::move(detail)},
+                {{"Retry-After", "1"}}) {}
+
 SessionLease::SessionLease(std::unique_ptr<PooledConnection> connection, ConnectionOwner& owner)
     : connection_(std::move(connection)), owner_(&owner) {}
 
