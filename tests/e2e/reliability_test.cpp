@@ -9,10 +9,13 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/Statement.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
 
 #include "support/service_fixture.h"
 #include "support/storage_outage.h"
@@ -153,6 +156,22 @@ std::string shell(const std::string& command) {
   return output;
 }
 
+/// A free port above the kernel's ephemeral range, picked at random: another throwaway server,
+/// which takes the first free port from 55432, must not take this one's while it is down, or the
+/// service would reconnect to that server's database.
+std::string freeHighPort() {
+  std::random_device random;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(61000 + random() % 4000);
+    try {
+      Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", port));
+      return std::to_string(port);
+    } catch (const Poco::Exception&) {
+    }
+  }
+  throw std::runtime_error("no free port from 61000 to 64999");
+}
+
 class OrdersUnderLoad : public ServiceTest {};
 
 /// A PostgreSQL server of the test's own, which it stops and starts (the shared one it may not).
@@ -161,7 +180,7 @@ class OrdersDuringDatabaseRestart : public ServiceTest {
   void SetUp() override {
     ServiceTest::SetUp();
     if (database_->backendName() != "postgresql") GTEST_SKIP() << "an embedded SQLite database has no server to restart";
-    admin_ = shell(scripts_ + "pg-throwaway.sh start " + server_dir_.path().string());
+    admin_ = shell(scripts_ + "pg-throwaway.sh start " + server_dir_.path().string() + " " + freeHighPort());
     Poco::Data::PostgreSQL::Connector::registerConnector();
     Poco::Data::Session("PostgreSQL", admin_) << "CREATE DATABASE orders", now;
     config_->set("storage.connection", admin_ + " dbname=orders connect_timeout=2");
