@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -186,6 +187,17 @@ class PostgresBackend final : public svc::StorageBackend {
     probeFirst_.store(true);  // the next connection may meet the same silence: a bounded attempt first
     PGconn* connection = connectionOf(session);
     if (connection != nullptr && PQsocket(connection) >= 0) shutdown(PQsocket(connection), SHUT_RDWR);
+  }
+
+  // POCO 1.11 closes only a healthy libpq connection (SessionHandle::disconnect checks
+  // CONNECTION_OK): a broken or cut one would leak its ~35 KB. Freed here once the session, if
+  // nothing else holds it (abandoned statements do, forever), is destroyed.
+  std::function<void()> closing(Poco::Data::Session& session) const override {
+    PGconn* connection = connectionOf(session);
+    if (connection == nullptr || PQstatus(connection) == CONNECTION_OK || session.impl()->referenceCount() != 1) {
+      return {};
+    }
+    return [connection] { PQfinish(connection); };
   }
 
   bool awaitEnded(Poco::Data::Session& session, const std::string& identity,

@@ -2,6 +2,7 @@
 // readers never block the writer and concurrent writers wait (busy timeout) instead of failing.
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -72,6 +73,7 @@ class SqliteBackend final : public svc::StorageBackend {
   // No server: the outcome of a statement is final once SQLite returns, even with an error.
   std::string identify(Poco::Data::Session&) const override { return ""; }
   bool awaitEnded(Poco::Data::Session&, const std::string&, std::chrono::milliseconds) const override { return true; }
+  std::function<void()> closing(Poco::Data::Session&) const override { return {}; }
 
   // A statement past its deadline (a long query, or waits for a lock beyond busy_timeout_ms)
   // stops at its next step with SQLITE_INTERRUPT; sqlite3_interrupt may be called from any thread

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -71,6 +72,9 @@ class StorageBackend {
   /// Makes whatever waits on `session` fail now (e.g. shuts its socket), so that the session can
   /// only be closed. Called from another thread at the deadline; must return at once.
   virtual void sever(Poco::Data::Session& session) const = 0;
+  /// Called before the pool destroys `session` for good; returns what to run once it is
+  /// destroyed (e.g. free what the driver leaks for a broken connection), or an empty function.
+  virtual std::function<void()> closing(Poco::Data::Session& session) const = 0;
   /// Whether the server-side session `identity` has ended (so that nothing it ran can still
   /// commit), ending it if need be, waiting at most `wait`; checked over `session`.
   virtual bool awaitEnded(Poco::Data::Session& session, const std::string& identity,

@@ -72,7 +72,7 @@ SessionLease SessionPool::acquireWithin(std::chrono::milliseconds wait, Deadline
       return SessionLease(std::move(connection), *this);
     }
     logger_.debug("Dropped a database connection the server had closed", {{"backend", backendName_}});
-    connection.reset();
+    close(std::move(connection));
     releaseSlot();
   }
 }
@@ -92,7 +92,7 @@ SessionLease SessionPool::leaseNew(Deadline acquireDeadline, Deadline workDeadli
     connection->serverSession = backend_->identify(connection->session);
   } catch (const Poco::Exception& failure) {
     unwatch(*connection);
-    connection.reset();
+    close(std::move(connection));
     releaseSlot();
     throw StorageUnavailable("cannot identify a new database session: " + failure.displayText());
   }
@@ -155,7 +155,7 @@ void SessionPool::giveBack(std::unique_ptr<PooledConnection> connection, bool re
     reusable = false;
   }
   if (!reusable) {
-    connection.reset();
+    close(std::move(connection));
     releaseSlot();
     return;
   }
@@ -340,7 +340,16 @@ void SessionPool::closeIdleConnections() noexcept {
   }
   if (closing.empty()) return;
   released_.notify_all();
-  closing.clear();
+  for (auto& connection : closing) close(std::move(connection));
+}
+
+void SessionPool::close(std::unique_ptr<PooledConnection> connection) noexcept {
+  try {
+    const std::function<void()> afterwards = backend_->closing(connection->session);
+    connection.reset();
+    if (afterwards) afterwards();
+  } catch (...) {  // closing a broken connection must not fail its request
+  }
 }
 
 }  // namespace svc

@@ -86,6 +86,7 @@ class SessionPool final : public Storage, private ConnectionOwner {
   void watchDeadlines();
   Deadline abortDue(std::chrono::steady_clock::time_point now);
   void closeIdleConnections() noexcept;
+  void close(std::unique_ptr<PooledConnection> connection) noexcept;
   void selectOne(std::chrono::milliseconds wait);
   bool busyButReachable() const;
   std::unique_ptr<PooledConnection> connect(std::chrono::milliseconds timeout);
