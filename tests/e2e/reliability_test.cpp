@@ -126,7 +126,9 @@ Tally expectExactlyOnce(const std::vector<Attempt>& attempts, Poco::Data::Sessio
     ++tally.created;
     const auto rows = rowsOf.find(attempt.marker);
     EXPECT_NE(rows, rowsOf.end()) << "order " << attempt.id << " answered 201 but is not stored";
-    if (rows != rowsOf.end()) EXPECT_EQ(rows->second, std::vector<std::int64_t>{attempt.id}) << "marker " << attempt.marker;
+    if (rows != rowsOf.end()) {
+      EXPECT_EQ(rows->second, std::vector<std::int64_t>{attempt.id}) << "marker " << attempt.marker;
+    }
   }
   for (const auto& [marker, rows] : rowsOf) {
     EXPECT_EQ(rows.size(), 1u) << "marker " << marker << " stored more than once";

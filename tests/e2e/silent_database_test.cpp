@@ -169,7 +169,9 @@ TEST_F(OrdersBehindASilentNetwork, AnswersWithinTheDeadlinesStaysAliveAndRecover
     if (exchange.sent >= healed && exchange.status != 503 && !firstSuccessAfterHealing.contains(exchange.what)) {
       firstSuccessAfterHealing[exchange.what] = exchange.answered;
     }
-    if (exchange.sent > healed + 2s) EXPECT_NE(exchange.status, 503) << "not recovered 2 s after healing";
+    if (exchange.sent > healed + 2s) {
+      EXPECT_NE(exchange.status, 503) << "not recovered 2 s after healing";
+    }
   }
   printSummary(exchanges, silenced, healed);
   for (const char* what : {"GET", "POST", "ready"}) {
