@@ -190,11 +190,12 @@ class PostgresBackend final : public svc::StorageBackend {
   }
 
   // POCO 1.11 closes only a healthy libpq connection (SessionHandle::disconnect checks
-  // CONNECTION_OK): a broken or cut one would leak its ~35 KB. Freed here once the session, if
-  // nothing else holds it (abandoned statements do, forever), is destroyed.
+  // CONNECTION_OK): a broken or cut one would leak its ~35 KB. Freed here once the session is
+  // destroyed, unless another Session shares it (one Session counts twice: itself and its
+  // StatementCreator).
   std::function<void()> closing(Poco::Data::Session& session) const override {
     PGconn* connection = connectionOf(session);
-    if (connection == nullptr || PQstatus(connection) == CONNECTION_OK || session.impl()->referenceCount() != 1) {
+    if (connection == nullptr || PQstatus(connection) == CONNECTION_OK || session.impl()->referenceCount() > 2) {
       return {};
     }
     return [connection] { PQfinish(connection); };
