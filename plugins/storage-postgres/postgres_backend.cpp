@@ -10,13 +10,18 @@
 // its statements (DEALLOCATE) before the COMMIT, and DEALLOCATE ALL at its start clears whatever
 // a client that failed midway left on that server connection.
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cstdint>
+#include <cerrno>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <libpq-fe.h>
 
@@ -30,6 +35,49 @@
 namespace {
 
 namespace postgres = Poco::Data::PostgreSQL;
+using Clock = std::chrono::steady_clock;
+
+// Cancel requests waiting for an answer at most; past it the connection is only cut.
+constexpr int kMaxCancelsInFlight = 8;
+
+// The server-side session of this connection, as "pid:backend start in microseconds": a pid
+// alone may be reused by a later session.
+constexpr const char* kIdentifySql =
+    "SELECT pid::text || ':' || (extract(epoch FROM backend_start) * 1000000)::bigint::text "
+    "FROM pg_stat_activity WHERE pid = pg_backend_pid()";
+
+// Ends the session $1 ("pid:start") if it still runs, waiting up to $2 ms: true when it is gone.
+constexpr const char* kAwaitEndedSql =
+    "SELECT COALESCE(bool_and(pg_terminate_backend(pid, $2::bigint)), true) FROM pg_stat_activity "
+    "WHERE pid = split_part($1, ':', 1)::int "
+    "AND (extract(epoch FROM backend_start) * 1000000)::bigint::text = split_part($1, ':', 2)";
+
+// One row, one column of text from a libpq result, or a ConnectionException for a failure.
+std::string singleValue(PGconn* connection, PGresult* result) {
+  const bool ok = PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1;
+  const std::string value = ok ? PQgetvalue(result, 0, 0) : "";
+  PQclear(result);
+  if (!ok) throw postgres::StatementException(std::string("Statement Error: ") + PQerrorMessage(connection));
+  return value;
+}
+
+// Whether a connection attempt of libpq's non-blocking API succeeds within `timeout` (libpq's
+// own connect_timeout is 2 s at least, and only for the blocking calls).
+bool connectsWithin(PGconn* attempt, std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+  while (PQstatus(attempt) != CONNECTION_BAD && status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd socket{.fd = PQsocket(attempt),
+                  .events = static_cast<short>(status == PGRES_POLLING_READING ? POLLIN : POLLOUT),
+                  .revents = 0};
+    if (poll(&socket, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) return false;
+    if (socket.revents == 0) continue;
+    status = PQconnectPoll(attempt);
+  }
+  return status == PGRES_POLLING_OK;
+}
 
 PGconn* connectionOf(Poco::Data::Session& session) {
   auto* impl = dynamic_cast<postgres::SessionImpl*>(session.impl());
@@ -123,9 +171,9 @@ class PostgresBackend final : public svc::StorageBackend {
   std::string name() const override { return "postgresql"; }
   std::string target() const override { return target_; }
 
-  Poco::Data::Session connect() override {
+  Poco::Data::Session connect(std::chrono::milliseconds timeout) override {
     try {
-      return connectOrThrow();
+      return connectOrThrow(timeout);
     } catch (const Poco::Exception& failure) {
       if (const auto shortage = shortageAtConnect(failure.displayText())) {
         throw svc::StorageUnavailable(*shortage, failure.displayText());
@@ -144,8 +192,8 @@ class PostgresBackend final : public svc::StorageBackend {
     return std::nullopt;
   }
 
-  Poco::Data::Session connectOrThrow() {
-    if (probeFirst_.load()) probe();
+  Poco::Data::Session connectOrThrow(std::chrono::milliseconds timeout) {
+    if (probeFirst_.load()) probe(timeout);
     try {
       Poco::Data::Session session = open();
       probeFirst_.store(false);
@@ -157,14 +205,69 @@ class PostgresBackend final : public svc::StorageBackend {
   }
 
   // POCO 1.11 leaks the libpq connection of a failed attempt (SessionHandle::connect throws
-  // without PQfinish): 35 KB a try, every reconnect_backoff_ms while the database is away. So
-  // until a connection succeeds, libpq itself tries first and frees what it made.
-  void probe() const {
-    PGconn* attempt = PQconnectdb(connection_.c_str());
-    const bool reachable = PQstatus(attempt) == CONNECTION_OK;
-    const std::string error = reachable ? "" : PQerrorMessage(attempt);
+  // without PQfinish): 35 KB a try, every reconnect_backoff_ms while the database is away. And
+  // POCO's attempt can only be bounded by connect_timeout (2 s at least). So until a connection
+  // succeeds, libpq itself tries first, within `timeout`, and frees what it made.
+  void probe(std::chrono::milliseconds timeout) const {
+    PGconn* attempt = PQconnectStart(connection_.c_str());
+    const bool reachable = attempt != nullptr && connectsWithin(attempt, timeout);
+    const std::string error = reachable ? ""
+                              : attempt == nullptr || PQstatus(attempt) != CONNECTION_BAD
+                                  ? "no answer within " + std::to_string(timeout.count()) + " ms"
+                                  : PQerrorMessage(attempt);
     PQfinish(attempt);
     if (!reachable) throw postgres::ConnectionException("Connection Error: " + error);
+  }
+
+  std::string identify(Poco::Data::Session& session) const override {
+    PGconn* connection = connectionOf(session);
+    return singleValue(connection, PQexec(connection, kIdentifySql));
+  }
+
+  // A cancel request goes on a connection of its own, which a partitioned network can hold
+  // forever (PQcancel has no timeout): it runs on a thread of its own, the connection is cut at
+  // the deadline whatever becomes of it, and a few at most are left waiting.
+  void cancel(Poco::Data::Session& session) const override {
+    PGconn* connection = connectionOf(session);
+    if (connection == nullptr || cancelsInFlight_->load() >= kMaxCancelsInFlight) return;
+    PGcancel* request = PQgetCancel(connection);
+    if (request == nullptr) return;
+    cancelsInFlight_->fetch_add(1);
+    std::thread([request, inFlight = cancelsInFlight_] {
+      char error[256];
+      PQcancel(request, error, sizeof error);
+      PQfreeCancel(request);
+      inFlight->fetch_sub(1);
+    }).detach();
+  }
+
+  // The socket stays open (only its owner closes it, so that its number cannot be reused
+  // meanwhile); shut, it makes libpq's wait end with "server closed the connection".
+  void sever(Poco::Data::Session& session) const override {
+    probeFirst_.store(true);  // the next connection may meet the same silence: a bounded attempt first
+    PGconn* connection = connectionOf(session);
+    if (connection != nullptr && PQsocket(connection) >= 0) shutdown(PQsocket(connection), SHUT_RDWR);
+  }
+
+  // POCO 1.11 closes only a healthy libpq connection (SessionHandle::disconnect checks
+  // CONNECTION_OK): a broken or cut one would leak its ~35 KB. Freed here once the session is
+  // destroyed, unless another Session shares it (one Session counts twice: itself and its
+  // StatementCreator).
+  std::function<void()> closing(Poco::Data::Session& session) const override {
+    PGconn* connection = connectionOf(session);
+    if (connection == nullptr || PQstatus(connection) == CONNECTION_OK || session.impl()->referenceCount() > 2) {
+      return {};
+    }
+    return [connection] { PQfinish(connection); };
+  }
+
+  bool awaitEnded(Poco::Data::Session& session, const std::string& identity,
+                  std::chrono::milliseconds wait) const override {
+    PGconn* connection = connectionOf(session);
+    const std::string waitMs = std::to_string(wait.count());
+    const char* values[] = {identity.c_str(), waitMs.c_str()};
+    PGresult* result = PQexecParams(connection, kAwaitEndedSql, 2, nullptr, values, nullptr, nullptr, 0);
+    return singleValue(connection, result) == "t";
   }
 
   Poco::Data::Session open() const {
@@ -243,7 +346,8 @@ class PostgresBackend final : public svc::StorageBackend {
   bool transactionPooler_;
   std::string sessionSetup_;  ///< empty behind a transaction pooler, where session settings do not stick
   std::string leaseSetup_;
-  std::atomic<bool> probeFirst_{true};  ///< no connection has succeeded since the last failure
+  mutable std::atomic<bool> probeFirst_{true};  ///< no connection succeeded since the last failure or cut
+  std::shared_ptr<std::atomic<int>> cancelsInFlight_ = std::make_shared<std::atomic<int>>(0);
 };
 
 std::unique_ptr<svc::StorageBackend> createPostgresBackend(const svc::PluginContext& context) {

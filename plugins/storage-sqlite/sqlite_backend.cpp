@@ -1,7 +1,9 @@
 // The embedded backend: one SQLite file, shared by pooled connections in WAL mode so that
 // readers never block the writer and concurrent writers wait (busy timeout) instead of failing.
+#include <chrono>
 #include <filesystem>
 #include <limits>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -48,7 +50,8 @@ class SqliteBackend final : public svc::StorageBackend {
   std::string name() const override { return "sqlite"; }
   std::string target() const override { return database_; }
 
-  Poco::Data::Session connect() override {
+  // The open is bounded by kOpenTimeoutSeconds whatever `timeout` says: a local file.
+  Poco::Data::Session connect(std::chrono::milliseconds) override {
     const std::filesystem::path parent = std::filesystem::path(database_).parent_path();
     std::error_code error;
     if (!parent.empty() && !std::filesystem::create_directories(parent, error) && error) {
@@ -69,6 +72,17 @@ class SqliteBackend final : public svc::StorageBackend {
   }
 
   bool isAlive(Poco::Data::Session& session) const override { return session.isConnected(); }
+
+  // No server: the outcome of a statement is final once SQLite returns, even with an error.
+  std::string identify(Poco::Data::Session&) const override { return ""; }
+  bool awaitEnded(Poco::Data::Session&, const std::string&, std::chrono::milliseconds) const override { return true; }
+  std::function<void()> closing(Poco::Data::Session&) const override { return {}; }
+
+  // A statement past its deadline (a long query, or waits for a lock beyond busy_timeout_ms)
+  // stops at its next step with SQLITE_INTERRUPT; sqlite3_interrupt may be called from any thread
+  // while the connection stays open, which the pool guarantees.
+  void cancel(Poco::Data::Session& session) const override { sqlite3_interrupt(sqlite::Utility::dbHandle(session)); }
+  void sever(Poco::Data::Session& session) const override { cancel(session); }
 
   svc::StorageFailure classify(const Poco::Exception& failure, Poco::Data::Session&) const override {
     if (dynamic_cast<const sqlite::DBLockedException*>(&failure) ||

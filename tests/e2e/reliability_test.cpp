@@ -1,18 +1,24 @@
-// Orders under load while things go wrong: the database restarts, the service is stopped.
-// Whatever happens, every 201 has exactly one row and no row exists without a 201, unless its
-// client was cut off in the middle of the request.
+// Orders under load while things go wrong: the database restarts or is killed, connections to it
+// are cut, the service is stopped. Whatever happens, every 201 has exactly one row, and no row
+// exists behind an answer that says the order was not created: a row without a 201 belongs to
+// a client that was cut off in the middle of the request, or that was told the outcome is unknown.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdio>
+#include <iostream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/Statement.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
 
 #include "support/service_fixture.h"
+#include "support/storage_outage.h"
 
 using namespace test_support;
 using namespace std::chrono_literals;
@@ -25,16 +31,18 @@ namespace {
 struct Attempt {
   std::int64_t marker = 0;
   int status = 0;  ///< 0: the client was cut off (connection refused, reset or closed mid-request)
+  std::string problemType;
   std::int64_t id = 0;
   Clock::time_point sent;
   Clock::time_point answered;
   std::string failure;  ///< what cut the client off
 };
 
-/// Clients posting orders as fast as they are answered, until stopped.
+/// Clients posting orders as fast as they are answered, until stopped. With keys, each client
+/// retries an order that was not answered 201 with the same Idempotency-Key (and marker) until it is.
 class OrderLoad {
  public:
-  OrderLoad(std::uint16_t port, int clients) {
+  OrderLoad(std::uint16_t port, int clients, bool withKeys = false) : withKeys_(withKeys) {
     for (int c = 0; c < clients; ++c) clients_.emplace_back([this, port] { post(port); });
   }
   ~OrderLoad() { stop(); }
@@ -54,26 +62,35 @@ class OrderLoad {
  private:
   void post(std::uint16_t port) {
     std::unique_ptr<HttpClient> http;
+    std::int64_t marker = nextMarker_++;
     while (!stopping_) {
-      Attempt attempt{.marker = nextMarker_++, .sent = Clock::now()};
+      Attempt attempt{.marker = marker, .sent = Clock::now()};
       try {
         if (!http) http = std::make_unique<HttpClient>(port, 10s);
-        const HttpResponse response = http->postJson(
-            "/orders", R"({"user_id":)" + std::to_string(attempt.marker) + R"(,"product_id":1,"quantity":1})");
+        Headers headers{{"Content-Type", "application/json"}};
+        if (withKeys_) headers["Idempotency-Key"] = "order-" + std::to_string(marker);
+        const HttpResponse response = http->request(
+            "POST", "/orders", R"({"user_id":)" + std::to_string(marker) + R"(,"product_id":1,"quantity":1})", headers);
         attempt.status = response.status;
         if (response.status == 201) attempt.id = *response.json().find("order_id")->asInt64();
         if (response.status >= 500 && response.header("Content-Type") != "application/problem+json") attempt.status = -1;
+        if (response.header("Content-Type") == "application/problem+json") {
+          attempt.problemType = response.json().find("type")->text();
+        }
       } catch (const Poco::Exception& error) {
         attempt.failure = error.displayText();
         http.reset();
         std::this_thread::sleep_for(5ms);  // refused: do not spin
       }
       attempt.answered = Clock::now();
+      if (!withKeys_ || attempt.status == 201) marker = nextMarker_++;
+      if (attempt.status != 201) std::this_thread::sleep_for(withKeys_ ? 100ms : 0ms);  // as Retry-After asks, roughly
       std::lock_guard lock(mutex_);
       attempts_.push_back(attempt);
     }
   }
 
+  const bool withKeys_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> nextMarker_{1};
   std::mutex mutex_;
@@ -81,26 +98,52 @@ class OrderLoad {
   std::vector<std::thread> clients_;
 };
 
-/// Every 201 has exactly its row; a row without a 201 belongs to a client that was cut off.
-void expectExactlyOnce(const std::vector<Attempt>& attempts, Poco::Data::Session session) {
+constexpr std::string_view kOutcomeUnknown = "/problems/outcome-unknown";
+
+/// What the attempts and the rows say together.
+struct Tally {
+  std::size_t created = 0;          ///< 201 answers
+  std::size_t outcomeUnknown = 0;   ///< 503 outcome-unknown answers
+  std::size_t storedBehindUnknown = 0;
+  std::size_t storedBehindNotCreated = 0;  ///< rows behind an answer that said the order was not created
+};
+
+/// Every 201 has exactly its row (one per marker: a retry with the same key replays it); a row
+/// without a 201 belongs to a client that was cut off or told that the outcome is unknown.
+Tally expectExactlyOnce(const std::vector<Attempt>& attempts, Poco::Data::Session session) {
   std::vector<Poco::Int64> ids;
   std::vector<Poco::Int64> markers;
   session << "SELECT id, user_id FROM orders", into(ids), into(markers), now;
   std::map<std::int64_t, std::vector<std::int64_t>> rowsOf;
   for (std::size_t i = 0; i < ids.size(); ++i) rowsOf[markers[i]].push_back(ids[i]);
-  std::size_t created = 0;
+  std::map<std::int64_t, bool> mayBeStored;  // by marker: some answer did not say "not created"
+  Tally tally;
   for (const Attempt& attempt : attempts) {
+    const bool unknown = attempt.problemType == kOutcomeUnknown;
+    tally.outcomeUnknown += unknown;
+    mayBeStored[attempt.marker] = mayBeStored[attempt.marker] || attempt.status == 0 || attempt.status == 201 || unknown;
+    if (attempt.status != 201) continue;
+    ++tally.created;
     const auto rows = rowsOf.find(attempt.marker);
-    if (attempt.status == 201) {
-      ++created;
-      ASSERT_NE(rows, rowsOf.end()) << "order " << attempt.id << " answered 201 but is not stored";
+    EXPECT_NE(rows, rowsOf.end()) << "order " << attempt.id << " answered 201 but is not stored";
+    if (rows != rowsOf.end()) {
       EXPECT_EQ(rows->second, std::vector<std::int64_t>{attempt.id}) << "marker " << attempt.marker;
-    } else if (rows != rowsOf.end()) {
-      EXPECT_EQ(attempt.status, 0) << "a row exists for marker " << attempt.marker << " answered " << attempt.status;
-      EXPECT_EQ(rows->second.size(), 1u);
     }
   }
-  EXPECT_GT(created, 100u) << "too little load to mean anything";
+  for (const auto& [marker, rows] : rowsOf) {
+    EXPECT_EQ(rows.size(), 1u) << "marker " << marker << " stored more than once";
+    if (!mayBeStored[marker]) {
+      ++tally.storedBehindNotCreated;
+      ADD_FAILURE() << "marker " << marker << " is stored though every answer said it was not created";
+    }
+  }
+  for (const Attempt& attempt : attempts) {
+    if (attempt.problemType == kOutcomeUnknown && rowsOf.contains(attempt.marker)) ++tally.storedBehindUnknown;
+  }
+  EXPECT_GT(tally.created, 100u) << "too little load to mean anything";
+  std::cout << "201: " << tally.created << ", outcome unknown: " << tally.outcomeUnknown << " (stored: "
+            << tally.storedBehindUnknown << "), stored behind \"not created\": " << tally.storedBehindNotCreated << "\n";
+  return tally;
 }
 
 /// Runs a shell command and returns its output; the test fails when it does.
@@ -115,6 +158,22 @@ std::string shell(const std::string& command) {
   return output;
 }
 
+/// A free port above the kernel's ephemeral range, picked at random: another throwaway server,
+/// which takes the first free port from 55432, must not take this one's while it is down, or the
+/// service would reconnect to that server's database.
+std::string freeHighPort() {
+  std::random_device random;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(61000 + random() % 4000);
+    try {
+      Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", port));
+      return std::to_string(port);
+    } catch (const Poco::Exception&) {
+    }
+  }
+  throw std::runtime_error("no free port from 61000 to 64999");
+}
+
 class OrdersUnderLoad : public ServiceTest {};
 
 /// A PostgreSQL server of the test's own, which it stops and starts (the shared one it may not).
@@ -123,12 +182,21 @@ class OrdersDuringDatabaseRestart : public ServiceTest {
   void SetUp() override {
     ServiceTest::SetUp();
     if (database_->backendName() != "postgresql") GTEST_SKIP() << "an embedded SQLite database has no server to restart";
-    admin_ = shell(scripts_ + "pg-throwaway.sh start " + server_dir_.path().string());
+    admin_ = shell(scripts_ + "pg-throwaway.sh start " + server_dir_.path().string() + " " + freeHighPort());
     Poco::Data::PostgreSQL::Connector::registerConnector();
     Poco::Data::Session("PostgreSQL", admin_) << "CREATE DATABASE orders", now;
     config_->set("storage.connection", admin_ + " dbname=orders connect_timeout=2");
     config_->set("storage.reconnect_backoff_ms", "100");
+    // A request's database work, and finding out what became of it, end within 2.4 s.
+    config_->set("storage.statement_timeout_ms", "1500");
   }
+
+  /// kill -9 of the server and its processes: no shutdown, commits in flight are cut mid-way.
+  void killServer() {
+    const std::string pidFile = server_dir_.path().string() + "/data/postmaster.pid";
+    shell("pid=$(head -1 " + pidFile + "); pkill -9 -P $pid; kill -9 $pid; while kill -0 $pid 2>/dev/null; do sleep 0.05; done");
+  }
+  void startDatabase() { shell(scripts_ + "pg-throwaway.sh start " + server_dir_.path().string()); }
 
   void TearDown() override {
     if (!admin_.empty()) shell(scripts_ + "pg-throwaway.sh stop " + server_dir_.path().string());
@@ -172,6 +240,95 @@ TEST_F(OrdersDuringDatabaseRestart, AnswersQuicklyRecoversByItselfAndLosesNoOrde
   EXPECT_EQ(failedAfterRecovery, 0) << "stale pooled sessions failed requests after the recovery";
   EXPECT_GT(unavailableWhileDown, 10) << "503s while the database was down";
   expectExactlyOnce(attempts, orders());
+}
+
+TEST_F(OrdersDuringDatabaseRestart, NeverSaysNotCreatedForAStoredOrderWhenTheDatabaseIsKilled) {
+  startServer();
+  OrderLoad load(port_, 16);
+  for (int round = 0; round < 2; ++round) {
+    std::this_thread::sleep_for(1500ms);
+    killServer();
+    std::this_thread::sleep_for(500ms);
+    startDatabase();
+  }
+  std::this_thread::sleep_for(2s);
+  load.stop();
+
+  const std::vector<Attempt> attempts = load.attempts();
+  for (const Attempt& attempt : attempts) {
+    EXPECT_TRUE(attempt.status == 201 || attempt.status == 503) << "status " << attempt.status << " " << attempt.failure;
+    EXPECT_LT(attempt.answered - attempt.sent, 3s) << "a request hung";
+  }
+  EXPECT_EQ(expectExactlyOnce(attempts, orders()).storedBehindNotCreated, 0u);
+}
+
+TEST_F(OrdersDuringDatabaseRestart, KeysOfFailedRequestsAreRetryableSoonAfterTheDatabaseReturns) {
+  startServer();
+  OrderLoad load(port_, 16, true);
+  std::this_thread::sleep_for(1500ms);
+  killServer();
+  std::this_thread::sleep_for(1s);
+  startDatabase();
+  const auto restarted = Clock::now();
+  std::this_thread::sleep_for(4s);
+  load.stop();
+
+  const std::vector<Attempt> attempts = load.attempts();
+  std::map<std::int64_t, Clock::time_point> failedAt;  // by marker: when its first failure was answered
+  Clock::duration longestRetryDelay{0};
+  int conflictsAfterReturn = 0;
+  std::size_t succeededAfterFailing = 0;
+  for (const Attempt& attempt : attempts) {
+    if (attempt.status != 201) {
+      failedAt.emplace(attempt.marker, attempt.answered);
+      conflictsAfterReturn += attempt.status == 409 && attempt.sent > restarted + 3s;
+    } else if (failedAt.contains(attempt.marker)) {
+      ++succeededAfterFailing;
+      longestRetryDelay = std::max(longestRetryDelay, attempt.answered - std::max(restarted, failedAt[attempt.marker]));
+    }
+  }
+  std::cout << "keys that failed: " << failedAt.size() << ", of which created on a retry: " << succeededAfterFailing
+            << ", longest delay after the database returned: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(longestRetryDelay).count()
+            << " ms; 409s more than 3 s after it returned: " << conflictsAfterReturn << "\n";
+  EXPECT_GT(failedAt.size(), 0u) << "no request failed: the kill came at no time";
+  EXPECT_EQ(succeededAfterFailing, failedAt.size()) << "keys still not created 4 s after the database returned";
+  EXPECT_LT(longestRetryDelay, 3s) << "a key stayed locked after the database returned";
+  EXPECT_EQ(conflictsAfterReturn, 0);
+  EXPECT_EQ(expectExactlyOnce(attempts, orders()).storedBehindNotCreated, 0u);
+}
+
+/// The connections between service and database are cut while orders are posted.
+class OrdersWhileConnectionsAreCut : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    if (database_->backendName() != "postgresql") GTEST_SKIP() << "an embedded SQLite database has no connection to cut";
+    config_->set("storage.reconnect_backoff_ms", "50");
+    config_->set("storage.statement_timeout_ms", "1500");
+    outage_ = std::make_unique<StorageOutage>(*database_, *config_);
+  }
+
+  std::unique_ptr<StorageOutage> outage_;
+};
+
+TEST_F(OrdersWhileConnectionsAreCut, NeverSaysNotCreatedForAStoredOrder) {
+  startServer();
+  OrderLoad load(port_, 16);
+  for (int cut = 0; cut < 10; ++cut) {
+    std::this_thread::sleep_for(300ms);
+    outage_->takeDatabaseAway();
+    std::this_thread::sleep_for(100ms);
+    outage_->bringDatabaseBack();
+  }
+  std::this_thread::sleep_for(1s);
+  load.stop();
+
+  const std::vector<Attempt> attempts = load.attempts();
+  for (const Attempt& attempt : attempts) {
+    EXPECT_TRUE(attempt.status == 201 || attempt.status == 503) << "status " << attempt.status << " " << attempt.failure;
+  }
+  EXPECT_EQ(expectExactlyOnce(attempts, database_->connect()).storedBehindNotCreated, 0u);
 }
 
 TEST_F(OrdersUnderLoad, SigtermFinishesRequestsInProgressAndLosesNoOrder) {

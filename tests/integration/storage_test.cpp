@@ -36,7 +36,8 @@ class StoragePool : public testing::Test {
   void SetUp() override { database_ = test_support::TestDatabase::create(test_support::backendUnderTest()); }
 
   std::unique_ptr<svc::SessionPool> makePool(std::size_t size = 4, std::chrono::milliseconds acquireTimeout = 1000ms,
-                                             std::map<std::string, std::string> storage = {}) {
+                                             std::map<std::string, std::string> storage = {},
+                                             std::chrono::milliseconds statementTimeout = 5000ms) {
     if (storage.empty()) storage = database_->storageSettings();
     for (const auto& [key, value] : storage) section_->setString(key, value);
     const std::string library = std::string(ORDER_SERVICE_APP_DIR) + "/plugins/lib" + database_->storagePlugin() + ".so";
@@ -48,6 +49,7 @@ class StoragePool : public testing::Test {
         svc::PoolSettings{.size = size,
                           .acquireTimeout = acquireTimeout,
                           .reconnectBackoff = 250ms,
+                          .statementTimeout = statementTimeout,
                           .migrationsDirectory = database_->migrationsDirectory()},
         logger_);
   }
@@ -60,6 +62,21 @@ class StoragePool : public testing::Test {
   }
 
   bool isPostgres() const { return database_->backendName() == "postgresql"; }
+
+  /// A lease in a transaction that inserted an order of user 1, not committed.
+  static svc::SessionLease leaseWithUncommittedOrder(svc::SessionPool& pool) {
+    svc::SessionLease lease = pool.acquire();
+    lease.session().begin();
+    lease.session() << "INSERT INTO orders (user_id, product_id, quantity) VALUES (1, 1, 1)", now;
+    return lease;
+  }
+
+  /// A statement that runs for seconds.
+  std::string slowStatement() const {
+    return isPostgres() ? "SELECT pg_sleep(5)"
+                        : "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) "
+                          "SELECT count(*) FROM n";
+  }
 
   /// Storage settings of a database that cannot be reached: nothing listens on port 1, and a
   /// SQLite file cannot be created below a file.
@@ -203,11 +220,7 @@ TEST_F(StoragePool, NamesTheResourceTheDatabaseRanShortOf) {
 TEST_F(StoragePool, RollsBackWhatALeaseLeftUncommitted) {
   auto pool = makePool(1);
   pool->prepareSchema();
-  {
-    svc::SessionLease lease = pool->acquire();
-    lease.session().begin();
-    lease.session() << "INSERT INTO orders (user_id, product_id, quantity) VALUES (1, 1, 1)", now;
-  }
+  leaseWithUncommittedOrder(*pool);
   svc::SessionLease lease = pool->acquire();
   EXPECT_FALSE(lease.session().isTransaction());
   EXPECT_EQ(database_->count(), 0);
@@ -242,4 +255,48 @@ TEST_F(StoragePool, AnswersUnavailableQuicklyWhenTheDatabaseCannotBeReached) {
   EXPECT_THROW(pool->acquire(), svc::StorageUnavailable);
   EXPECT_LT(Clock::now() - started, 3s);
   EXPECT_EQ(sink_->count("Database unreachable"), 1u);
+}
+
+TEST_F(StoragePool, AbortsWorkThatOutlivesItsDeadlineAndNeverReusesItsConnection) {
+  auto pool = makePool(2, 1000ms, {}, 300ms);  // work may take 300 + 500 ms; cancelled 200 ms before
+  pool->prepareSchema();
+  const std::string slow = slowStatement();
+  const auto started = Clock::now();
+  EXPECT_THROW(pool->withSession([&](svc::SessionLease& lease) { lease.session() << slow, now; }), svc::WorkInterrupted);
+  const auto took = Clock::now() - started;
+  EXPECT_GE(took, 550ms);
+  EXPECT_LT(took, 1500ms);
+  EXPECT_EQ(pool->stats().idle, 0u) << "an aborted connection went back to the pool";
+  EXPECT_EQ(pool->withSession([](svc::SessionLease& lease) {
+    int one = 0;
+    lease.session() << "SELECT 1", into(one), now;
+    return one;
+  }), 1);
+}
+
+TEST_F(StoragePool, ShortensALeaseToTheDeadlineItIsAskedFor) {
+  auto pool = makePool(1);
+  pool->prepareSchema();
+  const std::string slow = slowStatement();
+  const auto started = Clock::now();
+  EXPECT_THROW(pool->withSessionUntil(started + 400ms,
+                                      [&](svc::SessionLease& lease) { lease.session() << slow, now; }),
+               svc::WorkInterrupted);
+  EXPECT_LT(Clock::now() - started, 1000ms);
+}
+
+TEST_F(StoragePool, EndsTheServerSessionOfLostWorkBeforeSayingItEnded) {
+  auto pool = makePool(2);
+  pool->prepareSchema();
+  svc::SessionLease held = leaseWithUncommittedOrder(*pool);
+  if (!isPostgres()) {
+    EXPECT_TRUE(held.serverSession().empty());
+    EXPECT_TRUE(pool->awaitEnd(held.serverSession(), Clock::now() + 1s));
+    return;
+  }
+  ASSERT_FALSE(held.serverSession().empty());
+  EXPECT_TRUE(pool->awaitEnd(held.serverSession(), Clock::now() + 2s));
+  EXPECT_ANY_THROW(held.session().commit()) << "the session was still alive";
+  held.discard();
+  EXPECT_EQ(database_->count(), 0);
 }

@@ -18,8 +18,12 @@ class StorageOutage {
 
   void takeDatabaseAway();
   void bringDatabaseBack();
-  /// Whether the database can go away while connections to it are open (SQLite's cannot).
+  /// Whether the database can go away while connections to it are open (SQLite's cannot), or
+  /// fall silent behind a black hole.
   bool canCutOpenConnections() const { return proxy_ != nullptr; }
+  /// The database stops answering, its connections stay open (TcpProxy::blackHole; PostgreSQL).
+  void silenceDatabase() { proxy_->blackHole(); }
+  void healSilence() { proxy_->resume(); }
 
  private:
   std::unique_ptr<TcpProxy> proxy_;

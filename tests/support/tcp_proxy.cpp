@@ -66,6 +66,10 @@ void TcpProxy::forward(Poco::Net::StreamSocket client) {
   }
   char buffer[16384];
   while (running_) {
+    if (!forwarding_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    }
     Poco::Net::Socket::SocketList readable{client, server}, writable, failed{client, server};
     if (Poco::Net::Socket::select(readable, writable, failed, Poco::Timespan(0, 20000)) == 0) continue;
     if (!failed.empty()) break;

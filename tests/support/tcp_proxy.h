@@ -14,7 +14,9 @@
 namespace test_support {
 
 /// Forwards TCP connections from 127.0.0.1:port() to a target, until stopped: a database that
-/// can be taken away (every connection cut, new ones refused) and brought back on the same port.
+/// can be taken away (every connection cut, new ones refused) and brought back on the same port,
+/// or hidden behind a black hole (nothing forwarded, every connection kept open, new ones
+/// accepted: a silent network partition, or a stalled pooler) that can heal.
 class TcpProxy {
  public:
   TcpProxy(std::string targetHost, std::uint16_t targetPort);
@@ -24,6 +26,10 @@ class TcpProxy {
   std::uint16_t port() const { return port_; }
   void start();
   void stop();
+  /// Stops forwarding in both directions without closing anything, until resume().
+  void blackHole() { forwarding_ = false; }
+  /// Forwards again, what was held back included (as TCP retransmits after a partition heals).
+  void resume() { forwarding_ = true; }
 
  private:
   void acceptLoop();
@@ -34,6 +40,7 @@ class TcpProxy {
   std::uint16_t port_ = 0;
   std::unique_ptr<Poco::Net::ServerSocket> listener_;
   std::atomic<bool> running_{false};
+  std::atomic<bool> forwarding_{true};
   std::thread acceptor_;
   std::mutex mutex_;
   std::vector<Poco::Net::StreamSocket> open_;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -61,9 +63,26 @@ class StorageBackend {
   virtual std::string name() const = 0;
   /// Where it connects, safe to log: never a password.
   virtual std::string target() const = 0;
-  /// Opens and configures a new session; throws a Poco::Exception when the database cannot be reached,
-  /// or StorageUnavailable(DatabaseShortage::...) when it refuses for want of a resource (connections).
-  virtual Poco::Data::Session connect() = 0;
+  /// Opens and configures a new session, giving up after about `timeout` where the backend can
+  /// bound the wait; throws a Poco::Exception when the database cannot be reached, or
+  /// StorageUnavailable(DatabaseShortage::...) when it refuses for want of a resource (connections).
+  virtual Poco::Data::Session connect(std::chrono::milliseconds timeout) = 0;
+  /// The database's name for the server-side session of a newly opened `session` ("" when it
+  /// has none): what awaitEnded is later given to recognise it.
+  virtual std::string identify(Poco::Data::Session& session) const = 0;
+  /// Asks the database to stop what `session` is running. Called from another thread than the
+  /// one running on the session, when its deadline nears; must return at once.
+  virtual void cancel(Poco::Data::Session& session) const = 0;
+  /// Makes whatever waits on `session` fail now (e.g. shuts its socket), so that the session can
+  /// only be closed. Called from another thread at the deadline; must return at once.
+  virtual void sever(Poco::Data::Session& session) const = 0;
+  /// Called before the pool destroys `session` for good; returns what to run once it is
+  /// destroyed (e.g. free what the driver leaks for a broken connection), or an empty function.
+  virtual std::function<void()> closing(Poco::Data::Session& session) const = 0;
+  /// Whether the server-side session `identity` has ended (so that nothing it ran can still
+  /// commit), ending it if need be, waiting at most `wait`; checked over `session`.
+  virtual bool awaitEnded(Poco::Data::Session& session, const std::string& identity,
+                          std::chrono::milliseconds wait) const = 0;
   /// Whether an idle session can still be used, without a round trip to the database.
   virtual bool isAlive(Poco::Data::Session& session) const = 0;
   /// Classifies a failure of a statement run on `session`.

@@ -1,10 +1,15 @@
 #pragma once
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <thread>
 #include <typeindex>
 #include <unordered_map>
 #include <utility>
@@ -39,20 +44,56 @@ class StorageUnavailable : public HttpError {
   std::string cause_;
 };
 
+/// The connection broke, or was aborted at its deadline, while a unit of work ran on it: what
+/// that work wrote may be committed or not. Storage::awaitEnd(lostSession()) tells when the
+/// database can no longer commit it, so that the caller can look and know.
+class WorkInterrupted : public StorageUnavailable {
+ public:
+  WorkInterrupted(std::string cause, std::string lostSession)
+      : StorageUnavailable(std::move(cause)), lostSession_(std::move(lostSession)) {}
+  /// The database's name for the server-side session of the lost connection ("" when it has none).
+  const std::string& lostSession() const noexcept { return lostSession_; }
+
+ private:
+  std::string lostSession_;
+};
+
+/// A write may or may not have been committed and nothing could tell which in time: answered
+/// 503 of type /problems/outcome-unknown, asking to retry with the same Idempotency-Key.
+class OutcomeUnknown : public HttpError {
+ public:
+  explicit OutcomeUnknown(std::string detail);
+};
+
+inline constexpr std::string_view kOutcomeUnknownProblemType = "/problems/outcome-unknown";
+
 /// A statement broke a UNIQUE constraint (a conflict the caller may turn into a 409).
 class UniqueViolation : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
+using Deadline = std::chrono::steady_clock::time_point;
+
+/// How long past its work deadline a request may spend finding out what became of work that was
+/// interrupted (Storage::afterEnd), before it answers that the outcome is unknown.
+inline constexpr std::chrono::milliseconds kSettleAllowance{250};
+
 /// One open database connection and the prepared statements kept for it.
 struct PooledConnection {
-  explicit PooledConnection(Poco::Data::Session opened) : session(std::move(opened)) {}
+  PooledConnection(Poco::Data::Session opened, std::string identity)
+      : session(std::move(opened)), serverSession(std::move(identity)) {}
   Poco::Data::Session session;
+  std::string serverSession;  ///< the database's name for this connection's session (StorageBackend::identify)
   std::unordered_map<std::type_index, std::shared_ptr<void>> prepared;
   /// The lease runs in one transaction the backend opened (behind a transaction-mode pooler);
   /// its prepared statements live no longer than that transaction.
   bool leaseTransaction = false;
+  /// While leased: when the database is asked to cancel the work, and when the connection is cut.
+  Deadline cancelAt;
+  Deadline deadline;
+  /// 0 while within the deadline; 1 once the database was asked to cancel; 2 once the connection was cut.
+  std::atomic<int> abortStage{0};
 };
 
 class SessionLease;
@@ -79,6 +120,9 @@ class SessionLease {
   ~SessionLease();
 
   Poco::Data::Session& session() { return connection_->session; }
+  /// Whether the pool aborted this lease's work at its deadline.
+  bool aborted() const { return connection_->abortStage.load() > 0; }
+  const std::string& serverSession() const { return connection_->serverSession; }
   /// Closes the connection instead of returning it to the pool when the lease ends.
   void discard() { reusable_ = false; }
   /// The unit of work succeeded: commits the lease's transaction where the backend opened one
@@ -113,17 +157,61 @@ class Storage {
   /// "sqlite", "postgresql", ...
   virtual std::string_view backend() const = 0;
 
-  /// A session from the pool, waiting a bounded time for one to be free.
-  /// Throws StorageUnavailable when none can be had.
+  /// A session from the pool, waiting a bounded time ([storage] acquire_timeout_ms) for one to
+  /// be free, for work that must end within the work timeout ([storage] statement_timeout_ms plus
+  /// a grace): past it the pool cancels the work and cuts the connection, so that a database that
+  /// stops answering costs a bounded wait. Throws StorageUnavailable when none can be had.
   virtual SessionLease acquire() = 0;
+  /// The same, for work that must end by `deadline` when that comes before the work timeout.
+  virtual SessionLease acquireUntil(Deadline deadline) = 0;
+
+  /// Whether the work of a lost connection (WorkInterrupted::lostSession) can no longer commit,
+  /// waiting for that at most until `deadline`: true once the database has ended that session;
+  /// false when it could not be known in time. Throws StorageUnavailable when no connection works.
+  virtual bool awaitEnd(const std::string& lostSession, Deadline deadline) = 0;
+
+  /// How long a unit of work may take before the pool aborts it.
+  virtual std::chrono::milliseconds workTimeout() const = 0;
 
   /// Runs `work(lease)` on a pooled session, then finishes the lease, and translates database
-  /// failures: a lost connection, a busy database or a statement the database refused for a reason
-  /// the service does not recognise become StorageUnavailable, a unique-constraint violation
-  /// UniqueViolation.
+  /// failures: a lost connection becomes WorkInterrupted (a StorageUnavailable), a busy database or
+  /// a statement the database refused for a reason the service does not recognise
+  /// StorageUnavailable, a unique-constraint violation UniqueViolation.
   template <class Work>
   auto withSession(Work&& work) -> decltype(work(std::declval<SessionLease&>())) {
-    SessionLease lease = acquire();
+    return run(acquire(), std::forward<Work>(work));
+  }
+  /// What `look()` finds once the work `lost` interrupted can no longer commit: retried while the
+  /// database cannot be reached, until `deadline`; nothing when it could not be known by then.
+  /// `look` reads what that work would have written (with withSessionUntil(deadline, ...)).
+  template <class Look>
+  auto afterEnd(const WorkInterrupted& lost, Deadline deadline, Look&& look) -> std::optional<decltype(look())> {
+    while (true) {
+      try {
+        if (awaitEnd(lost.lostSession(), deadline)) return look();
+      } catch (const StorageUnavailable&) {
+      }
+      const auto pause = std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(100),
+                                                                      deadline - std::chrono::steady_clock::now());
+      if (pause.count() <= 0) return std::nullopt;
+      std::this_thread::sleep_for(pause);
+    }
+  }
+
+  /// withSession for work that must end by `deadline`.
+  template <class Work>
+  auto withSessionUntil(Deadline deadline, Work&& work) -> decltype(work(std::declval<SessionLease&>())) {
+    return run(acquireUntil(deadline), std::forward<Work>(work));
+  }
+
+ protected:
+  /// Throws what `failure` means to a caller (StorageUnavailable, UniqueViolation), or returns
+  /// when it is to propagate as it is.
+  virtual void translateFailure(SessionLease& lease, const Poco::Exception& failure) = 0;
+
+ private:
+  template <class Work>
+  auto run(SessionLease lease, Work&& work) -> decltype(work(std::declval<SessionLease&>())) {
     try {
       if constexpr (std::is_void_v<decltype(work(lease))>) {
         work(lease);
@@ -139,11 +227,6 @@ class Storage {
       throw;
     }
   }
-
- protected:
-  /// Throws what `failure` means to a caller (StorageUnavailable, UniqueViolation), or returns
-  /// when it is to propagate as it is.
-  virtual void translateFailure(SessionLease& lease, const Poco::Exception& failure) = 0;
 };
 
 }  // namespace svc

@@ -1,5 +1,7 @@
 #include "session_pool.h"
 
+#include <algorithm>
+
 #include <Poco/Data/Extraction.h>
 #include <Poco/Data/Statement.h>
 
@@ -18,13 +20,41 @@ SessionPool::SessionPool(std::unique_ptr<StorageBackend> backend, PoolSettings s
       backendName_(backend_->name()),
       settings_(std::move(settings)),
       migrations_(findMigrations(settings_.migrationsDirectory)),
-      logger_(logger) {}
+      logger_(logger),
+      watchdog_([this] { watchDeadlines(); }) {}
 
-SessionPool::~SessionPool() = default;
+SessionPool::~SessionPool() {
+  {
+    std::lock_guard lock(watchMutex_);
+    stopping_ = true;
+  }
+  watchChanged_.notify_one();
+  watchdog_.join();
+}
 
-SessionLease SessionPool::acquire() { return acquireWithin(settings_.acquireTimeout); }
+std::chrono::milliseconds SessionPool::workTimeout() const {
+  return settings_.statementTimeout.count() == 0 ? std::chrono::hours(24) : settings_.statementTimeout + kDeadlineGrace;
+}
 
-SessionLease SessionPool::acquireWithin(std::chrono::milliseconds wait) {
+Deadline SessionPool::workDeadlineFrom(Clock::time_point start) const {
+  if (settings_.statementTimeout.count() == 0) return Deadline::max();
+  return start + workTimeout();
+}
+
+SessionLease SessionPool::acquire() {
+  const Clock::time_point now = Clock::now();
+  return acquireWithin(settings_.acquireTimeout, workDeadlineFrom(now));
+}
+
+SessionLease SessionPool::acquireUntil(Deadline deadline) {
+  const Clock::time_point now = Clock::now();
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+  if (left.count() <= 0) throw StorageUnavailable("the deadline passed before a database connection was asked for");
+  return acquireWithin(std::min(settings_.acquireTimeout, left), std::min(deadline, workDeadlineFrom(now)));
+}
+
+// A lease whose work must end by `workDeadline`; the time spent here counts against it.
+SessionLease SessionPool::acquireWithin(std::chrono::milliseconds wait, Deadline workDeadline) {
   if (!schemaReady_.load(std::memory_order_acquire)) {
     try {
       prepareSchema();
@@ -36,29 +66,47 @@ SessionLease SessionPool::acquireWithin(std::chrono::milliseconds wait) {
   const Clock::time_point deadline = Clock::now() + wait;  // for the whole acquisition, dead connections included
   while (true) {
     std::unique_ptr<PooledConnection> connection = takeIdleOrReserve(deadline, wait);
-    if (!connection) {
-      std::unique_ptr<PooledConnection> opened;
-      try {
-        opened = connect();
-      } catch (...) {
-        releaseSlot();
-        throw;
-      }
-      return lease(std::move(opened));
+    if (!connection) return leaseNew(deadline, workDeadline);
+    if (backend_->isAlive(connection->session)) {
+      watch(*connection, workDeadline);
+      return lease(std::move(connection));
     }
-    if (backend_->isAlive(connection->session)) return lease(std::move(connection));
     logger_.debug("Dropped a database connection the server had closed", {{"backend", backendName_}});
-    connection.reset();
+    close(std::move(connection));
     releaseSlot();
   }
 }
 
-// A lease of `connection`, in a transaction of its own where the backend asks for one.
+// A new connection in the slot just reserved, leased; the slot is released when it cannot be had.
+SessionLease SessionPool::leaseNew(Deadline acquireDeadline, Deadline workDeadline) {
+  std::unique_ptr<PooledConnection> connection;
+  try {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(acquireDeadline - Clock::now());
+    connection = connect(std::max(left, std::chrono::milliseconds(1)));
+  } catch (...) {
+    releaseSlot();
+    throw;
+  }
+  watch(*connection, workDeadline);
+  try {  // under the deadline: a database that stops answering now is cut like any other
+    connection->serverSession = backend_->identify(connection->session);
+  } catch (const Poco::Exception& failure) {
+    unwatch(*connection);
+    close(std::move(connection));
+    releaseSlot();
+    throw StorageUnavailable("cannot identify a new database session: " + failure.displayText());
+  }
+  return lease(std::move(connection));
+}
+
+// A watched lease of `connection`, in a transaction of its own where the backend asks for one
+// (behind a transaction-mode pooler): opening it is database work under the same deadline.
 SessionLease SessionPool::lease(std::unique_ptr<PooledConnection> connection) {
   try {
     connection->leaseTransaction = backend_->beginLease(connection->session);
   } catch (const Poco::Exception& failure) {
-    connection.reset();
+    unwatch(*connection);
+    close(std::move(connection));
     releaseSlot();
     throw StorageUnavailable(failure.displayText());
   }
@@ -95,12 +143,12 @@ std::unique_ptr<PooledConnection> SessionPool::takeIdleOrReserve(Clock::time_poi
   return nullptr;
 }
 
-std::unique_ptr<PooledConnection> SessionPool::connect() {
+std::unique_ptr<PooledConnection> SessionPool::connect(std::chrono::milliseconds timeout) {
   if (ticks(Clock::now()) < nextConnectAttempt_.load(std::memory_order_relaxed)) {
     throw StorageUnavailable("the database was unreachable moments ago");
   }
   try {
-    auto connection = std::make_unique<PooledConnection>(backend_->connect());
+    auto connection = std::make_unique<PooledConnection>(backend_->connect(timeout), "");
     if (!reachable_.exchange(true)) logger_.info("Database reachable again", {{"backend", backendName_}});
     return connection;
   } catch (const Poco::Exception& failure) {
@@ -121,6 +169,8 @@ void SessionPool::releaseSlot() noexcept {
 }
 
 void SessionPool::giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept {
+  unwatch(*connection);
+  if (connection->abortStage.load() > 0) reusable = false;  // cancelled or cut: its state is unknown
   try {
     if (reusable && connection->session.isTransaction()) connection->session.rollback();
     if (reusable && connection->leaseTransaction) {
@@ -132,7 +182,7 @@ void SessionPool::giveBack(std::unique_ptr<PooledConnection> connection, bool re
     reusable = false;
   }
   if (!reusable) {
-    connection.reset();
+    close(std::move(connection));
     releaseSlot();
     return;
   }
@@ -157,7 +207,9 @@ bool SessionPool::busyButReachable() const {
 }
 
 void SessionPool::selectOne(std::chrono::milliseconds wait) {
-  SessionLease lease = acquireWithin(wait);
+  // The work ends a little before `wait`, so that the answer is sent within it.
+  const std::chrono::milliseconds work = wait - std::min<std::chrono::milliseconds>(std::chrono::milliseconds(50), wait / 10);
+  SessionLease lease = acquireWithin(work, Clock::now() + work);
   try {
     int one = 0;
     lease.session() << "SELECT 1", Poco::Data::Keywords::into(one), Poco::Data::Keywords::now;
@@ -179,7 +231,7 @@ PoolStats SessionPool::stats() const {
 void SessionPool::prepareSchema() {
   std::lock_guard lock(schemaMutex_);
   if (schemaReady_.load(std::memory_order_acquire)) return;
-  std::unique_ptr<PooledConnection> connection = connect();
+  std::unique_ptr<PooledConnection> connection = connect(settings_.acquireTimeout);
   applyPendingMigrations(connection->session);
   schemaReady_.store(true, std::memory_order_release);
 }
@@ -229,10 +281,15 @@ void SessionPool::abandonMigrations(Poco::Data::Session& session) noexcept {
 }
 
 void SessionPool::translateFailure(SessionLease& lease, const Poco::Exception& failure) {
+  if (lease.aborted()) {
+    lease.discard();
+    throw WorkInterrupted("no answer from the database before the deadline; " + failure.displayText(),
+                          lease.serverSession());
+  }
   switch (backend_->classify(failure, lease.session())) {
     case StorageFailure::ConnectionLost:
       lease.discard();
-      throw StorageUnavailable(failure.displayText());
+      throw WorkInterrupted(failure.displayText(), lease.serverSession());
     case StorageFailure::Busy:
       throw StorageUnavailable(failure.displayText());
     case StorageFailure::UniqueViolation:
@@ -248,6 +305,104 @@ void SessionPool::translateFailure(SessionLease& lease, const Poco::Exception& f
       // Whatever it is (a schema another version changed, a pooler that lost a prepared
       // statement), the client can do nothing but retry later; the cause is logged.
       throw StorageUnavailable(failure.displayText(), "The database refused the statement; retry later");
+  }
+}
+
+bool SessionPool::awaitEnd(const std::string& lostSession, Deadline deadline) {
+  if (lostSession.empty()) return true;  // no server-side session: the outcome was final when the call returned
+  return withSessionUntil(deadline, [&](SessionLease& lease) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    return left.count() > 0 && backend_->awaitEnded(lease.session(), lostSession, left);
+  });
+}
+
+void SessionPool::watch(PooledConnection& connection, Deadline workDeadline) {
+  const Clock::time_point now = Clock::now();
+  const auto cancelAhead = std::min<Clock::duration>(std::chrono::milliseconds(250), (workDeadline - now) / 4);
+  connection.deadline = workDeadline;
+  connection.cancelAt = workDeadline == Deadline::max() ? workDeadline : workDeadline - cancelAhead;
+  connection.abortStage.store(0);
+  bool sooner = false;
+  {
+    std::lock_guard lock(watchMutex_);
+    leased_.push_back(&connection);
+    sooner = connection.cancelAt < nextCheck_;
+    if (sooner) nextCheck_ = connection.cancelAt;
+  }
+  if (sooner) watchChanged_.notify_one();
+}
+
+void SessionPool::unwatch(PooledConnection& connection) noexcept {
+  std::lock_guard lock(watchMutex_);
+  const auto it = std::find(leased_.begin(), leased_.end(), &connection);
+  if (it == leased_.end()) return;
+  *it = leased_.back();
+  leased_.pop_back();
+}
+
+void SessionPool::watchDeadlines() {
+  std::unique_lock lock(watchMutex_);
+  while (!stopping_) {
+    const Deadline target = nextCheck_;
+    const auto changed = [&] { return stopping_ || nextCheck_ != target; };
+    if (target == Deadline::max()) {
+      watchChanged_.wait(lock, changed);
+      continue;
+    }
+    if (watchChanged_.wait_until(lock, target, changed)) continue;  // stopping, or a sooner deadline
+    nextCheck_ = abortDue(Clock::now());
+    if (nextCheck_ == Deadline::min()) {  // a connection was cut: its idle siblings share its path
+      lock.unlock();
+      closeIdleConnections();
+      lock.lock();
+      nextCheck_ = Clock::now();  // look again, leases may have come and gone meanwhile
+    }
+  }
+}
+
+// Cancels or cuts the leased connections whose time has come (the caller holds watchMutex_, so
+// none can be given back meanwhile). Returns when to look next, Deadline::min() after a cut.
+Deadline SessionPool::abortDue(Clock::time_point now) {
+  Deadline next = Deadline::max();
+  bool cut = false;
+  for (PooledConnection* connection : leased_) {
+    const int stage = connection->abortStage.load();
+    if (stage == 0 && now >= connection->cancelAt) {
+      connection->abortStage.store(1);
+      backend_->cancel(connection->session);
+    }
+    if (stage < 2 && now >= connection->deadline) {
+      connection->abortStage.store(2);
+      backend_->sever(connection->session);
+      cut = true;
+      logger_.warning("Cut a database connection that did not answer before its deadline",
+                      {{"backend", backendName_}});
+    }
+    const int after = connection->abortStage.load();
+    if (after == 0) next = std::min(next, connection->cancelAt);
+    if (after == 1) next = std::min(next, connection->deadline);
+  }
+  return cut ? Deadline::min() : next;
+}
+
+void SessionPool::closeIdleConnections() noexcept {
+  std::vector<std::unique_ptr<PooledConnection>> closing;
+  {
+    std::lock_guard lock(mutex_);
+    closing.swap(idle_);
+    open_ -= closing.size();
+  }
+  if (closing.empty()) return;
+  released_.notify_all();
+  for (auto& connection : closing) close(std::move(connection));
+}
+
+void SessionPool::close(std::unique_ptr<PooledConnection> connection) noexcept {
+  try {
+    const std::function<void()> afterwards = backend_->closing(connection->session);
+    connection.reset();
+    if (afterwards) afterwards();
+  } catch (...) {  // closing a broken connection must not fail its request
   }
 }
 

@@ -43,6 +43,13 @@ StorageUnavailable::StorageUnavailable(std::string cause, std::string detail)
     : HttpError(Problem{.status = 503, .detail = std::move(detail)}, {{"Retry-After", "1"}}),
       cause_(std::move(cause)) {}
 
+OutcomeUnknown::OutcomeUnknown(std::string detail)
+    : HttpError(Problem{.status = 503,
+                        .type = std::string(kOutcomeUnknownProblemType),
+                        .title = "Outcome unknown",
+                        .detail = std::move(detail)},
+                {{"Retry-After", "1"}}) {}
+
 SessionLease::SessionLease(std::unique_ptr<PooledConnection> connection, ConnectionOwner& owner)
     : connection_(std::move(connection)), owner_(&owner) {}
 

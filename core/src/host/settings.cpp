@@ -131,6 +131,7 @@ PoolSettings readPool(const Config& config) {
   pool.acquireTimeout = millis(config, "storage.acquire_timeout_ms", pool.acquireTimeout);
   pool.reconnectBackoff = millis(config, "storage.reconnect_backoff_ms", pool.reconnectBackoff, 0);
   pool.readyTimeout = millis(config, "storage.ready_timeout_ms", pool.readyTimeout);
+  pool.statementTimeout = millis(config, "storage.statement_timeout_ms", pool.statementTimeout, 0);
   const std::string migrations = text(config, "storage.migrations");
   if (migrations.empty()) throw ConfigError("storage.migrations must name the folder of the backend's migrations");
   pool.migrationsDirectory = migrations;

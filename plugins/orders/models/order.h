@@ -23,6 +23,8 @@ struct NewOrder {
 struct OrderRow {
   NewOrder order;
   std::string status;
+  /// Random, written with the row: finds it when the INSERT's outcome was not seen.
+  std::int64_t requestToken = 0;
 };
 
 /// An order as stored.

@@ -89,8 +89,8 @@ bool IdempotencyRepository::claim(const KeyClaim& claim) {
   });
 }
 
-std::optional<IdempotencyRecord> IdempotencyRepository::find(const std::string& key) {
-  return storage_.withSession([&](svc::SessionLease& lease) -> std::optional<IdempotencyRecord> {
+std::optional<IdempotencyRecord> IdempotencyRepository::find(const std::string& key, svc::Deadline deadline) {
+  return storage_.withSessionUntil(deadline, [&](svc::SessionLease& lease) -> std::optional<IdempotencyRecord> {
     auto& statements = lease.prepared<IdempotencyStatements>();
     statements.claim.key = key;
     statements.hashes.clear();
@@ -113,7 +113,7 @@ std::optional<StoredResponse> IdempotencyRepository::createOrderAndComplete(
     const KeyClaim& claim, const NewOrder& order, const std::function<StoredResponse(std::int64_t)>& responseFor) {
   return storage_.withSession([&](svc::SessionLease& lease) -> std::optional<StoredResponse> {
     lease.session().begin();
-    const StoredResponse response = responseFor(insertOrder(lease, order, kStatusCreated));
+    const StoredResponse response = responseFor(insertOrder(lease, newOrderRow(order, kStatusCreated)));
     auto& statements = lease.prepared<IdempotencyStatements>();
     statements.response = response;
     if (!statements.touches(statements.complete, claim)) {
@@ -125,8 +125,14 @@ std::optional<StoredResponse> IdempotencyRepository::createOrderAndComplete(
   });
 }
 
-void IdempotencyRepository::release(const KeyClaim& claim) {
-  storage_.withSession([&](svc::SessionLease& lease) {
+std::optional<std::optional<IdempotencyRecord>> IdempotencyRepository::findAfterEnd(const svc::WorkInterrupted& failure,
+                                                                                    const std::string& key,
+                                                                                    svc::Deadline deadline) {
+  return storage_.afterEnd(failure, deadline, [&] { return find(key, deadline); });
+}
+
+void IdempotencyRepository::release(const KeyClaim& claim, svc::Deadline deadline) {
+  storage_.withSessionUntil(deadline, [&](svc::SessionLease& lease) {
     auto& statements = lease.prepared<IdempotencyStatements>();
     statements.claim = claim;
     statements.release.execute();

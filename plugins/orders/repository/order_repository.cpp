@@ -2,8 +2,10 @@
 
 #include "repository/returned_rows.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
+#include <random>
 #include <stdexcept>
 #include <string>
 
@@ -28,8 +30,22 @@ std::string placeholders(std::size_t groups, std::size_t size) {
   return text;
 }
 
+
+constexpr const char* kOrderMayExist =
+    "The connection to the database failed while the order was being stored, and whether it was "
+    "could not be seen: the order may exist. Retry with the same Idempotency-Key to get its answer "
+    "without creating it twice; check before retrying without one.";
+
+// A random positive 63-bit number: two requests sharing one is as likely as guessing it.
+std::int64_t newRequestToken() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  std::int64_t token = 0;
+  while (token == 0) token = static_cast<std::int64_t>(generator() >> 1);
+  return token;
+}
+
 std::string insertSql(std::size_t rows) {
-  return "INSERT INTO orders (user_id, product_id, quantity, status) VALUES " + placeholders(rows, 4) +
+  return "INSERT INTO orders (user_id, product_id, quantity, status, request_token) VALUES " + placeholders(rows, 5) +
          " RETURNING id, user_id, product_id, quantity, status";
 }
 
@@ -89,7 +105,10 @@ struct OrderColumns {
 struct InsertStatement {
   InsertStatement(Poco::Data::Session& session, std::size_t count) : rows(count), statement(session) {
     statement << insertSql(count);
-    for (auto& row : rows) statement, use(row.order.userId), use(row.order.productId), use(row.order.quantity), use(row.status);
+    for (auto& row : rows) {
+      statement, use(row.order.userId), use(row.order.productId), use(row.order.quantity), use(row.status),
+          use(row.requestToken);
+    }
     statement, into(ids), into(userIds), into(productIds), into(quantities), into(statuses);
   }
   std::vector<OrderRow> rows;
@@ -139,6 +158,16 @@ struct CancelStatement {
   Poco::Int64 id = 0;
   std::string created{kStatusCreated};
   std::vector<Poco::Int64> changed;
+  Poco::Data::Statement statement;
+};
+
+/// The lookup of an order by the token written with it, prepared once.
+struct TokenStatement {
+  explicit TokenStatement(Poco::Data::Session& session) : statement(session) {
+    statement << "SELECT id FROM orders WHERE request_token = $1", use(token), into(ids);
+  }
+  Poco::Int64 token = 0;
+  std::vector<Poco::Int64> ids;
   Poco::Data::Statement statement;
 };
 
@@ -193,6 +222,15 @@ class OrderStatements {
     return orders;
   }
 
+  std::optional<std::int64_t> findByToken(std::int64_t token) {
+    if (!byToken_) byToken_ = std::make_unique<TokenStatement>(session_);
+    byToken_->token = token;
+    byToken_->ids.clear();
+    byToken_->statement.execute();
+    if (byToken_->ids.empty()) return std::nullopt;
+    return byToken_->ids.front();
+  }
+
   bool cancel(std::int64_t id, svc::EpochMicros now) {
     if (!cancel_) cancel_ = std::make_unique<CancelStatement>(session_);
     cancel_->id = id;
@@ -233,25 +271,56 @@ class OrderStatements {
   std::map<std::size_t, std::unique_ptr<SelectStatement>> selects_;
   std::map<unsigned, std::unique_ptr<ListStatement>> lists_;
   std::unique_ptr<CancelStatement> cancel_;
+  std::unique_ptr<TokenStatement> byToken_;
 };
+
+template <class Item>
+svc::Deadline earliest(const std::vector<Item>& items) {
+  svc::Deadline deadline = svc::Deadline::max();
+  for (const Item& item : items) deadline = std::min(deadline, item.deadline);
+  return deadline;
+}
 
 }  // namespace
 
 OrderRepository::OrderRepository(svc::Storage& storage, BatchLimits limits)
     : storage_(storage),
-      inserts_([this](const std::vector<OrderRow>& rows) { return insertBatch(rows); },
+      inserts_([this](const std::vector<PendingInsert>& rows) { return insertBatch(rows); },
                svc::BatchPolicy{limits.maxBatch, limits.concurrentWrites, true}),
-      lookups_([this](const std::vector<std::int64_t>& ids) { return findBatch(ids); },
+      lookups_([this](const std::vector<PendingLookup>& ids) { return findBatch(ids); },
                svc::BatchPolicy{limits.maxBatch, limits.concurrentReads, true}) {}
 
+svc::Deadline OrderRepository::workDeadline() const { return std::chrono::steady_clock::now() + storage_.workTimeout(); }
+
 std::int64_t OrderRepository::insert(const NewOrder& order, std::string_view status) {
-  return inserts_.submit(OrderRow{order, std::string(status)});
+  const svc::Deadline deadline = workDeadline();
+  const OrderRow row{order, std::string(status), newRequestToken()};
+  try {
+    return inserts_.submit(PendingInsert{row, deadline});
+  } catch (const svc::WorkInterrupted& failure) {
+    return resolveInsert(row, failure, deadline + svc::kSettleAllowance);
+  }
+}
+
+// The INSERT of `row` (maybe in a batch of others) may have been committed before its connection
+// broke: once that connection's session has ended on the server, the order is there or not.
+std::int64_t OrderRepository::resolveInsert(const OrderRow& row, const svc::WorkInterrupted& failure,
+                                            svc::Deadline deadline) {
+  const auto found = storage_.afterEnd(failure, deadline, [&] { return findByRequestToken(row.requestToken, deadline); });
+  if (!found) throw svc::OutcomeUnknown(kOrderMayExist);
+  if (!*found) throw svc::StorageUnavailable("the order was not stored: " + failure.cause());
+  return **found;
 }
 
 std::optional<Order> OrderRepository::findById(std::int64_t id) {
-  Lookup lookup = lookups_.submit(id);
+  Lookup lookup = lookups_.submit(PendingLookup{id, workDeadline()});
   if (!lookup.error.empty()) throw std::runtime_error(lookup.error);
   return std::move(lookup.order);
+}
+
+std::optional<std::int64_t> OrderRepository::findByRequestToken(std::int64_t requestToken, svc::Deadline deadline) {
+  return storage_.withSessionUntil(
+      deadline, [&](svc::SessionLease& lease) { return lease.prepared<OrderStatements>().findByToken(requestToken); });
 }
 
 std::vector<Order> OrderRepository::list(const OrderFilter& filter) {
@@ -262,16 +331,28 @@ bool OrderRepository::cancel(std::int64_t id, svc::EpochMicros now) {
   return storage_.withSession([&](svc::SessionLease& lease) { return lease.prepared<OrderStatements>().cancel(id, now); });
 }
 
-std::int64_t insertOrder(svc::SessionLease& lease, const NewOrder& order, std::string_view status) {
-  return lease.prepared<OrderStatements>().insert({OrderRow{order, std::string(status)}}).at(0);
+std::int64_t insertOrder(svc::SessionLease& lease, const OrderRow& row) {
+  return lease.prepared<OrderStatements>().insert({row}).at(0);
 }
 
-std::vector<std::int64_t> OrderRepository::insertBatch(const std::vector<OrderRow>& rows) {
-  return storage_.withSession([&](svc::SessionLease& lease) { return lease.prepared<OrderStatements>().insert(rows); });
+OrderRow newOrderRow(const NewOrder& order, std::string_view status) {
+  return OrderRow{order, std::string(status), newRequestToken()};
 }
 
-std::vector<OrderRepository::Lookup> OrderRepository::findBatch(const std::vector<std::int64_t>& ids) {
-  return storage_.withSession([&](svc::SessionLease& lease) { return lease.prepared<OrderStatements>().find(ids); });
+std::vector<std::int64_t> OrderRepository::insertBatch(const std::vector<PendingInsert>& pending) {
+  std::vector<OrderRow> rows;
+  rows.reserve(pending.size());
+  for (const PendingInsert& item : pending) rows.push_back(item.value);
+  return storage_.withSessionUntil(earliest(pending),
+                                   [&](svc::SessionLease& lease) { return lease.prepared<OrderStatements>().insert(rows); });
+}
+
+std::vector<OrderRepository::Lookup> OrderRepository::findBatch(const std::vector<PendingLookup>& pending) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(pending.size());
+  for (const PendingLookup& item : pending) ids.push_back(item.value);
+  return storage_.withSessionUntil(earliest(pending),
+                                   [&](svc::SessionLease& lease) { return lease.prepared<OrderStatements>().find(ids); });
 }
 
 }  // namespace orders

@@ -29,9 +29,14 @@ class OrderRepository {
  public:
   OrderRepository(svc::Storage& storage, BatchLimits limits);
 
-  /// Inserts the order with `status` and returns its id once it is committed.
+  /// Inserts the order with `status` and returns its id once it is committed. When the connection
+  /// broke while the INSERT may have been committed, looks whether it was, within the request's
+  /// deadline: throws svc::OutcomeUnknown when that could not be known, StorageUnavailable when
+  /// the order is known not to be stored.
   std::int64_t insert(const NewOrder& order, std::string_view status);
   std::optional<Order> findById(std::int64_t id);
+  /// The id of the order written with `requestToken`, if it is stored; by `deadline`.
+  std::optional<std::int64_t> findByRequestToken(std::int64_t requestToken, svc::Deadline deadline);
   /// The orders matching `filter`, newest (highest id) first.
   std::vector<Order> list(const OrderFilter& filter);
   /// Sets a "created" order to "cancelled" with updated_at = `now`; false when no order changed
@@ -45,16 +50,31 @@ class OrderRepository {
   };
 
  private:
-  std::vector<std::int64_t> insertBatch(const std::vector<OrderRow>& rows);
-  std::vector<Lookup> findBatch(const std::vector<std::int64_t>& ids);
+  /// A request's item in a coalesced batch: the batch must end by the earliest deadline of its items.
+  template <class Value>
+  struct Pending {
+    Value value;
+    svc::Deadline deadline;
+  };
+  using PendingInsert = Pending<OrderRow>;
+  using PendingLookup = Pending<std::int64_t>;
+
+  std::vector<std::int64_t> insertBatch(const std::vector<PendingInsert>& rows);
+  std::vector<Lookup> findBatch(const std::vector<PendingLookup>& ids);
+  std::int64_t resolveInsert(const OrderRow& row, const svc::WorkInterrupted& failure, svc::Deadline deadline);
+  /// The request's deadline for its database work, from now.
+  svc::Deadline workDeadline() const;
 
   svc::Storage& storage_;
-  svc::Coalescer<OrderRow, std::int64_t> inserts_;
-  svc::Coalescer<std::int64_t, Lookup> lookups_;
+  svc::Coalescer<PendingInsert, std::int64_t> inserts_;
+  svc::Coalescer<PendingLookup, Lookup> lookups_;
 };
 
-/// Inserts one order on `lease`, outside the coalesced batches (e.g. inside the caller's
+/// A row for `order` with a fresh request token.
+OrderRow newOrderRow(const NewOrder& order, std::string_view status);
+
+/// Inserts one row on `lease`, outside the coalesced batches (e.g. inside the caller's
 /// transaction), and returns its id.
-std::int64_t insertOrder(svc::SessionLease& lease, const NewOrder& order, std::string_view status);
+std::int64_t insertOrder(svc::SessionLease& lease, const OrderRow& row);
 
 }  // namespace orders

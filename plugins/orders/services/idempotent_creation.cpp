@@ -18,6 +18,13 @@ constexpr svc::EpochMicros kLockMicros = 30 * kMicrosPerSecond;
 constexpr svc::EpochMicros kPurgeIntervalMicros = 60 * kMicrosPerSecond;
 // A key expires or is released between our failed claim and our read: claim again, a few times.
 constexpr int kClaimAttempts = 3;
+// Failed claims remembered for settling at most (past it, their keys wait for their locks).
+constexpr std::size_t kMaxUnsettled = 10000;
+
+constexpr const char* kOrderMayExist =
+    "The connection to the database failed while the order was being stored, and whether it was "
+    "could not be seen: the order may exist. Retry with the same Idempotency-Key: the retry answers "
+    "with the order if it exists, and creates it once if it does not.";
 
 /// The fingerprint of the validated order, so that bodies differing only in layout, member
 /// order or ignored members are the same request.
@@ -52,7 +59,10 @@ IdempotentOutcome IdempotentCreation::create(const svc::json::Value& body, const
   const KeyClaim claim = claimFor(key, order);
   purgeExpiredKeysOncePerMinute(claim.now);
   for (int attempt = 0; attempt < kClaimAttempts; ++attempt) {
-    if (keys_.claim(claim)) return IdempotentOutcome{.response = createOwned(claim, order, responseFor), .replayed = false};
+    if (claimOrRemember(claim)) {
+      return IdempotentOutcome{.response = createOwned(claim, order, responseFor), .replayed = false};
+    }
+    if (settleEarlierFailure(key)) continue;
     if (const auto record = keys_.find(key)) return answerRetry(*record, claim);
   }
   rejectInFlight();
@@ -68,8 +78,20 @@ KeyClaim IdempotentCreation::claimFor(const std::string& key, const NewOrder& or
                   .expiresAt = now + keyLifetime_.count() * kMicrosPerSecond};
 }
 
+// A claim whose connection broke may have been committed: remembered, so that the key's next
+// request can release it rather than wait for its lock. No order exists either way.
+bool IdempotentCreation::claimOrRemember(const KeyClaim& claim) {
+  try {
+    return keys_.claim(claim);
+  } catch (const svc::WorkInterrupted& failure) {
+    remember(claim, failure.lostSession());
+    throw;
+  }
+}
+
 StoredResponse IdempotentCreation::createOwned(const KeyClaim& claim, const NewOrder& order,
                                                const ResponseFor& responseFor) {
+  const svc::Deadline deadline = keys_.workDeadline();
   std::int64_t id = 0;
   std::optional<StoredResponse> response;
   try {
@@ -77,8 +99,10 @@ StoredResponse IdempotentCreation::createOwned(const KeyClaim& claim, const NewO
       id = created;
       return responseFor(created);
     });
+  } catch (const svc::WorkInterrupted& failure) {
+    response = settleInterrupted(claim, failure, deadline + svc::kSettleAllowance);
   } catch (...) {
-    releaseAfterFailure(claim);
+    releaseAfterFailure(claim, "");
     throw;
   }
   if (!response) rejectInFlight();  // held past its lock, another request took the key over
@@ -86,12 +110,63 @@ StoredResponse IdempotentCreation::createOwned(const KeyClaim& claim, const NewO
   return *response;
 }
 
-void IdempotentCreation::releaseAfterFailure(const KeyClaim& claim) noexcept {
+// The order's transaction (which completes the key) may have been committed before its
+// connection broke: once the server has ended that session, the key tells.
+StoredResponse IdempotentCreation::settleInterrupted(const KeyClaim& claim, const svc::WorkInterrupted& failure,
+                                                     svc::Deadline deadline) {
+  const auto record = keys_.findAfterEnd(failure, claim.key, deadline);
+  if (!record) {
+    remember(claim, failure.lostSession());
+    logger_.warning("Order outcome unknown: the database did not come back in time",
+                    {{"idempotency_key", claim.key}, {"reason", failure.cause()}});
+    throw svc::OutcomeUnknown(kOrderMayExist);
+  }
+  if (*record && (*record)->response && (*record)->requestHash == claim.requestHash) return *(*record)->response;
+  releaseAfterFailure(claim, "");
+  throw svc::StorageUnavailable("the order was not stored: " + failure.cause());
+}
+
+void IdempotentCreation::releaseAfterFailure(const KeyClaim& claim, const std::string& lostSession) noexcept {
   try {
     keys_.release(claim);
-  } catch (const std::exception& error) {  // the lock runs out by itself
+  } catch (const std::exception& error) {  // the key's next request, or its lock running out, settles it
     logger_.warning("Could not release an idempotency key", {{"error", error.what()}});
+    try {
+      remember(claim, lostSession);
+    } catch (...) {
+    }
   }
+}
+
+// When an earlier request with `key` failed here and left it claimed: releases that claim, once
+// the work of that request can no longer commit. True when the key may be claimed again.
+bool IdempotentCreation::settleEarlierFailure(const std::string& key) {
+  std::optional<Unsettled> earlier = takeUnsettled(key);
+  if (!earlier) return false;
+  try {
+    const svc::Deadline deadline = keys_.workDeadline();
+    if (keys_.awaitEnd(earlier->lostSession, deadline)) {
+      keys_.release(earlier->claim, deadline);  // only if still unfinished: a committed order keeps its key
+      return true;
+    }
+  } catch (const svc::StorageUnavailable&) {
+  }
+  remember(earlier->claim, earlier->lostSession);
+  return false;
+}
+
+void IdempotentCreation::remember(const KeyClaim& claim, const std::string& lostSession) {
+  std::lock_guard lock(unsettledMutex_);
+  if (unsettled_.size() < kMaxUnsettled) unsettled_.insert_or_assign(claim.key, Unsettled{claim, lostSession});
+}
+
+std::optional<IdempotentCreation::Unsettled> IdempotentCreation::takeUnsettled(const std::string& key) {
+  std::lock_guard lock(unsettledMutex_);
+  const auto it = unsettled_.find(key);
+  if (it == unsettled_.end()) return std::nullopt;
+  Unsettled earlier = std::move(it->second);
+  unsettled_.erase(it);
+  return earlier;
 }
 
 void IdempotentCreation::purgeExpiredKeysOncePerMinute(svc::EpochMicros now) noexcept {

@@ -3,7 +3,10 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "models/idempotency.h"
 #include "repository/idempotency_repository.h"
@@ -25,6 +28,9 @@ using ResponseFor = std::function<StoredResponse(std::int64_t)>;
 /// Order creation under an Idempotency-Key (IETF httpapi idempotency-key draft): the first
 /// request with a key creates the order and stores its response; a retry with the same order
 /// replays it; another order under the key is 422; a retry while the first runs is 409.
+/// A request whose database failed does not keep its key locked: it releases the key when its
+/// order is known not to be stored, or, when that could not be done (the database was away),
+/// the key's next request here settles the failed one first (Storage::awaitEnd) and goes on.
 class IdempotentCreation {
  public:
   IdempotentCreation(IdempotencyRepository& keys, OrderService& orders, const svc::Logger& logger,
@@ -35,9 +41,20 @@ class IdempotentCreation {
   IdempotentOutcome create(const svc::json::Value& body, const std::string& key, const ResponseFor& responseFor);
 
  private:
+  /// A claim whose request failed and whose key could not be released: what settling it needs.
+  struct Unsettled {
+    KeyClaim claim;
+    std::string lostSession;  ///< the server session whose work may still commit ("" if none)
+  };
+
   KeyClaim claimFor(const std::string& key, const NewOrder& order) const;
+  bool claimOrRemember(const KeyClaim& claim);
   StoredResponse createOwned(const KeyClaim& claim, const NewOrder& order, const ResponseFor& responseFor);
-  void releaseAfterFailure(const KeyClaim& claim) noexcept;
+  StoredResponse settleInterrupted(const KeyClaim& claim, const svc::WorkInterrupted& failure, svc::Deadline deadline);
+  void releaseAfterFailure(const KeyClaim& claim, const std::string& lostSession) noexcept;
+  bool settleEarlierFailure(const std::string& key);
+  void remember(const KeyClaim& claim, const std::string& lostSession);
+  std::optional<Unsettled> takeUnsettled(const std::string& key);
   void purgeExpiredKeysOncePerMinute(svc::EpochMicros now) noexcept;
 
   IdempotencyRepository& keys_;
@@ -45,6 +62,8 @@ class IdempotentCreation {
   const svc::Logger& logger_;
   const std::chrono::seconds keyLifetime_;
   std::atomic<svc::EpochMicros> lastPurge_{0};
+  std::mutex unsettledMutex_;
+  std::unordered_map<std::string, Unsettled> unsettled_;  ///< by key
 };
 
 }  // namespace orders
