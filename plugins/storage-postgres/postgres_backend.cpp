@@ -42,6 +42,8 @@ constexpr int kMaxCancelsInFlight = 8;
 
 // The server-side session of this connection, as "pid:backend start in microseconds": a pid
 // alone may be reused by a later session.
+// What identify() answers where no server session can be named (behind a transaction pooler).
+constexpr const char* kUnknowableSession = "unknowable";
 constexpr const char* kIdentifySql =
     "SELECT pid::text || ':' || (extract(epoch FROM backend_start) * 1000000)::bigint::text "
     "FROM pg_stat_activity WHERE pid = pg_backend_pid()";
@@ -219,7 +221,11 @@ class PostgresBackend final : public svc::StorageBackend {
     if (!reachable) throw postgres::ConnectionException("Connection Error: " + error);
   }
 
+  // Behind a transaction-mode pooler each transaction may run on another server session, so none
+  // names the work of a lost connection: its end can never be confirmed (awaitEnded says no, and an
+  // interrupted order is answered "outcome unknown" rather than guessed).
   std::string identify(Poco::Data::Session& session) const override {
+    if (transactionPooler_) return kUnknowableSession;
     PGconn* connection = connectionOf(session);
     return singleValue(connection, PQexec(connection, kIdentifySql));
   }
@@ -263,6 +269,7 @@ class PostgresBackend final : public svc::StorageBackend {
 
   bool awaitEnded(Poco::Data::Session& session, const std::string& identity,
                   std::chrono::milliseconds wait) const override {
+    if (identity == kUnknowableSession) return false;
     PGconn* connection = connectionOf(session);
     const std::string waitMs = std::to_string(wait.count());
     const char* values[] = {identity.c_str(), waitMs.c_str()};
@@ -335,7 +342,10 @@ class PostgresBackend final : public svc::StorageBackend {
         execute(connection, "ROLLBACK");
         if (commit) throw postgres::StatementException("the lease's transaction failed and was rolled back");
         return;
-      default:
+      case PQTRANS_IDLE:
+        return;
+      default:  // the connection broke (or is still busy): whether the work committed is unknown
+        if (commit) throw postgres::ConnectionException("the connection was lost before the lease's transaction committed");
         return;
     }
   }
