@@ -142,6 +142,18 @@ void EventLoop::run() {
   }
 }
 
+// Whatever goes wrong with one connection (no memory, a failing system call) ends it alone.
+template <class Work>
+void EventLoop::guarded(Connection& connection, Work&& work) {
+  try {
+    work();
+  } catch (const std::exception& error) {
+    environment_.logger.error("Connection failed", {{"error", error.what()}});
+    connection.abort();
+    connection.close();
+  }
+}
+
 void EventLoop::dispatch(const Poco::Net::Socket& socket) {
   if (socket.impl() == waker_.impl()) {
     char discard[64];
@@ -170,17 +182,6 @@ void EventLoop::dispatch(const Poco::Net::Socket& socket) {
       connection->onReadable();
     }
   });
-}
-
-// Whatever goes wrong with one connection (no memory, a failing system call) ends it alone.
-void EventLoop::guarded(Connection& connection, const std::function<void()>& work) {
-  try {
-    work();
-  } catch (const std::exception& error) {
-    environment_.logger.error("Connection failed", {{"error", error.what()}});
-    connection.abort();
-    connection.close();
-  }
 }
 
 void EventLoop::sweep() {

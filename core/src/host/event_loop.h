@@ -60,7 +60,8 @@ class EventLoop {
   void dispatch(const Poco::Net::Socket& socket);
   void sweep();
   void wake();
-  void guarded(Connection& connection, const std::function<void()>& work);
+  template <class Work>
+  void guarded(Connection& connection, Work&& work);
 
   const ConnectionEnvironment& environment_;
   std::atomic<std::size_t>& open_;

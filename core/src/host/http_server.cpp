@@ -30,10 +30,11 @@ std::string overCapacityAnswer(int maxConnections) {
 
 }  // namespace
 
-std::uint64_t raiseOpenFileLimit(std::uint64_t connections) {
+std::uint64_t filesNeededFor(std::uint64_t connections) { return connections + kRefusalHeadroom + kOtherFiles; }
+
+std::uint64_t raiseOpenFileLimit(std::uint64_t wanted) {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
-  const rlim_t wanted = connections + kRefusalHeadroom + kOtherFiles;
   if (limit.rlim_cur < wanted) {
     limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min<rlim_t>(wanted, limit.rlim_max);
     ::setrlimit(RLIMIT_NOFILE, &limit);
@@ -53,8 +54,8 @@ HttpServer::HttpServer(const ServerSettings& settings, const Dispatcher& dispatc
                    .settings = settings_,
                    .workers = workers_,
                    .stopping = stopping_} {
-  const std::uint64_t files = raiseOpenFileLimit(static_cast<std::uint64_t>(settings.maxConnections));
-  const std::uint64_t needed = static_cast<std::uint64_t>(settings.maxConnections) + kRefusalHeadroom + kOtherFiles;
+  const std::uint64_t needed = filesNeededFor(static_cast<std::uint64_t>(settings.maxConnections));
+  const std::uint64_t files = raiseOpenFileLimit(needed);
   (files >= needed ? logger.info("Open-file limit", {{"limit", files}, {"needed", needed}})
                    : logger.warning("Open-file limit below what max_connections needs; raise the hard limit",
                                     {{"limit", files}, {"needed", needed}}));

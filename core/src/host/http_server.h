@@ -54,8 +54,10 @@ class HttpServer {
   bool running_ = false;
 };
 
-/// Raises the soft limit on open files to what `connections` need (bounded by the hard limit);
-/// returns the limit now in force.
-std::uint64_t raiseOpenFileLimit(std::uint64_t connections);
+/// The open files `connections` need, with room for refusals, database sessions and logs.
+std::uint64_t filesNeededFor(std::uint64_t connections);
+/// Raises the soft limit on open files to `wanted` (bounded by the hard limit); returns the limit
+/// now in force.
+std::uint64_t raiseOpenFileLimit(std::uint64_t wanted);
 
 }  // namespace svc::host
