@@ -6,10 +6,10 @@
 #include <thread>
 #include <vector>
 
-#include "svc/coalescer.h"
+#include "repository/coalescer.h"
 
 using namespace std::chrono_literals;
-using Doubler = svc::Coalescer<int, int>;
+using Doubler = orders::Coalescer<int, int>;
 
 namespace {
 
@@ -61,7 +61,7 @@ std::vector<int> submitFromThreads(Doubler& coalescer, int threads, int each) {
 
 TEST(Coalescer, RunsALoneCallAtOnceInABatchOfOne) {
   RecordingBatch recorder;
-  Doubler coalescer(std::ref(recorder), svc::BatchPolicy{8, 2});
+  Doubler coalescer(std::ref(recorder), orders::BatchPolicy{8, 2});
   EXPECT_EQ(coalescer.submit(21), 42);
   EXPECT_EQ(coalescer.submit(5), 10);
   EXPECT_EQ(recorder.batches, 2);
@@ -71,7 +71,7 @@ TEST(Coalescer, RunsALoneCallAtOnceInABatchOfOne) {
 TEST(Coalescer, GivesEveryCallerItsOwnResultUnderConcurrency) {
   RecordingBatch recorder;
   recorder.delay = 1ms;
-  Doubler coalescer(std::ref(recorder), svc::BatchPolicy{16, 2});
+  Doubler coalescer(std::ref(recorder), orders::BatchPolicy{16, 2});
   for (const int wrong : submitFromThreads(coalescer, 32, 50)) EXPECT_EQ(wrong, 0);
   EXPECT_LT(recorder.batches, 32 * 50) << "concurrent callers shared batches";
   EXPECT_LE(recorder.largest, 16);
@@ -81,7 +81,7 @@ TEST(Coalescer, GivesEveryCallerItsOwnResultUnderConcurrency) {
 TEST(Coalescer, RunsOnlyPowerOfTwoBatchesWhenAsked) {
   RecordingBatch recorder;
   recorder.delay = 1ms;
-  Doubler coalescer(std::ref(recorder), svc::BatchPolicy{.maxBatch = 48, .maxConcurrent = 2, .powerOfTwoSizes = true});
+  Doubler coalescer(std::ref(recorder), orders::BatchPolicy{.maxBatch = 48, .maxConcurrent = 2, .powerOfTwoSizes = true});
   for (const int wrong : submitFromThreads(coalescer, 64, 30)) EXPECT_EQ(wrong, 0);
   EXPECT_EQ(recorder.notPowerOfTwo, 0);
   EXPECT_LE(recorder.largest, 32);
@@ -92,7 +92,7 @@ TEST(Coalescer, RunsOnlyPowerOfTwoBatchesWhenAsked) {
 TEST(Coalescer, ThrowsABatchsFailureToEveryCallerInIt) {
   RecordingBatch recorder;
   recorder.delay = 20ms;
-  Doubler coalescer(std::ref(recorder), svc::BatchPolicy{64, 1});
+  Doubler coalescer(std::ref(recorder), orders::BatchPolicy{64, 1});
   std::atomic<int> failures{0};
   std::atomic<int> successes{0};
   std::thread first([&] { coalescer.submit(1); });  // occupies the only batch slot
@@ -116,11 +116,11 @@ TEST(Coalescer, ThrowsABatchsFailureToEveryCallerInIt) {
 }
 
 TEST(Coalescer, RefusesABatchThatLosesResults) {
-  Doubler coalescer([](const std::vector<int>&) { return std::vector<int>{}; }, svc::BatchPolicy{4, 1});
+  Doubler coalescer([](const std::vector<int>&) { return std::vector<int>{}; }, orders::BatchPolicy{4, 1});
   EXPECT_THROW(coalescer.submit(1), std::logic_error);
 }
 
 TEST(Coalescer, RefusesZeroLimits) {
-  EXPECT_THROW(Doubler([](const std::vector<int>& items) { return items; }, svc::BatchPolicy{0, 1}), std::invalid_argument);
-  EXPECT_THROW(Doubler([](const std::vector<int>& items) { return items; }, svc::BatchPolicy{1, 0}), std::invalid_argument);
+  EXPECT_THROW(Doubler([](const std::vector<int>& items) { return items; }, orders::BatchPolicy{0, 1}), std::invalid_argument);
+  EXPECT_THROW(Doubler([](const std::vector<int>& items) { return items; }, orders::BatchPolicy{1, 0}), std::invalid_argument);
 }

@@ -58,7 +58,6 @@ struct Response {
   std::string contentType = "application/json";
   std::string body;
   std::vector<Header> headers;
-  bool closeConnection = false;
 
   static Response json(int status, std::string body);
   static Response problem(const Problem& problem);

@@ -2,7 +2,6 @@
 
 /// Everything a plugin compiles against. Plugins include this header (or the parts they need)
 /// and link svc::plugin_api; see docs/architecture.md, "Writing a new plugin".
-#include "svc/coalescer.h"
 #include "svc/http.h"
 #include "svc/json.h"
 #include "svc/log.h"

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -10,8 +9,7 @@
 #include <string_view>
 #include <type_traits>
 #include <thread>
-#include <typeindex>
-#include <unordered_map>
+#include <typeinfo>
 #include <utility>
 
 #include <Poco/Data/Session.h>
@@ -79,52 +77,42 @@ using Deadline = std::chrono::steady_clock::time_point;
 /// interrupted (Storage::afterEnd), before it answers that the outcome is unknown.
 inline constexpr std::chrono::milliseconds kSettleAllowance{250};
 
-/// One open database connection and the prepared statements kept for it.
-struct PooledConnection {
-  PooledConnection(Poco::Data::Session opened, std::string identity)
-      : session(std::move(opened)), serverSession(std::move(identity)) {}
-  Poco::Data::Session session;
-  std::string serverSession;  ///< the database's name for this connection's session (StorageBackend::identify)
-  std::unordered_map<std::type_index, std::shared_ptr<void>> prepared;
-  /// The lease runs in one transaction the backend opened (behind a transaction-mode pooler);
-  /// its prepared statements live no longer than that transaction.
-  bool leaseTransaction = false;
-  /// While leased: when the database is asked to cancel the work, and when the connection is cut.
-  Deadline cancelAt;
-  Deadline deadline;
-  /// 0 while within the deadline; 1 once the database was asked to cancel; 2 once the connection was cut.
-  std::atomic<int> abortStage{0};
-};
+struct PooledConnection;
+class ConnectionOwner;
 
-class SessionLease;
-
-/// Takes back connections when their lease ends.
-class ConnectionOwner {
- public:
-  /// `reusable` is false when the connection was found broken and must be closed.
-  virtual void giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept = 0;
-  /// Ends the unit of work of a lease that succeeded (commits a lease transaction); throws a
-  /// Poco::Exception when that fails.
-  virtual void finishLease(PooledConnection& connection) = 0;
-
- protected:
-  ~ConnectionOwner() = default;
-};
-
-/// Exclusive use of one pooled connection for the duration of a unit of work.
+/// Exclusive use of one pooled connection for the duration of a unit of work. What the pool keeps
+/// with the connection (deadlines, its prepared statements) stays behind it.
 class SessionLease {
  public:
-  SessionLease(std::unique_ptr<PooledConnection> connection, ConnectionOwner& owner);
   SessionLease(SessionLease&& other) noexcept;
   SessionLease& operator=(SessionLease&&) = delete;
   ~SessionLease();
 
-  Poco::Data::Session& session() { return connection_->session; }
-  /// Whether the pool aborted this lease's work at its deadline.
-  bool aborted() const { return connection_->abortStage.load() > 0; }
-  const std::string& serverSession() const { return connection_->serverSession; }
+  Poco::Data::Session& session();
+  /// The database's name for the server-side session of this connection ("" when it has none).
+  const std::string& serverSession() const;
   /// Closes the connection instead of returning it to the pool when the lease ends.
   void discard() { reusable_ = false; }
+
+  /// The `Statements` object of this connection, built once from its session and kept while the
+  /// connection lives, so that its statements are prepared once, not once per request. Behind a
+  /// transaction-mode pooler it lives only as long as the lease. Build its statements with
+  /// svc::Query (svc/query.h), which binds and clears for you.
+  template <class Statements>
+  Statements& prepared() {
+    std::shared_ptr<void>& slot = preparedSlot(typeid(Statements));
+    if (!slot) slot = std::make_shared<Statements>(session());
+    return *static_cast<Statements*>(slot.get());
+  }
+
+ private:
+  friend class Storage;
+  friend class SessionPool;
+
+  SessionLease(std::unique_ptr<PooledConnection> connection, ConnectionOwner& owner);
+  std::shared_ptr<void>& preparedSlot(const std::type_info& type);
+  /// Whether the pool aborted this lease's work at its deadline.
+  bool aborted() const;
   /// The unit of work succeeded: commits the lease's transaction where the backend opened one
   /// (withSession calls it). Throws a Poco::Exception when the commit fails.
   void finish();
@@ -133,17 +121,6 @@ class SessionLease {
   /// with a freed result it frees again when run or destroyed.
   void abandonPrepared();
 
-  /// The `Statements` object of this connection, built once from its session and kept while the
-  /// connection lives, so that its statements are prepared once, not once per request. Behind a
-  /// transaction-mode pooler it lives only as long as the lease.
-  template <class Statements>
-  Statements& prepared() {
-    auto& slot = connection_->prepared[std::type_index(typeid(Statements))];
-    if (!slot) slot = std::make_shared<Statements>(connection_->session);
-    return *static_cast<Statements*>(slot.get());
-  }
-
- private:
   std::unique_ptr<PooledConnection> connection_;
   ConnectionOwner* owner_;
   bool reusable_ = true;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "migrations.h"
+#include "pooled_connection.h"
 #include "svc/log.h"
 #include "svc/plugin.h"
 #include "svc/storage.h"

@@ -1,8 +1,11 @@
 #include "svc/storage.h"
 
 #include <mutex>
+#include <typeindex>
+#include <unordered_map>
 #include <vector>
 
+#include "pooled_connection.h"
 
 namespace svc {
 
@@ -68,6 +71,16 @@ void SessionLease::abandonPrepared() {
 }
 
 void SessionLease::finish() { owner_->finishLease(*connection_); }
+
+Poco::Data::Session& SessionLease::session() { return connection_->session; }
+
+const std::string& SessionLease::serverSession() const { return connection_->serverSession; }
+
+bool SessionLease::aborted() const { return connection_->abortStage.load() > 0; }
+
+std::shared_ptr<void>& SessionLease::preparedSlot(const std::type_info& type) {
+  return connection_->prepared[std::type_index(type)];
+}
 
 SessionLease::~SessionLease() {
   if (connection_) owner_->giveBack(std::move(connection_), reusable_);

@@ -202,7 +202,7 @@ bool Connection::respond(Dispatcher::Dispatched result, bool onWorker) {
   const int limit = shared_.settings.maxKeepAliveRequests;
   // The connection carries no request after a chunked one: see RequestFramer::frameChunkedBody.
   const bool keepAlive = shared_.settings.keepAlive && request.getKeepAlive() && (limit == 0 || served_ < limit) &&
-                         !framer_.chunked() && !result.response.closeConnection && !shared_.stopping.load();
+                         !framer_.chunked() && !shared_.stopping.load();
   // Counted before sending: a client that has its answer finds it counted in /metrics.
   const auto elapsed = Clock::now() - requestStartedAt_;
   shared_.metrics.record(request.getMethod(), result.patternId, result.response.status, elapsed);

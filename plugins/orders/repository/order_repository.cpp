@@ -286,9 +286,9 @@ svc::Deadline earliest(const std::vector<Item>& items) {
 OrderRepository::OrderRepository(svc::Storage& storage, BatchLimits limits)
     : storage_(storage),
       inserts_([this](const std::vector<PendingInsert>& rows) { return insertBatch(rows); },
-               svc::BatchPolicy{limits.maxBatch, limits.concurrentWrites, true}),
+               BatchPolicy{limits.maxBatch, limits.concurrentWrites, true}),
       lookups_([this](const std::vector<PendingLookup>& ids) { return findBatch(ids); },
-               svc::BatchPolicy{limits.maxBatch, limits.concurrentReads, true}) {}
+               BatchPolicy{limits.maxBatch, limits.concurrentReads, true}) {}
 
 svc::Deadline OrderRepository::workDeadline() const { return std::chrono::steady_clock::now() + storage_.workTimeout(); }
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "models/order.h"
-#include "svc/coalescer.h"
+#include "repository/coalescer.h"
 #include "svc/storage.h"
 
 namespace orders {
@@ -66,8 +66,8 @@ class OrderRepository {
   svc::Deadline workDeadline() const;
 
   svc::Storage& storage_;
-  svc::Coalescer<PendingInsert, std::int64_t> inserts_;
-  svc::Coalescer<PendingLookup, Lookup> lookups_;
+  Coalescer<PendingInsert, std::int64_t> inserts_;
+  Coalescer<PendingLookup, Lookup> lookups_;
 };
 
 /// A row for `order` with a fresh request token.

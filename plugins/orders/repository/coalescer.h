@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-namespace svc {
+namespace orders {
 
 struct BatchPolicy {
   std::size_t maxBatch = 64;       ///< items per batch at most
@@ -143,4 +143,4 @@ class Coalescer {
   std::size_t running_ = 0;
 };
 
-}  // namespace svc
+}  // namespace orders
