@@ -7,6 +7,7 @@
 #include "svc/log.h"
 #include "svc/metrics.h"
 #include "svc/plugin.h"
+#include "svc/query.h"
 #include "svc/routes.h"
 #include "svc/storage.h"
 #include "svc/timestamp.h"

@@ -8,10 +8,10 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <type_traits>
 
-#include <Poco/Data/Statement.h>
-
-using namespace Poco::Data::Keywords;
+#include "svc/query.h"
 
 namespace orders {
 
@@ -84,91 +84,54 @@ std::string listSql(unsigned shape) {
 constexpr const char* kCancelSql =
     "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 RETURNING id";
 
-template <class... Columns>
-void clearAll(Columns&... columns) {
-  (columns.clear(), ...);
+/// A row of kOrderColumns.
+using OrderRecord = std::tuple<Poco::Int64, std::int32_t, std::int32_t, std::int32_t, std::string, svc::Timestamp,
+                               svc::Timestamp>;
+using InsertQuery = svc::Query<std::tuple<std::int32_t, std::int32_t, std::int32_t, std::string, Poco::Int64>,
+                               std::tuple<Poco::Int64, std::int32_t, std::int32_t, std::int32_t, std::string>>;
+using SelectQuery = svc::Query<std::tuple<Poco::Int64>, OrderRecord>;
+using CancelQuery = svc::Query<std::tuple<std::string, svc::Timestamp, Poco::Int64, std::string>, std::tuple<Poco::Int64>>;
+using TokenQuery = svc::Query<std::tuple<Poco::Int64>, std::tuple<Poco::Int64>>;
+
+/// The parameters of a listing of `Shape`, in the order of listSql(Shape)'s placeholders.
+template <unsigned Shape>
+auto listParameters(const OrderFilter& filter) {
+  const auto optionally = [](auto present, auto value) {
+    if constexpr (decltype(present)::value) {
+      return std::tuple{value};
+    } else {
+      return std::tuple{};
+    }
+  };
+  return std::tuple_cat(optionally(std::bool_constant<(Shape & kByUser) != 0>{}, filter.userId.value_or(0)),
+                        optionally(std::bool_constant<(Shape & kByStatus) != 0>{}, filter.status.value_or("")),
+                        optionally(std::bool_constant<(Shape & kBeforeId) != 0>{}, Poco::Int64{filter.beforeId.value_or(0)}),
+                        std::tuple{Poco::Int64{filter.limit}});
 }
 
-/// The result columns of a statement that reads orders (kOrderColumns).
-struct OrderColumns {
-  void bindTo(Poco::Data::Statement& statement) {
-    statement, into(ids), into(userIds), into(productIds), into(quantities), into(statuses), into(createdAts),
-        into(updatedAts);
-  }
-  void clear() { clearAll(ids, userIds, productIds, quantities, statuses, createdAts, updatedAts); }
-  std::vector<Poco::Int64> ids;
-  std::vector<std::int32_t> userIds, productIds, quantities;
-  std::vector<std::string> statuses, createdAts, updatedAts;
-};
+template <unsigned Shape>
+using ListQuery = svc::Query<decltype(listParameters<Shape>(OrderFilter{})), OrderRecord>;
 
-/// INSERT of a fixed number of rows, prepared once: its parameters are bound to `rows`.
-struct InsertStatement {
-  InsertStatement(Poco::Data::Session& session, std::size_t count) : rows(count), statement(session) {
-    statement << insertSql(count);
-    for (auto& row : rows) {
-      statement, use(row.order.userId), use(row.order.productId), use(row.order.quantity), use(row.status),
-          use(row.requestToken);
-    }
-    statement, into(ids), into(userIds), into(productIds), into(quantities), into(statuses);
-  }
-  std::vector<OrderRow> rows;
-  std::vector<Poco::Int64> ids;
-  std::vector<std::int32_t> userIds, productIds, quantities;
-  std::vector<std::string> statuses;
-  Poco::Data::Statement statement;
-};
+/// One listing statement per shape, prepared when first used.
+template <unsigned... Shapes>
+struct ListQueries {
+  std::tuple<std::unique_ptr<ListQuery<Shapes>>...> byShape;
 
-/// SELECT of a fixed number of ids, prepared once: its parameters are bound to `ids`.
-struct SelectStatement {
-  SelectStatement(Poco::Data::Session& session, std::size_t count) : wanted(count), statement(session) {
-    statement << selectSql(count);
-    for (auto& id : wanted) statement, use(id);
-    columns.bindTo(statement);
+  /// Runs `use(query, parameters)` with the query of the filter's shape.
+  template <class Use>
+  auto run(Poco::Data::Session& session, const OrderFilter& filter, Use&& use) {
+    using Result = decltype(use(*std::get<0>(byShape), listParameters<0>(filter)));
+    std::optional<Result> result;
+    const unsigned shape = listShape(filter);
+    const auto tryShape = [&](auto& query, auto shapeConstant) {
+      constexpr unsigned kShape = decltype(shapeConstant)::value;
+      if (kShape != shape) return;
+      if (!query) query = std::make_unique<ListQuery<kShape>>(session, listSql(kShape));
+      result.emplace(use(*query, listParameters<kShape>(filter)));
+    };
+    (tryShape(std::get<std::unique_ptr<ListQuery<Shapes>>>(byShape), std::integral_constant<unsigned, Shapes>{}), ...);
+    return std::move(*result);
   }
-  std::vector<Poco::Int64> wanted;
-  OrderColumns columns;
-  Poco::Data::Statement statement;
-};
-
-/// A listing of one shape, prepared once: its parameters are bound to the members.
-struct ListStatement {
-  ListStatement(Poco::Data::Session& session, unsigned shape) : statement(session) {
-    statement << listSql(shape);
-    if (shape & kByUser) statement, use(userId);
-    if (shape & kByStatus) statement, use(status);
-    if (shape & kBeforeId) statement, use(beforeId);
-    statement, use(limit);
-    columns.bindTo(statement);
-  }
-  std::int32_t userId = 0;
-  std::string status;
-  Poco::Int64 beforeId = 0;
-  Poco::Int64 limit = 0;
-  OrderColumns columns;
-  Poco::Data::Statement statement;
-};
-
-/// The cancel UPDATE, prepared once: it changes only an order that is still "created".
-struct CancelStatement {
-  explicit CancelStatement(Poco::Data::Session& session) : statement(session) {
-    statement << kCancelSql, use(cancelled), use(updatedAt), use(id), use(created), into(changed);
-  }
-  std::string cancelled{kStatusCancelled};
-  std::string updatedAt;
-  Poco::Int64 id = 0;
-  std::string created{kStatusCreated};
-  std::vector<Poco::Int64> changed;
-  Poco::Data::Statement statement;
-};
-
-/// The lookup of an order by the token written with it, prepared once.
-struct TokenStatement {
-  explicit TokenStatement(Poco::Data::Session& session) : statement(session) {
-    statement << "SELECT id FROM orders WHERE request_token = $1", use(token), into(ids);
-  }
-  Poco::Int64 token = 0;
-  std::vector<Poco::Int64> ids;
-  Poco::Data::Statement statement;
 };
 
 /// The statements of one connection, one per batch size used on it, kept with the connection.
@@ -177,26 +140,23 @@ class OrderStatements {
   explicit OrderStatements(Poco::Data::Session& session) : session_(session) {}
 
   std::vector<std::int64_t> insert(const std::vector<OrderRow>& rows) {
-    InsertStatement& insert = prepared(inserts_, rows.size());
-    insert.rows = rows;
-    clearAll(insert.ids, insert.userIds, insert.productIds, insert.quantities, insert.statuses);
-    insert.statement.execute();
+    std::vector<InsertQuery::Parameters> values;
+    values.reserve(rows.size());
+    for (const OrderRow& row : rows) {
+      values.emplace_back(row.order.userId, row.order.productId, row.order.quantity, row.status, row.requestToken);
+    }
     std::vector<StoredRow> returned;
-    for (std::size_t r = 0; r < insert.ids.size(); ++r) {
-      returned.push_back(StoredRow{insert.ids[r],
-                                   OrderRow{NewOrder{insert.userIds[r], insert.productIds[r], insert.quantities[r]},
-                                            insert.statuses[r]}});
+    for (const auto& [id, userId, productId, quantity, status] : prepared(inserts_, rows.size()).runGroups(values).all()) {
+      returned.push_back(StoredRow{id, OrderRow{NewOrder{userId, productId, quantity}, status}});
     }
     return matchReturnedRows(rows, returned);
   }
 
   std::vector<OrderRepository::Lookup> find(const std::vector<std::int64_t>& ids) {
-    SelectStatement& select = prepared(selects_, ids.size());
-    for (std::size_t i = 0; i < ids.size(); ++i) select.wanted[i] = ids[i];
-    select.columns.clear();
-    select.statement.execute();
+    std::vector<SelectQuery::Parameters> wanted(ids.begin(), ids.end());
+    const auto rows = prepared(selects_, ids.size()).runGroups(wanted);
     std::map<std::int64_t, OrderRepository::Lookup> found;
-    for (std::size_t r = 0; r < select.columns.ids.size(); ++r) found.emplace(select.columns.ids[r], rowAt(select.columns, r));
+    for (std::size_t r = 0; r < rows.size(); ++r) found.emplace(rows.get<0>(r), lookupAt(rows, r));
     std::vector<OrderRepository::Lookup> lookups;
     for (const std::int64_t id : ids) {
       const auto it = found.find(id);
@@ -206,72 +166,74 @@ class OrderStatements {
   }
 
   std::vector<Order> list(const OrderFilter& filter) {
-    ListStatement& list = prepared(lists_, listShape(filter));
-    list.userId = filter.userId.value_or(0);
-    list.status = filter.status.value_or("");
-    list.beforeId = filter.beforeId.value_or(0);
-    list.limit = filter.limit;
-    list.columns.clear();
-    list.statement.execute();
-    std::vector<Order> orders;
-    for (std::size_t r = 0; r < list.columns.ids.size(); ++r) {
-      OrderRepository::Lookup row = rowAt(list.columns, r);
-      if (!row.error.empty()) throw std::runtime_error(row.error);
-      orders.push_back(std::move(*row.order));
-    }
-    return orders;
+    return lists_.run(session_, filter, [](auto& query, const auto& parameters) {
+      const auto rows = std::apply([&](const auto&... values) { return query.run(values...); }, parameters);
+      std::vector<Order> orders;
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        OrderRepository::Lookup row = lookupAt(rows, r);
+        if (!row.error.empty()) throw std::runtime_error(row.error);
+        orders.push_back(std::move(*row.order));
+      }
+      return orders;
+    });
   }
 
   std::optional<std::int64_t> findByToken(std::int64_t token) {
-    if (!byToken_) byToken_ = std::make_unique<TokenStatement>(session_);
-    byToken_->token = token;
-    byToken_->ids.clear();
-    byToken_->statement.execute();
-    if (byToken_->ids.empty()) return std::nullopt;
-    return byToken_->ids.front();
+    if (!byToken_) byToken_ = std::make_unique<TokenQuery>(session_, "SELECT id FROM orders WHERE request_token = $1");
+    const auto rows = byToken_->run(token);
+    if (rows.empty()) return std::nullopt;
+    return rows.get<0>(0);
   }
 
   bool cancel(std::int64_t id, svc::EpochMicros now) {
-    if (!cancel_) cancel_ = std::make_unique<CancelStatement>(session_);
-    cancel_->id = id;
-    cancel_->updatedAt = svc::formatRfc3339Millis(now);
-    cancel_->changed.clear();
-    cancel_->statement.execute();
-    return !cancel_->changed.empty();
+    if (!cancel_) cancel_ = std::make_unique<CancelQuery>(session_, kCancelSql);
+    return !cancel_->run(std::string(kStatusCancelled), svc::Timestamp{now}, id, std::string(kStatusCreated)).empty();
   }
 
  private:
-  template <class Statement, class Key>
-  Statement& prepared(std::map<Key, std::unique_ptr<Statement>>& statements, Key key) {
-    auto& statement = statements[key];
-    if (!statement) statement = std::make_unique<Statement>(session_, key);
+  // A statement of `count` rows or ids, prepared once per count used.
+  template <class Query>
+  Query& prepared(std::map<std::size_t, std::unique_ptr<Query>>& statements, std::size_t count) {
+    auto& statement = statements[count];
+    if (!statement) statement = std::make_unique<Query>(session_, sqlFor<Query>(count), count);
     return *statement;
   }
 
-  static OrderRepository::Lookup rowAt(const OrderColumns& columns, std::size_t r) {
-    const std::optional<svc::EpochMicros> createdAt = svc::parseTimestamp(columns.createdAts[r]);
-    const std::optional<svc::EpochMicros> updatedAt = svc::parseTimestamp(columns.updatedAts[r]);
-    if (!createdAt || !updatedAt) {
-      return {.order = std::nullopt,
-              .error = "order " + std::to_string(columns.ids[r]) + " has an unreadable created_at: " +
-                       columns.createdAts[r] + " or updated_at: " + columns.updatedAts[r]};
+  template <class Query>
+  static std::string sqlFor(std::size_t count) {
+    if constexpr (std::is_same_v<Query, InsertQuery>) {
+      return insertSql(count);
+    } else {
+      return selectSql(count);
     }
-    return {.order = Order{.id = columns.ids[r],
-                 .userId = columns.userIds[r],
-                 .productId = columns.productIds[r],
-                 .quantity = columns.quantities[r],
-                 .status = columns.statuses[r],
-                 .createdAt = *createdAt,
-                 .updatedAt = *updatedAt},
-            .error = {}};
+  }
+
+  /// Row `r` as an order, or why it cannot be read (then only its caller fails).
+  template <class Rows>
+  static OrderRepository::Lookup lookupAt(const Rows& rows, std::size_t r) {
+    try {
+      const auto [id, userId, productId, quantity, status, createdAt, updatedAt] = rows.at(r);
+      return {.order = Order{.id = id,
+                             .userId = userId,
+                             .productId = productId,
+                             .quantity = quantity,
+                             .status = status,
+                             .createdAt = createdAt.micros,
+                             .updatedAt = updatedAt.micros},
+              .error = {}};
+    } catch (const svc::UnreadableColumn& unreadable) {
+      return {.order = std::nullopt,
+              .error = "order " + std::to_string(rows.template get<0>(r)) + " has an unreadable " +
+                       (unreadable.column() == 5 ? "created_at: " : "updated_at: ") + unreadable.text()};
+    }
   }
 
   Poco::Data::Session& session_;
-  std::map<std::size_t, std::unique_ptr<InsertStatement>> inserts_;
-  std::map<std::size_t, std::unique_ptr<SelectStatement>> selects_;
-  std::map<unsigned, std::unique_ptr<ListStatement>> lists_;
-  std::unique_ptr<CancelStatement> cancel_;
-  std::unique_ptr<TokenStatement> byToken_;
+  std::map<std::size_t, std::unique_ptr<InsertQuery>> inserts_;
+  std::map<std::size_t, std::unique_ptr<SelectQuery>> selects_;
+  ListQueries<0, 1, 2, 3, 4, 5, 6, 7> lists_;
+  std::unique_ptr<CancelQuery> cancel_;
+  std::unique_ptr<TokenQuery> byToken_;
 };
 
 template <class Item>
