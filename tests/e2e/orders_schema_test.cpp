@@ -3,9 +3,6 @@
 // migrations succeed (runs on every backend).
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <Poco/Data/Statement.h>
@@ -37,10 +34,7 @@ class OrdersSchema : public ServiceTest {
                        "applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)");
     for (const svc::Migration& migration : svc::findMigrations(database_->migrationsDirectory("orders"))) {
       if (migration.version > last) break;
-      std::ifstream file(migration.file);
-      std::stringstream script;
-      script << file.rdbuf();
-      for (const std::string& statement : svc::splitSqlScript(script.str())) database_->execute(statement);
+      for (const std::string& statement : svc::statementsOf(migration)) database_->execute(statement);
       database_->execute("INSERT INTO schema_migrations (version, name) VALUES (" + std::to_string(migration.version) +
                          ", '" + migration.name + "')");
     }

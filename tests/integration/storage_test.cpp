@@ -4,7 +4,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <Poco/AutoPtr.h>
@@ -92,10 +91,7 @@ class StoragePool : public testing::Test {
   void runOrdersMigrationFiles(int last) {
     for (const svc::Migration& migration : svc::findMigrations(database_->migrationsDirectory("orders"))) {
       if (migration.version > last) break;
-      std::ifstream file(migration.file);
-      std::stringstream script;
-      script << file.rdbuf();
-      for (const std::string& statement : svc::splitSqlScript(script.str())) database_->execute(statement);
+      for (const std::string& statement : svc::statementsOf(migration)) database_->execute(statement);
     }
   }
 

@@ -244,8 +244,10 @@ PendingMigrations pendingMigrations(Poco::Data::Session& session, const std::vec
   return result;
 }
 
+std::vector<std::string> statementsOf(const Migration& migration) { return splitSqlScript(readFile(migration.file)); }
+
 void applyMigration(Poco::Data::Session& session, const Migration& migration) {
-  const std::vector<std::string> statements = splitSqlScript(readFile(migration.file));
+  const std::vector<std::string> statements = statementsOf(migration);
   std::string plugin = migration.plugin;
   int version = migration.version;
   std::string name = migration.name;

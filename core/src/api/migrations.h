@@ -28,6 +28,9 @@ class MigrationError : public std::runtime_error {
 /// dollar-quoted bodies; blank statements are dropped.
 std::vector<std::string> splitSqlScript(std::string_view script);
 
+/// The statements of a migration's file. Throws MigrationError when it cannot be read.
+std::vector<std::string> statementsOf(const Migration& migration);
+
 /// The migrations of `directory` (for `plugin`) in version order. Throws MigrationError for a
 /// missing folder, a .sql file without a version prefix, or two files with the same version.
 std::vector<Migration> findMigrations(const std::filesystem::path& directory, const std::string& plugin = "");
