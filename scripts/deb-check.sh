@@ -58,7 +58,13 @@ unit=/lib/systemd/system/order-service.service
 for setting in User=order-service ProtectSystem=strict ReadWritePaths=/var/lib/order-service NoNewPrivileges=yes PrivateTmp=yes; do
   grep -qx "$setting" "$unit" || fail "$unit lacks $setting"
 done
-ok "user, data folder and unit in place"
+for backend in sqlite postgresql; do  # [plugins] migrations: <root>/<plugin>/<backend>/
+  [ -f /usr/share/order-service/migrations/orders/$backend/001_create_orders_table.sql ] \
+    || fail "no /usr/share/order-service/migrations/orders/$backend/"
+done
+grep -qx "migrations = /usr/share/order-service/migrations" /etc/order-service/order-service.ini \
+  || fail "/etc/order-service/order-service.ini does not name the migrations root"
+ok "user, data folder, unit and migrations in place"
 
 exec_start=$(sed -n "s/^ExecStart=//p" "$unit")
 echo "deb-check: starting $exec_start as order-service" >&2

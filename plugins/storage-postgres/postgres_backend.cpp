@@ -313,6 +313,10 @@ class PostgresBackend final : public svc::StorageBackend {
         text.find("State: 55P03") != std::string::npos || text.find("State: 57014") != std::string::npos) {
       return svc::StorageFailure::Busy;  // serialization, deadlock, lock timeout, statement timeout
     }
+    // A statement that waits for a lock while it is prepared (a SELECT of a locked table) fails in
+    // PQprepare, which POCO reports without the SQLSTATE: the server's message (English by default)
+    // says it, for statement and lock timeouts (57014, 55P03).
+    if (text.find("canceling statement due to") != std::string::npos) return svc::StorageFailure::Busy;
     return svc::StorageFailure::Other;
   }
 

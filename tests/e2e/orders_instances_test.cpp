@@ -61,7 +61,7 @@ class OrdersTwoInstances : public ServiceTest {
 };
 
 TEST_F(OrdersTwoInstances, StartTogetherOnAnEmptyDatabaseAndApplyEachMigrationOnce) {
-  const std::size_t migrations = std::distance(std::filesystem::directory_iterator(database_->migrationsDirectory()),
+  const std::size_t migrations = std::distance(std::filesystem::directory_iterator(database_->migrationsDirectory("orders")),
                                                std::filesystem::directory_iterator{});
   for (int round = 0; round < 4; ++round) {
     if (round > 0) {
@@ -72,7 +72,9 @@ TEST_F(OrdersTwoInstances, StartTogetherOnAnEmptyDatabaseAndApplyEachMigrationOn
     // Ready soon: while one instance migrates, the other's probe may give up within its bound.
     for (std::uint16_t port : ports_) EXPECT_TRUE(becomesReady(port, 5s)) << "round " << round;
     EXPECT_EQ(linesOfBoth("\"Applied database migration\""), migrations) << "round " << round;
-    EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations"), static_cast<std::int64_t>(migrations));
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM plugin_migrations"), static_cast<std::int64_t>(migrations));
+    EXPECT_EQ(scalar("SELECT COUNT(DISTINCT version) FROM plugin_migrations WHERE plugin = 'orders'"),
+              static_cast<std::int64_t>(migrations));
     EXPECT_EQ(linesOfBoth("migration interrupted"), 0u) << "round " << round;
     stopBoth();
   }

@@ -41,6 +41,15 @@ class Startup : public ServiceTest {
     return errors.empty() ? "" : errors.front();
   }
 
+  /// A copy of the built migrations root, made the server's.
+  std::filesystem::path copyOfMigrations() {
+    const std::filesystem::path root = directory_.path() / "migrations";
+    std::filesystem::copy(std::string(ORDER_SERVICE_APP_DIR) + "/migrations", root,
+                          std::filesystem::copy_options::recursive);
+    config_->set("plugins.migrations", root.string());
+    return root;
+  }
+
   void expectRefused(const std::vector<std::string>& mentions) {
     EXPECT_EQ(runWithConfig(), kExitConfig) << server_->output();
     const std::string line = errorLine();
@@ -95,7 +104,6 @@ TEST_F(Startup, ExplainsAnUnresolvedReferenceInAPluginSection) {
 
 TEST_F(Startup, ExplainsAPostgresConnectionStringPocoCannotPass) {
   config_->set("plugins.storage", "storage-postgres");
-  config_->set("storage.migrations", std::string(ORDER_SERVICE_APP_DIR) + "/migrations/postgres");
   config_->set("storage.connection", "host=127.0.0.1 dbname=orders password='two words'");
   expectRefused({"the value of password has a space", "PGPASSWORD"});
   config_->set("storage.connection", "postgresql://orders@127.0.0.1/orders");
@@ -108,12 +116,41 @@ TEST_F(Startup, ExplainsAPluginSettingThatIsNotANumber) {
 }
 
 TEST_F(Startup, ExplainsABrokenMigration) {
-  const std::filesystem::path migrations = directory_.path() / "migrations";
-  std::filesystem::create_directories(migrations);
-  std::filesystem::copy(database_->migrationsDirectory(), migrations);
-  std::ofstream(migrations / "002_broken.sql") << "CREATE TABLOID nonsense;";
-  config_->set("storage.migrations", migrations.string());
-  expectRefused({"002_broken.sql"});
+  const std::filesystem::path root = copyOfMigrations();
+  std::ofstream(root / "orders" / database_->backendName() / "005_broken.sql") << "CREATE TABLOID nonsense;";
+  expectRefused({"migration orders/005_broken.sql failed"});
+}
+
+TEST_F(Startup, ExplainsABrokenMigrationOfAnotherPlugin) {
+  const std::filesystem::path root = copyOfMigrations();
+  std::filesystem::create_directories(root / "echo" / database_->backendName());
+  std::ofstream(root / "echo" / database_->backendName() / "001_broken.sql") << "CREATE TABLOID nonsense;";
+  expectRefused({"migration echo/001_broken.sql failed"});
+}
+
+TEST_F(Startup, ExplainsTwoMigrationsOfOneVersion) {
+  const std::filesystem::path root = copyOfMigrations();
+  std::ofstream(root / "orders" / database_->backendName() / "002_again.sql") << "SELECT 1;";
+  expectRefused({"002_again.sql", "have the same version"});
+}
+
+TEST_F(Startup, ExplainsAMissingMigrationsFolder) {
+  config_->set("plugins.migrations", "/nonexistent/migrations");
+  expectRefused({"migrations folder /nonexistent/migrations does not exist"});
+}
+
+// An .ini of the release before per-plugin migrations: [storage] migrations named the backend's folder.
+TEST_F(Startup, StillStartsWithTheDeprecatedStorageMigrationsKey) {
+  config_->remove("plugins.migrations");
+  config_->set("storage.migrations", std::string(ORDER_SERVICE_APP_DIR) + "/migrations/" + database_->backendName());
+  startServer();
+  const auto deprecated = logLines("\"Deprecated setting\"");
+  ASSERT_EQ(deprecated.size(), 1u) << server_->output();
+  EXPECT_NE(deprecated[0].find("detail")->text().find("plugins.migrations = " + std::string(ORDER_SERVICE_APP_DIR) +
+                                                        "/migrations"),
+            std::string::npos);
+  EXPECT_EQ(client().postJson("/orders", kSampleOrder).status, 201);
+  EXPECT_EQ(logLines("Applied database migration").size(), 4u);
 }
 
 TEST_F(Startup, RefusesUnknownArgumentsAndHelpsWhenAsked) {

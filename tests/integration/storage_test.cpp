@@ -2,8 +2,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <Poco/AutoPtr.h>
@@ -50,7 +50,8 @@ class StoragePool : public testing::Test {
                           .acquireTimeout = acquireTimeout,
                           .reconnectBackoff = 250ms,
                           .statementTimeout = statementTimeout,
-                          .migrationsDirectory = database_->migrationsDirectory()},
+                          .migrationsRoot = migrationsRoot_,
+                          .schemaPlugins = schemaPlugins_},
         logger_);
   }
 
@@ -86,40 +87,173 @@ class StoragePool : public testing::Test {
     return {{"database", (scratch_.path() / "a-file" / "orders.db").string()}};
   }
 
+  /// Runs the files of orders' migrations 1..`last` as statements, outside the service.
+  void runOrdersMigrationFiles(int last) {
+    for (const svc::Migration& migration : svc::findMigrations(database_->migrationsDirectory("orders"))) {
+      if (migration.version > last) break;
+      for (const std::string& statement : svc::statementsOf(migration)) database_->execute(statement);
+    }
+  }
+
+  /// A database as a release before per-plugin migrations left it: orders' migrations 1..`last`
+  /// applied and recorded in schema_migrations, and one order.
+  void makeDatabaseOfEarlierRelease(int last) {
+    runOrdersMigrationFiles(last);
+    database_->execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                       "name VARCHAR(255) NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)");
+    for (const svc::Migration& migration : svc::findMigrations(database_->migrationsDirectory("orders"))) {
+      if (migration.version > last) break;
+      database_->execute("INSERT INTO schema_migrations (version, name) VALUES (" + std::to_string(migration.version) +
+                         ", '" + migration.name + "')");
+    }
+    database_->execute("INSERT INTO orders (user_id, product_id, quantity) VALUES (7, 8, 9)");
+  }
+
+  /// A migrations root with orders' migrations and those of a plugin `notes` (two, this backend's
+  /// folder only), for the plugins orders, notes and one without a schema.
+  void useRootWithTwoPlugins() {
+    migrationsRoot_ = scratch_.path() / "migrations";
+    std::filesystem::create_directories(migrationsRoot_ / "orders");
+    std::filesystem::copy(database_->migrationsDirectory("orders"), migrationsRoot_ / "orders" / database_->backendName());
+    const std::filesystem::path notes = migrationsRoot_ / "notes" / database_->backendName();
+    std::filesystem::create_directories(notes);
+    std::ofstream(notes / "001_create_notes.sql") << "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);";
+    std::ofstream(notes / "002_add_note_author.sql") << "ALTER TABLE notes ADD COLUMN author TEXT;";
+    schemaPlugins_ = {"orders", "notes", "schemaless"};
+  }
+
+  /// The log lines with `text`, from the line numbered `from` (0: the first) on.
+  std::vector<std::string> linesWith(const std::string& text, std::size_t from = 0) const {
+    const std::vector<std::string> all = sink_->lines();
+    std::vector<std::string> found;
+    for (std::size_t i = from; i < all.size(); ++i) {
+      if (all[i].find(text) != std::string::npos) found.push_back(all[i]);
+    }
+    return found;
+  }
+
+  std::int64_t recorded(const std::string& plugin) {
+    return scalar("SELECT COUNT(*) FROM plugin_migrations WHERE plugin = '" + plugin + "'");
+  }
+
   std::shared_ptr<test_support::CapturingSink> sink_ = std::make_shared<test_support::CapturingSink>();
   svc::Logger logger_{"test", svc::LogFormat::Json, svc::LogLevel::Debug, sink_};
   svc::host::MetricsRegistry metrics_{std::vector<std::string>{}};
   std::unique_ptr<test_support::TestDatabase> database_;
   test_support::TempDir scratch_;
   Poco::AutoPtr<Poco::Util::MapConfiguration> section_ = new Poco::Util::MapConfiguration;
+  std::filesystem::path migrationsRoot_ = std::string(ORDER_SERVICE_APP_DIR) + "/migrations";
+  std::vector<std::string> schemaPlugins_{"orders"};
   svc::host::PluginLibraries libraries_;  // declared before the pools that hold its plugins' objects
 };
 
 }  // namespace
 
 TEST_F(StoragePool, AppliesMigrationsOnceAndRecordsThem) {
-  const std::size_t migrations = svc::findMigrations(database_->migrationsDirectory()).size();
-  ASSERT_GE(migrations, 3u);
+  const std::size_t migrations = svc::findMigrations(database_->migrationsDirectory("orders")).size();
+  ASSERT_GE(migrations, 4u);
   makePool()->prepareSchema();
   EXPECT_EQ(sink_->count("Applied database migration"), migrations);
-  EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = 1"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM plugin_migrations WHERE plugin = 'orders' AND version = 1 "
+                   "AND name = '001_create_orders_table.sql'"),
+            1);
   EXPECT_EQ(database_->count(), 0);
 
   makePool()->prepareSchema();  // a second start
   EXPECT_EQ(sink_->count("Applied database migration"), migrations);
-  EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations"), static_cast<std::int64_t>(migrations));
+  EXPECT_EQ(recorded("orders"), static_cast<std::int64_t>(migrations));
 }
 
+TEST_F(StoragePool, AppliesTheMigrationsOfEveryPluginAndRecordsThemPerPlugin) {
+  useRootWithTwoPlugins();
+  makePool()->prepareSchema();
+  const std::vector<std::string> applied = linesWith("Applied database migration");
+  ASSERT_EQ(applied.size(), 6u);
+  EXPECT_NE(applied[0].find("\"plugin\":\"orders\",\"migration\":\"001_create_orders_table.sql\""), std::string::npos)
+      << applied[0];
+  EXPECT_NE(applied[4].find("\"plugin\":\"notes\",\"migration\":\"001_create_notes.sql\""), std::string::npos)
+      << applied[4];
+  EXPECT_EQ(recorded("orders"), 4);
+  EXPECT_EQ(recorded("notes"), 2);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM plugin_migrations"), 6);
+  database_->execute("INSERT INTO notes (id, body, author) VALUES (1, 'kept', 'me')");
+
+  makePool()->prepareSchema();  // a second start
+  EXPECT_EQ(sink_->count("Applied database migration"), 6u);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM notes"), 1);
+}
+
+TEST_F(StoragePool, UpgradesADatabaseOfAnEarlierReleaseWithoutRunningItsMigrationsAgain) {
+  for (const int releaseMigrations : {4, 3}) {
+    SCOPED_TRACE("release with migrations 1-" + std::to_string(releaseMigrations));
+    database_ = test_support::TestDatabase::create(test_support::backendUnderTest());
+    makeDatabaseOfEarlierRelease(releaseMigrations);
+    const std::size_t from = sink_->lines().size();
+    const auto linesSince = [&](const std::string& text) { return linesWith(text, from); };
+
+    makePool()->prepareSchema();
+    const std::vector<std::string> applied = linesSince("Applied database migration");
+    ASSERT_EQ(applied.size(), 4u - releaseMigrations);
+    if (!applied.empty()) {
+      EXPECT_NE(applied[0].find("004_add_order_request_token.sql"), std::string::npos);
+    }
+    EXPECT_EQ(linesSince("Adopted a migration recorded in schema_migrations").size(),
+              static_cast<std::size_t>(releaseMigrations));
+    EXPECT_EQ(recorded("orders"), 4);
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations"), releaseMigrations) << "left as it was";
+    EXPECT_EQ(database_->count("WHERE user_id = 7 AND product_id = 8 AND quantity = 9"), 1);
+
+    makePool()->prepareSchema();  // a second start
+    EXPECT_EQ(linesSince("Applied database migration").size(), 4u - releaseMigrations);
+    EXPECT_EQ(linesSince("Adopted a migration").size(), static_cast<std::size_t>(releaseMigrations));
+  }
+}
+
+// A new plugin's migration that happens to share a version and a file name with a row of
+// schema_migrations is its own: a legacy row is adopted once, by the plugin it was recorded for.
+TEST_F(StoragePool, AdoptsEachLegacyRecordOnce) {
+  makeDatabaseOfEarlierRelease(4);
+  makePool()->prepareSchema();
+  useRootWithTwoPlugins();
+  const std::filesystem::path notes = migrationsRoot_ / "notes" / database_->backendName();
+  std::filesystem::rename(notes / "001_create_notes.sql", notes / "001_create_orders_table.sql");
+  makePool()->prepareSchema();
+  EXPECT_EQ(sink_->count("Adopted a migration"), 4u) << "by orders, on the first start";
+  EXPECT_EQ(sink_->count("Applied database migration"), 2u) << "notes' two";
+  EXPECT_EQ(recorded("notes"), 2);
+}
+
+// docker-compose's init scripts create PostgreSQL's schema from the same files before the
+// service first starts: it records them, changing nothing.
 TEST_F(StoragePool, RecordsASchemaCreatedByInitScriptsWithoutChangingIt) {
-  std::ifstream file(database_->migrationsDirectory() + "/001_create_orders_table.sql");
-  std::stringstream script;
-  script << file.rdbuf();
-  for (const std::string& statement : svc::splitSqlScript(script.str())) database_->execute(statement);
+  runOrdersMigrationFiles(isPostgres() ? 4 : 1);  // SQLite's 004 cannot be run twice (no ADD COLUMN IF NOT EXISTS)
   database_->execute("INSERT INTO orders (user_id, product_id, quantity) VALUES (1, 2, 3)");
 
   makePool()->prepareSchema();
-  EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = 1"), 1);
+  EXPECT_EQ(recorded("orders"), 4);
   EXPECT_EQ(database_->count("WHERE user_id = 1 AND product_id = 2 AND quantity = 3"), 1);
+}
+
+// A database error (here a lock held longer than the database waits) is not a broken
+// migration: the pool says unavailable, and applies the migrations when next asked.
+TEST_F(StoragePool, RetriesMigrationsThatADatabaseErrorInterrupted) {
+  makePool()->prepareSchema();
+  auto storage = database_->storageSettings();
+  storage[isPostgres() ? "statement_timeout_ms" : "busy_timeout_ms"] = "300";
+  useRootWithTwoPlugins();
+  auto pool = makePool(4, 1000ms, storage);
+  {
+    Poco::Data::Session holder = database_->connect();
+    holder << (isPostgres() ? "BEGIN" : "BEGIN IMMEDIATE"), now;
+    if (isPostgres()) holder << "LOCK TABLE plugin_migrations IN ACCESS EXCLUSIVE MODE", now;
+    EXPECT_THROW(pool->prepareSchema(), svc::StorageUnavailable);
+    EXPECT_THROW(pool->acquire(), svc::StorageUnavailable);
+    EXPECT_EQ(sink_->count("Database schema migration interrupted"), 2u);
+    EXPECT_EQ(sink_->count("Database schema migration failed"), 0u);
+    holder << "ROLLBACK", now;
+  }
+  EXPECT_NO_THROW(pool->acquire());
+  EXPECT_EQ(recorded("notes"), 2);
 }
 
 TEST_F(StoragePool, ReusesConnectionsWithTheirPreparedStatements) {

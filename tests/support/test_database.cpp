@@ -32,8 +32,8 @@ Backend backendUnderTest() {
   return postgres != nullptr && *postgres != '\0' ? Backend::Postgres : Backend::Sqlite;
 }
 
-std::string TestDatabase::migrationsDirectory() const {
-  return std::string(ORDER_SERVICE_APP_DIR) + "/migrations/" + (backendName() == "sqlite" ? "sqlite" : "postgres");
+std::string TestDatabase::migrationsDirectory(const std::string& plugin) const {
+  return std::string(ORDER_SERVICE_APP_DIR) + "/migrations/" + plugin + "/" + backendName();
 }
 
 std::int64_t TestDatabase::count(const std::string& sqlWhere) const {
@@ -147,13 +147,13 @@ ServiceConfig::ServiceConfig(const TestDatabase* database) {
   sections_["logging"] = {{"format", "json"}, {"level", "info"}};
   sections_["plugins"] = {{"directory", appDir + "/plugins"},
                           {"route.orders", "orders"},
-                          {"route.echo", std::string(TEST_PLUGIN_DIR) + "/libtest-echo.so"}};
+                          {"route.echo", std::string(TEST_PLUGIN_DIR) + "/libtest-echo.so"},
+                          {"migrations", appDir + "/migrations"}};
   if (database != nullptr) {
     sections_["plugins"]["storage"] = database->storagePlugin();
     sections_["storage"] = database->storageSettings();
     sections_["storage"]["pool_size"] = "8";
     sections_["storage"]["acquire_timeout_ms"] = "1000";
-    sections_["storage"]["migrations"] = database->migrationsDirectory();
   } else {
     sections_["plugins"].erase("route.orders");
   }

@@ -41,7 +41,8 @@ class TestDatabase {
   /// The storage plugin's name and [storage] keys for an .ini (without pool and migrations).
   virtual std::string storagePlugin() const = 0;
   virtual std::map<std::string, std::string> storageSettings() const = 0;
-  std::string migrationsDirectory() const;
+  /// The folder of `plugin`'s migrations for this backend in the built service's migrations root.
+  std::string migrationsDirectory(const std::string& plugin) const;
   /// A new direct connection, for assertions.
   virtual Poco::Data::Session connect() const = 0;
 

@@ -41,7 +41,7 @@ TEST(Settings, ResolvesPluginNamesInThePluginDirectory) {
                                               {"plugins.storage", "storage-sqlite"},
                                               {"plugins.route.orders", "orders"},
                                               {"plugins.route.extra", "/elsewhere/libextra.so"},
-                                              {"storage.migrations", "/opt/svc/migrations/sqlite"},
+                                              {"plugins.migrations", "/opt/svc/migrations"},
                                               {"storage.pool_size", "4"}}),
                                      "svc");
   ASSERT_TRUE(settings.storage);
@@ -51,6 +51,28 @@ TEST(Settings, ResolvesPluginNamesInThePluginDirectory) {
   EXPECT_EQ(settings.routes[0].library, "/elsewhere/libextra.so");
   EXPECT_EQ(settings.routes[1].library, "/opt/svc/plugins/liborders.so");
   EXPECT_EQ(settings.pool.size, 4u);
+  EXPECT_EQ(settings.pool.migrationsRoot, "/opt/svc/migrations");
+  EXPECT_EQ(settings.pool.schemaPlugins, (std::vector<std::string>{"extra", "orders"}));
+  EXPECT_TRUE(settings.warnings.empty());
+}
+
+// An .ini written before migrations were per plugin named one backend's folder in [storage].
+TEST(Settings, TakesTheRootOfMigrationsFromTheDeprecatedStorageKey) {
+  for (const std::string folder : {"/usr/share/svc/migrations/postgres", "/usr/share/svc/migrations/postgres/"}) {
+    const auto settings = readSettings(
+        *config({{"plugins.storage", "/x/liby.so"}, {"storage.migrations", folder}}), "svc");
+    EXPECT_EQ(settings.pool.migrationsRoot, "/usr/share/svc/migrations") << folder;
+    ASSERT_EQ(settings.warnings.size(), 1u);
+    EXPECT_NE(settings.warnings[0].find("plugins.migrations = /usr/share/svc/migrations"), std::string::npos)
+        << settings.warnings[0];
+  }
+  const auto both = readSettings(*config({{"plugins.storage", "/x/liby.so"},
+                                          {"plugins.migrations", "/opt/svc/migrations"},
+                                          {"storage.migrations", "/old/migrations/sqlite"}}),
+                                 "svc");
+  EXPECT_EQ(both.pool.migrationsRoot, "/opt/svc/migrations");
+  ASSERT_EQ(both.warnings.size(), 1u);
+  EXPECT_NE(both.warnings[0].find("storage.migrations is ignored"), std::string::npos);
 }
 
 TEST(Settings, NamesTheKeyOfAnInvalidValue) {
@@ -60,7 +82,7 @@ TEST(Settings, NamesTheKeyOfAnInvalidValue) {
   EXPECT_NE(configErrorOf(*config({{"server.keep_alive", "maybe"}})).find("server.keep_alive"), std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"logging.format", "xml"}})).find("json, text"), std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"plugins.storage", "x"}})).find("plugins.directory"), std::string::npos);
-  EXPECT_NE(configErrorOf(*config({{"plugins.storage", "/x/liby.so"}})).find("storage.migrations"),
+  EXPECT_NE(configErrorOf(*config({{"plugins.storage", "/x/liby.so"}})).find("plugins.migrations"),
             std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"plugins.route.a", " "}})).find("plugins.route.a"), std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"server.host", "${nowhere}"}})), "");

@@ -110,10 +110,55 @@ std::string readFile(const std::filesystem::path& file) {
   return text.str();
 }
 
-std::set<int> appliedVersions(Poco::Data::Session& session) {
+using Record = std::pair<std::string, int>;  // (plugin, version)
+
+std::set<Record> recordedMigrations(Poco::Data::Session& session) {
+  session << "CREATE TABLE IF NOT EXISTS plugin_migrations ("
+             "plugin VARCHAR(255) NOT NULL, "
+             "version INTEGER NOT NULL, "
+             "name VARCHAR(255) NOT NULL, "
+             "applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP, "
+             "PRIMARY KEY (plugin, version))",
+      now;
+  std::vector<std::string> plugins;
   std::vector<int> versions;
-  session << "SELECT version FROM schema_migrations", into(versions), now;
-  return {versions.begin(), versions.end()};
+  session << "SELECT plugin, version FROM plugin_migrations", into(plugins), into(versions), now;
+  std::set<Record> recorded;
+  for (std::size_t i = 0; i < plugins.size(); ++i) recorded.emplace(plugins[i], versions[i]);
+  return recorded;
+}
+
+// The (version, name) rows of schema_migrations, which releases before per-plugin migrations
+// kept, that no plugin has adopted yet; none when the database never had that table. The probe runs under a savepoint, since a
+// failed statement ends a PostgreSQL transaction; any failure other than the missing table is
+// the caller's.
+std::set<std::pair<int, std::string>> legacyRecords(Poco::Data::Session& session) {
+  std::vector<int> versions;
+  std::vector<std::string> names;
+  session << "SAVEPOINT legacy_migrations", now;
+  try {
+    session << "SELECT version, name FROM schema_migrations AS legacy WHERE NOT EXISTS (SELECT 1 FROM "
+               "plugin_migrations AS adopted WHERE adopted.version = legacy.version AND adopted.name = legacy.name)",
+        into(versions), into(names), now;
+  } catch (const Poco::Exception& failure) {
+    if (failure.displayText().find("schema_migrations") == std::string::npos) throw;
+    session << "ROLLBACK TO SAVEPOINT legacy_migrations", now;
+    versions.clear();
+    names.clear();
+  }
+  session << "RELEASE SAVEPOINT legacy_migrations", now;
+  std::set<std::pair<int, std::string>> records;
+  for (std::size_t i = 0; i < versions.size(); ++i) records.emplace(versions[i], names[i]);
+  return records;
+}
+
+void adoptLegacyRecord(Poco::Data::Session& session, const Migration& migration) {
+  std::string plugin = migration.plugin;
+  int version = migration.version;
+  std::string name = migration.name;
+  session << "INSERT INTO plugin_migrations (plugin, version, name, applied_at) "
+             "VALUES ($1, $2, $3, (SELECT applied_at FROM schema_migrations WHERE version = $2))",
+      use(plugin), use(version), use(name), now;
 }
 
 }  // namespace
@@ -139,7 +184,7 @@ std::vector<std::string> splitSqlScript(std::string_view script) {
   return statements;
 }
 
-std::vector<Migration> findMigrations(const std::filesystem::path& directory) {
+std::vector<Migration> findMigrations(const std::filesystem::path& directory, const std::string& plugin) {
   std::error_code error;
   if (!std::filesystem::is_directory(directory, error)) {
     throw MigrationError("migrations folder " + directory.string() + " does not exist");
@@ -152,7 +197,7 @@ std::vector<Migration> findMigrations(const std::filesystem::path& directory) {
     if (digits == 0 || digits == std::string::npos || name[digits] != '_') {
       throw MigrationError("migration " + entry.path().string() + " is not named NNN_description.sql");
     }
-    migrations.push_back(Migration{std::stoi(name.substr(0, digits)), name, entry.path()});
+    migrations.push_back(Migration{plugin, std::stoi(name.substr(0, digits)), name, entry.path()});
   }
   std::sort(migrations.begin(), migrations.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   for (std::size_t i = 1; i < migrations.size(); ++i) {
@@ -164,25 +209,51 @@ std::vector<Migration> findMigrations(const std::filesystem::path& directory) {
   return migrations;
 }
 
-std::vector<Migration> pendingMigrations(Poco::Data::Session& session, const std::vector<Migration>& migrations) {
-  session << "CREATE TABLE IF NOT EXISTS schema_migrations ("
-             "version INTEGER PRIMARY KEY, "
-             "name VARCHAR(255) NOT NULL, "
-             "applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-      now;
-  const std::set<int> applied = appliedVersions(session);
-  std::vector<Migration> pending;
-  std::copy_if(migrations.begin(), migrations.end(), std::back_inserter(pending),
-               [&](const Migration& migration) { return !applied.contains(migration.version); });
-  return pending;
+std::vector<Migration> findPluginMigrations(const std::filesystem::path& root, const std::vector<std::string>& plugins,
+                                            const std::string& backend) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(root, error)) {
+    throw MigrationError("migrations folder " + root.string() + " does not exist");
+  }
+  std::vector<Migration> migrations;
+  for (const std::string& plugin : plugins) {
+    const std::filesystem::path folder = root / plugin / backend;
+    if (!std::filesystem::is_directory(folder, error)) continue;
+    for (Migration& migration : findMigrations(folder, plugin)) migrations.push_back(std::move(migration));
+  }
+  return migrations;
 }
 
+PendingMigrations pendingMigrations(Poco::Data::Session& session, const std::vector<Migration>& migrations) {
+  const std::set<Record> recorded = recordedMigrations(session);
+  PendingMigrations result;
+  std::copy_if(migrations.begin(), migrations.end(), std::back_inserter(result.pending),
+               [&](const Migration& migration) { return !recorded.contains({migration.plugin, migration.version}); });
+  if (result.pending.empty()) return result;
+  std::set<std::pair<int, std::string>> legacy = legacyRecords(session);
+  std::vector<Migration> pending;
+  for (Migration& migration : result.pending) {
+    if (legacy.erase({migration.version, migration.name}) == 0) {
+      pending.push_back(std::move(migration));
+      continue;
+    }
+    adoptLegacyRecord(session, migration);
+    result.adopted.push_back(std::move(migration));
+  }
+  result.pending = std::move(pending);
+  return result;
+}
+
+std::vector<std::string> statementsOf(const Migration& migration) { return splitSqlScript(readFile(migration.file)); }
+
 void applyMigration(Poco::Data::Session& session, const Migration& migration) {
-  const std::vector<std::string> statements = splitSqlScript(readFile(migration.file));
+  const std::vector<std::string> statements = statementsOf(migration);
+  std::string plugin = migration.plugin;
   int version = migration.version;
   std::string name = migration.name;
   for (const std::string& statement : statements) session << statement, now;
-  session << "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", use(version), use(name), now;
+  session << "INSERT INTO plugin_migrations (plugin, version, name) VALUES ($1, $2, $3)", use(plugin), use(version),
+      use(name), now;
 }
 
 }  // namespace svc

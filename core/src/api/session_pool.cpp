@@ -19,7 +19,7 @@ SessionPool::SessionPool(std::unique_ptr<StorageBackend> backend, PoolSettings s
     : backend_(std::move(backend)),
       backendName_(backend_->name()),
       settings_(std::move(settings)),
-      migrations_(findMigrations(settings_.migrationsDirectory)),
+      migrations_(findPluginMigrations(settings_.migrationsRoot, settings_.schemaPlugins, backendName_)),
       logger_(logger),
       watchdog_([this] { watchDeadlines(); }) {}
 
@@ -241,15 +241,15 @@ void SessionPool::prepareSchema() {
 // the database may get over (connection lost, lock timeout, a conflict) is retried by the next
 // request that needs the schema; one it will not (a broken migration) is a MigrationError.
 void SessionPool::applyPendingMigrations(Poco::Data::Session& session) {
-  std::vector<std::string> applied;
+  PendingMigrations migrations;
   std::string step = "taking the migration lock";
   try {
     backend_->beginMigrations(session);
-    step = "reading schema_migrations";
-    for (const Migration& migration : pendingMigrations(session, migrations_)) {
-      step = "migration " + migration.name;
+    step = "reading plugin_migrations";
+    migrations = pendingMigrations(session, migrations_);
+    for (const Migration& migration : migrations.pending) {
+      step = "migration " + migration.plugin + "/" + migration.name;
       applyMigration(session, migration);
-      applied.push_back(migration.name);
     }
     step = "committing the migrations";
     backend_->endMigrations(session, true);
@@ -265,8 +265,13 @@ void SessionPool::applyPendingMigrations(Poco::Data::Session& session) {
     abandonMigrations(session);
     throw;
   }
-  for (const std::string& name : applied) {
-    logger_.info("Applied database migration", {{"migration", name}, {"backend", backendName_}});
+  for (const Migration& migration : migrations.adopted) {
+    logger_.info("Adopted a migration recorded in schema_migrations",
+                 {{"plugin", migration.plugin}, {"migration", migration.name}, {"backend", backendName_}});
+  }
+  for (const Migration& migration : migrations.pending) {
+    logger_.info("Applied database migration",
+                 {{"plugin", migration.plugin}, {"migration", migration.name}, {"backend", backendName_}});
   }
   logger_.info("Database schema is current",
                {{"backend", backendName_}, {"migrations", static_cast<std::int64_t>(migrations_.size())}});

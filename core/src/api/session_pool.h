@@ -27,7 +27,9 @@ struct PoolSettings {
   /// [storage] statement_timeout_ms: a unit of work may take this plus kDeadlineGrace before the
   /// pool aborts its connection; 0: no deadline.
   std::chrono::milliseconds statementTimeout{5000};
-  std::filesystem::path migrationsDirectory;
+  /// [plugins] migrations: <root>/<plugin>/<backend>/NNN_*.sql (see findPluginMigrations)
+  std::filesystem::path migrationsRoot;
+  std::vector<std::string> schemaPlugins;  ///< whose migrations to apply, in this order
 };
 
 struct PoolStats {

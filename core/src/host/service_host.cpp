@@ -185,6 +185,7 @@ int ServiceHost::main(const std::vector<std::string>&) {
   // Request threads only queue their lines; a log output that stalls or fails costs lines, not requests.
   const std::shared_ptr<AsyncLogSink> sink = makeServiceLogSink(settings.logging, settings.serviceName, daemon);
   const Logger logger(settings.serviceName, settings.logging.format, settings.logging.level, sink);
+  for (const std::string& warning : settings.warnings) logger.warning("Deprecated setting", {{"detail", warning}});
   return serve(settings, logger, *sink);
 }
 

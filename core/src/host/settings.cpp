@@ -132,10 +132,25 @@ PoolSettings readPool(const Config& config) {
   pool.reconnectBackoff = millis(config, "storage.reconnect_backoff_ms", pool.reconnectBackoff, 0);
   pool.readyTimeout = millis(config, "storage.ready_timeout_ms", pool.readyTimeout);
   pool.statementTimeout = millis(config, "storage.statement_timeout_ms", pool.statementTimeout, 0);
-  const std::string migrations = text(config, "storage.migrations");
-  if (migrations.empty()) throw ConfigError("storage.migrations must name the folder of the backend's migrations");
-  pool.migrationsDirectory = migrations;
   return pool;
+}
+
+// [plugins] migrations names the root of every plugin's migrations. Before migrations were per
+// plugin, [storage] migrations named one backend's folder, <root>/<backend>: an .ini that still
+// has only that key starts, with its parent folder as the root and a warning.
+std::filesystem::path readMigrationsRoot(const Config& config, std::vector<std::string>& warnings) {
+  const std::string root = text(config, "plugins.migrations");
+  const std::string legacy = text(config, "storage.migrations");
+  if (!root.empty()) {
+    if (!legacy.empty()) warnings.push_back("storage.migrations is ignored: plugins.migrations replaces it");
+    return root;
+  }
+  if (legacy.empty()) throw ConfigError("plugins.migrations must name the folder of the plugins' migrations");
+  std::filesystem::path folder(legacy);
+  if (!folder.has_filename()) folder = folder.parent_path();  // a trailing slash
+  warnings.push_back("storage.migrations is deprecated: set plugins.migrations = " + folder.parent_path().string() +
+                     " (the folder that holds <plugin>/<backend>/)");
+  return folder.parent_path();
 }
 
 }  // namespace
@@ -149,7 +164,11 @@ HostSettings readSettings(const Config& config, const std::string& defaultServic
     settings.logging = readLogging(config);
     settings.storage = readStoragePlugin(config);
     settings.routes = readRoutePlugins(config);
-    if (settings.storage) settings.pool = readPool(config);
+    if (settings.storage) {
+      settings.pool = readPool(config);
+      settings.pool.migrationsRoot = readMigrationsRoot(config, settings.warnings);
+      for (const PluginRef& plugin : settings.routes) settings.pool.schemaPlugins.push_back(plugin.name);
+    }
     return settings;
   } catch (const Poco::Exception& error) {
     // e.g. a ${reference} that names no property

@@ -63,6 +63,7 @@ struct HostSettings {
   std::optional<PluginRef> storage;
   std::vector<PluginRef> routes;
   PoolSettings pool;
+  std::vector<std::string> warnings;  ///< deprecated keys in use, logged at start-up
 };
 
 /// Reads and checks every key the host uses (see config/order-service.ini).
