@@ -5,6 +5,6 @@ namespace svc {
 /// The version of the plugin contract (every header under svc/). A plugin built against another
 /// version is refused at load time, before its factory runs. Bump it on any change that would
 /// break an already compiled plugin: a changed class layout, virtual function or signature.
-inline constexpr int kPluginApiVersion = 3;  // 2: PluginContext::metrics; 3: lease transactions (StorageBackend::beginLease), deadlines, Storage::awaitEnd
+inline constexpr int kPluginApiVersion = 4;  // 2: PluginContext::metrics; 3: lease transactions (StorageBackend::beginLease), deadlines, Storage::awaitEnd; 4: domain errors (svc/errors.h), StorageUnavailable is an svc::Unavailable
 
 }  // namespace svc

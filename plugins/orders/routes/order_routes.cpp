@@ -2,41 +2,14 @@
 
 #include <string>
 
-#include "services/list_cursor.h"
-#include "svc/json.h"
+#include "routes/order_representation.h"
 
 namespace orders {
 
 namespace {
 
-std::string orderJson(const Order& order) {
-  return svc::json::ObjectWriter()
-      .add("order_id", order.id)
-      .add("user_id", order.userId)
-      .add("product_id", order.productId)
-      .add("quantity", order.quantity)
-      .add("status", order.status)
-      .add("created_at", svc::formatRfc3339Millis(order.createdAt))
-      .add("updated_at", svc::formatRfc3339Millis(order.updatedAt))
-      .str();
-}
-
-std::string pageJson(const OrderPage& page) {
-  std::string orders = "[";
-  for (const Order& order : page.orders) orders += (orders.size() > 1 ? "," : "") + orderJson(order);
-  orders += ']';
-  std::string nextCursor = "null";
-  if (page.nextBeforeId) {
-    nextCursor.clear();
-    svc::json::appendQuoted(nextCursor, encodeListCursor(*page.nextBeforeId));
-  }
-  return svc::json::ObjectWriter().addRaw("orders", orders).addRaw("next_cursor", nextCursor).str();
-}
-
 StoredResponse createdResponse(const svc::Request& request, std::int64_t id) {
-  return StoredResponse{.status = 201,
-                        .body = svc::json::ObjectWriter().add("order_id", id).add("status", kStatusCreated).str(),
-                        .location = request.path() + "/" + std::to_string(id)};
+  return StoredResponse{.status = 201, .body = createdJson(id), .location = request.path() + "/" + std::to_string(id)};
 }
 
 svc::Response toHttp(const StoredResponse& stored) {
@@ -46,24 +19,19 @@ svc::Response toHttp(const StoredResponse& stored) {
 }
 
 svc::Response createOrder(OrderRoutes& routes, const svc::Request& request) {
-  const svc::json::Value body = svc::parseJsonBody(request);
+  const NewOrder order = readNewOrder(svc::parseJsonBody(request));
   const std::optional<std::string> key = request.header("Idempotency-Key");
-  if (!key) return toHttp(createdResponse(request, routes.service.create(body)));
+  if (!key) return toHttp(createdResponse(request, routes.service.create(order)));
+  validateIdempotencyKey(*key);
   const IdempotentOutcome outcome = routes.idempotent.create(
-      body, *key, [&request](std::int64_t id) { return createdResponse(request, id); });
+      order, *key, [&request](std::int64_t id) { return createdResponse(request, id); });
   svc::Response response = toHttp(outcome.response);
   if (outcome.replayed) response.withHeader("Idempotent-Replayed", "true");
   return response;
 }
 
-Order existingOrder(const std::optional<Order>& order, std::int64_t id) {
-  if (!order) throw svc::HttpError(404, "Order " + std::to_string(id) + " does not exist");
-  return *order;
-}
-
 svc::Response getOrder(OrderRoutes& routes, const svc::Request& request) {
-  const std::int64_t id = svc::positiveIdParam(request, "id");
-  return svc::Response::json(200, orderJson(existingOrder(routes.service.find(id), id)));
+  return svc::Response::json(200, orderJson(routes.service.get(svc::positiveIdParam(request, "id"))));
 }
 
 svc::Response listOrders(OrderRoutes& routes, const svc::Request& request) {
@@ -71,12 +39,11 @@ svc::Response listOrders(OrderRoutes& routes, const svc::Request& request) {
                                   .status = request.queryParam("status"),
                                   .limit = request.queryParam("limit"),
                                   .cursor = request.queryParam("cursor")};
-  return svc::Response::json(200, pageJson(routes.service.list(parameters)));
+  return svc::Response::json(200, pageJson(routes.service.list(readListParameters(parameters))));
 }
 
 svc::Response cancelOrder(OrderRoutes& routes, const svc::Request& request) {
-  const std::int64_t id = svc::positiveIdParam(request, "id");
-  return svc::Response::json(200, orderJson(existingOrder(routes.service.cancel(id), id)));
+  return svc::Response::json(200, orderJson(routes.service.cancel(svc::positiveIdParam(request, "id"))));
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <Poco/UUIDGenerator.h>
 
 #include "services/order_validation.h"
-#include "svc/http.h"
+#include "svc/errors.h"
 
 namespace orders {
 
@@ -36,15 +36,14 @@ std::string fingerprint(const NewOrder& order) {
 }
 
 [[noreturn]] void rejectInFlight() {
-  throw svc::HttpError(
-      svc::Problem{.status = 409, .detail = "A request with this Idempotency-Key is still being processed; retry later"},
-      {{"Retry-After", "1"}});
+  throw svc::Conflict("A request with this Idempotency-Key is still being processed; retry later",
+                      std::chrono::seconds(1));
 }
 
-/// The stored answer to a retry: a replay, or 422 when the key was used for another order.
+/// The stored answer to a retry: a replay; svc::Invalid when the key was used for another order.
 IdempotentOutcome answerRetry(const IdempotencyRecord& record, const KeyClaim& claim) {
   if (record.requestHash != claim.requestHash) {
-    throw svc::HttpError(422, "This Idempotency-Key was already used for a different order");
+    throw svc::Invalid("This Idempotency-Key was already used for a different order");
   }
   if (!record.response) rejectInFlight();
   return IdempotentOutcome{.response = *record.response, .replayed = true};
@@ -52,10 +51,9 @@ IdempotentOutcome answerRetry(const IdempotencyRecord& record, const KeyClaim& c
 
 }  // namespace
 
-IdempotentOutcome IdempotentCreation::create(const svc::json::Value& body, const std::string& key,
+IdempotentOutcome IdempotentCreation::create(const NewOrder& order, const std::string& key,
                                              const ResponseFor& responseFor) {
-  const NewOrder order = validateNewOrder(body);
-  validateIdempotencyKey(key);
+  validateNewOrder(order);
   const KeyClaim claim = claimFor(key, order);
   purgeExpiredKeysOncePerMinute(claim.now);
   for (int attempt = 0; attempt < kClaimAttempts; ++attempt) {

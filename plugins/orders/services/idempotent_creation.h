@@ -11,7 +11,6 @@
 #include "models/idempotency.h"
 #include "repository/idempotency_repository.h"
 #include "services/order_service.h"
-#include "svc/json.h"
 #include "svc/log.h"
 
 namespace orders {
@@ -27,7 +26,8 @@ using ResponseFor = std::function<StoredResponse(std::int64_t)>;
 
 /// Order creation under an Idempotency-Key (IETF httpapi idempotency-key draft): the first
 /// request with a key creates the order and stores its response; a retry with the same order
-/// replays it; another order under the key is 422; a retry while the first runs is 409.
+/// replays it; another order under the key is svc::Invalid; a retry while the first runs is
+/// svc::Conflict.
 /// A request whose database failed does not keep its key locked: it releases the key when its
 /// order is known not to be stored, or, when that could not be done (the database was away),
 /// the key's next request here settles the failed one first (Storage::awaitEnd) and goes on.
@@ -37,8 +37,8 @@ class IdempotentCreation {
                      std::chrono::seconds keyLifetime)
       : keys_(keys), orders_(orders), logger_(logger), keyLifetime_(keyLifetime) {}
 
-  /// Validates the body (400/422) and then the key (400) before the key is stored.
-  IdempotentOutcome create(const svc::json::Value& body, const std::string& key, const ResponseFor& responseFor);
+  /// Validates the order (svc::Invalid) before the key is stored.
+  IdempotentOutcome create(const NewOrder& order, const std::string& key, const ResponseFor& responseFor);
 
  private:
   /// A claim whose request failed and whose key could not be released: what settling it needs.
