@@ -8,24 +8,22 @@ namespace orders {
 
 namespace {
 
-StoredResponse createdResponse(const svc::Request& request, std::int64_t id) {
-  return StoredResponse{.status = 201, .body = createdJson(id), .location = request.path() + "/" + std::to_string(id)};
-}
-
-svc::Response toHttp(const StoredResponse& stored) {
-  svc::Response response = svc::Response::json(stored.status, stored.body);
-  response.withHeader("Location", stored.location);
+// 201 with the order's Location under `collection`: the request's path, or for a replay the path
+// of the key's first request (a retry through /api/v1/orders replays /orders/N).
+svc::Response created(const std::string& collection, std::int64_t id) {
+  svc::Response response = svc::Response::json(201, createdJson(id));
+  response.withHeader("Location", collection + "/" + std::to_string(id));
   return response;
 }
 
 svc::Response createOrder(OrderRoutes& routes, const svc::Request& request) {
   const NewOrder order = readNewOrder(svc::parseJsonBody(request));
   const std::optional<std::string> key = request.header("Idempotency-Key");
-  if (!key) return toHttp(createdResponse(request, routes.service.create(order)));
+  if (!key) return created(request.path(), routes.service.create(order));
   validateIdempotencyKey(*key);
-  const IdempotentOutcome outcome = routes.idempotent.create(
-      order, *key, [&request](std::int64_t id) { return createdResponse(request, id); });
-  svc::Response response = toHttp(outcome.response);
+  const IdempotentOutcome outcome = routes.idempotent.create(order, *key, request.path());
+  const std::string& collection = outcome.order.createdVia.empty() ? request.path() : outcome.order.createdVia;
+  svc::Response response = created(collection, outcome.order.orderId);
   if (outcome.replayed) response.withHeader("Idempotent-Replayed", "true");
   return response;
 }
