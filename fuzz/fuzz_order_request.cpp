@@ -2,10 +2,11 @@
 // POCO reads the head, Poco::URI splits the target, the Router (holding the routes the service
 // registers: the host's and the orders routes with and without /api/v1) finds the route, and
 // the route's own parsing runs: positiveIdParam for an order's routes, the query parameters for
-// the listing, parseJsonBody + validateNewOrder and the Idempotency-Key for POST. The handlers'
+// the listing, parseJsonBody + readNewOrder and the Idempotency-Key for POST. The handlers'
 // database work is left out. Invariants, abort() when one breaks:
-//  - an svc::HttpError has a 4xx status, and problemJson() of its problem parses back with
-//    svc::json::parse to an object with the same status and as many errors;
+//  - an svc::HttpError or a domain error (svc/errors.h) is answered (svc::errorResponse) with a
+//    4xx status and a body that svc::json::parse reads back to an object with the same status
+//    and as many errors;
 //  - a validated order has user_id, product_id and quantity in 1..2147483647, each equal to the
 //    literal in the body; positiveIdParam returns > 0;
 //  - a validated listing has a limit in 1..100, a known status, and a cursor that is exactly what
@@ -32,7 +33,8 @@
 
 #include "request_framing.h"
 #include "router.h"
-#include "services/list_cursor.h"
+#include "routes/list_cursor.h"
+#include "routes/order_representation.h"
 #include "services/order_validation.h"
 #include "svc/http.h"
 #include "svc/json.h"
@@ -63,9 +65,11 @@ const svc::host::Router& router() {
   return instance;
 }
 
-void checkProblem(const svc::Problem& problem) {
-  if (problem.status < 400 || problem.status > 499) fail("HttpError status is not 4xx", std::to_string(problem.status));
-  const std::string text = svc::problemJson(problem);
+void checkAnswer(const std::exception& error, std::size_t fieldErrors) {
+  const std::optional<svc::Response> answer = svc::errorResponse(error);
+  if (!answer) fail("an error without an answer", error.what());
+  if (answer->status < 400 || answer->status > 499) fail("error status is not 4xx", std::to_string(answer->status));
+  const std::string& text = answer->body;
   svc::json::Value parsed;
   try {
     parsed = svc::json::parse(text);
@@ -73,12 +77,12 @@ void checkProblem(const svc::Problem& problem) {
     fail("problemJson is not valid JSON", text + "\n" + error.what());
   }
   const svc::json::Value* status = parsed.find("status");
-  if (!parsed.isObject() || status == nullptr || status->asInt64() != problem.status) {
+  if (!parsed.isObject() || status == nullptr || status->asInt64() != answer->status) {
     fail("problemJson lost the status", text);
   }
   const svc::json::Value* errors = parsed.find("errors");
   const std::size_t count = errors == nullptr ? 0 : errors->items().size();
-  if (count != problem.errors.size()) fail("problemJson lost field errors", text);
+  if (count != fieldErrors) fail("problemJson lost field errors", text);
 }
 
 void checkField(const svc::json::Value& body, std::string_view name, std::int32_t value) {
@@ -92,7 +96,7 @@ void checkListing(const svc::Request& request) {
                                           .status = request.queryParam("status"),
                                           .limit = request.queryParam("limit"),
                                           .cursor = request.queryParam("cursor")};
-  const orders::OrderFilter filter = orders::validateListParameters(parameters);
+  const orders::OrderFilter filter = orders::readListParameters(parameters);
   if (filter.limit < 1 || filter.limit > orders::kMaxListLimit) fail("list limit out of range", std::to_string(filter.limit));
   if (filter.status && *filter.status != "created" && *filter.status != "cancelled") fail("unknown status", *filter.status);
   if (filter.userId && *filter.userId < 1) fail("user_id < 1", std::to_string(*filter.userId));
@@ -125,7 +129,7 @@ void serve(const std::string& method, const std::string& path, std::string query
     return;  // the host's routes read nothing from the request
   } else if (route.method == "POST") {
     const svc::json::Value json = svc::parseJsonBody(request);
-    const orders::NewOrder order = orders::validateNewOrder(json);
+    const orders::NewOrder order = orders::readNewOrder(json);
     checkField(json, "user_id", order.userId);
     checkField(json, "product_id", order.productId);
     checkField(json, "quantity", order.quantity);
@@ -178,7 +182,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     serve(head.getMethod(), path, std::move(query), head, std::move(body));
   } catch (const svc::HttpError& error) {
-    checkProblem(error.problem());
+    checkAnswer(error, error.problem().errors.size());
+  } catch (const svc::Invalid& error) {
+    checkAnswer(error, error.errors().size());
   }
   return 0;
 }

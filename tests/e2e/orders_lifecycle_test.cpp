@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -200,6 +202,106 @@ TEST_F(OrdersIdempotency, PurgesExpiredKeysInBatchesButNotOneStillBeingProcessed
   EXPECT_EQ(keyCount("WHERE idempotency_key LIKE 'old-%' OR idempotency_key = 'abandoned'"), 0);
   EXPECT_EQ(keyCount("WHERE idempotency_key = 'in-flight'"), 1) << "its request may still complete it";
   EXPECT_EQ(keyCount(), 2);
+}
+
+// Keys stored by the previous release hold a response, not an order id: migration 005 takes the
+// id from the stored body (or else its Location) and the first request's path from the Location.
+TEST_F(OrdersIdempotency, ReplaysKeysStoredByThePreviousRelease) {
+  HttpClient http = client();
+  ASSERT_EQ(postWithKey(http, "probe").status, 201);
+  const std::string hash = storedHash("probe");
+  const std::int64_t viaBody = createOrderOf(http, 7);
+  const std::int64_t viaLocation = createOrderOf(http, 8);
+  stopServer();
+  // The database as the previous release left it: no migration 5, whole responses stored.
+  database_->execute("DELETE FROM schema_migrations WHERE version = 5");
+  database_->execute("ALTER TABLE idempotency_keys DROP COLUMN order_id");
+  database_->execute("ALTER TABLE idempotency_keys DROP COLUMN created_via");
+  const auto storeOldKey = [&](const std::string& key, const std::string& body, const std::string& location) {
+    database_->execute(
+        "INSERT INTO idempotency_keys (idempotency_key, request_hash, owner_token, locked_until, expires_at, "
+        "response_status, response_body, response_location) VALUES ('" + key + "', '" + hash + "', 'old-owner', 1, " +
+        std::to_string(svc::nowEpochMicros() + 3'600'000'000LL) + ", 201, '" + body + "', '" + location + "')");
+  };
+  const std::string bodyOf = R"({"order_id":)" + std::to_string(viaBody) + R"(,"status":"created"})";
+  storeOldKey("old-body", bodyOf, "/api/v1/orders/" + std::to_string(viaBody));
+  storeOldKey("old-location", "{}", "/orders/" + std::to_string(viaLocation));
+  startServer();
+
+  HttpClient again = client();
+  const HttpResponse replayed = postWithKey(again, "old-body");
+  ASSERT_EQ(replayed.status, 201) << replayed.body;
+  EXPECT_EQ(replayed.body, bodyOf);
+  EXPECT_EQ(replayed.header("Location"), "/api/v1/orders/" + std::to_string(viaBody)) << "the first request's path";
+  EXPECT_EQ(replayed.header("Idempotent-Replayed"), "true");
+  const HttpResponse fromLocation = postWithKey(again, "old-location", kSampleOrder, "/api/v1/orders");
+  ASSERT_EQ(fromLocation.status, 201) << fromLocation.body;
+  EXPECT_EQ(orderIdOf(fromLocation), viaLocation);
+  EXPECT_EQ(fromLocation.header("Location"), "/orders/" + std::to_string(viaLocation));
+  EXPECT_EQ(fromLocation.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(database_->count(), 3) << "nothing was created again";
+  EXPECT_EQ(keyCount("WHERE idempotency_key = 'old-body' AND order_id = " + std::to_string(viaBody) +
+                     " AND created_via = '/api/v1/orders'"), 1);
+  EXPECT_EQ(keyCount("WHERE idempotency_key = 'old-location' AND order_id = " + std::to_string(viaLocation) +
+                     " AND created_via = '/orders'"), 1);
+}
+
+// A key is recorded with its order, and a replay through the other path keeps the first Location.
+TEST_F(OrdersIdempotency, RecordsTheOrderIdWithTheKey) {
+  HttpClient http = client();
+  const HttpResponse first = postWithKey(http, "recorded", kSampleOrder, "/api/v1/orders");
+  ASSERT_EQ(first.status, 201);
+  EXPECT_EQ(keyCount("WHERE idempotency_key = 'recorded' AND order_id = " + std::to_string(orderIdOf(first)) +
+                     " AND response_body IS NULL"), 1);
+  const HttpResponse replay = postWithKey(http, "recorded");
+  EXPECT_EQ(replay.header("Location"), first.header("Location"));
+  EXPECT_EQ(replay.body, first.body);
+}
+
+// Instances' clocks may disagree with each other and with the database: the locks and lifetimes
+// of keys are set and compared by the database's clock. The server runs with its wall clock
+// two minutes ahead, then behind (tests/tools/skewed_clock.cpp); an instance that died holding a
+// key is a key row left unfinished.
+TEST_F(OrdersIdempotency, LetsTheDatabaseClockDecideWhenAKeyLockRunsOut) {
+  HttpClient http = client();
+  ASSERT_EQ(postWithKey(http, "sample").status, 201);
+  const std::string hash = storedHash("sample");
+  for (const int skewSeconds : {120, -120}) {
+    SCOPED_TRACE("instance clock off by " + std::to_string(skewSeconds) + " s");
+    stopServer();
+    std::map<std::string, std::string> environment{{"LD_PRELOAD", SKEWED_CLOCK_LIBRARY},
+                                                   {"SKEWED_CLOCK_SECONDS", std::to_string(skewSeconds)}};
+    // The sanitizers' runtime wants to be loaded first; here it comes second, on purpose.
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    environment["ASAN_OPTIONS"] = std::string(asan == nullptr ? "" : std::string(asan) + ":") + "verify_asan_link_order=0";
+    startServer(environment);
+    HttpClient skewed = client();
+    ASSERT_EQ(skewed.get("/health").status, 200);
+    const std::string suffix = std::to_string(skewSeconds);
+    // The server's own clock is off (its log lines are stamped with it).
+    const std::vector<svc::json::Value> started = logLines("\"timestamp\"");
+    ASSERT_FALSE(started.empty());
+    const auto stamped = svc::parseTimestamp(started.back().find("timestamp")->text());
+    ASSERT_TRUE(stamped);
+    EXPECT_NEAR(static_cast<double>(*stamped - svc::nowEpochMicros()) / 1e6, skewSeconds, 15);
+
+    insertUnfinishedKey("held-" + suffix, hash, 30);
+    const HttpResponse held = postWithKey(skewed, "held-" + suffix);
+    expectProblem(held, 409);
+    EXPECT_EQ(held.header("Retry-After"), "1") << "its lock runs 30 s more by the database's clock";
+
+    insertUnfinishedKey("ran-out-" + suffix, hash, -1);
+    const HttpResponse takenOver = postWithKey(skewed, "ran-out-" + suffix);
+    EXPECT_EQ(takenOver.status, 201) << "its lock ran out 1 s ago by the database's clock: " << takenOver.body;
+    EXPECT_FALSE(takenOver.headers.has("Idempotent-Replayed"));
+
+    // A key claimed by the skewed instance expires by the database's clock too.
+    const svc::EpochMicros now = svc::nowEpochMicros();
+    const std::string nearDay = std::to_string(now + 86'400'000'000LL - 10'000'000) + " AND " +
+                                std::to_string(now + 86'400'000'000LL + 10'000'000);
+    EXPECT_EQ(keyCount("WHERE idempotency_key = 'ran-out-" + suffix + "' AND expires_at BETWEEN " + nearDay), 1);
+  }
+  EXPECT_EQ(database_->count(), 3) << "the sample order and one for each lock that ran out";
 }
 
 TEST_F(OrdersIdempotency, RefusesAnInvalidLifetimeAtStartUp) {

@@ -13,6 +13,7 @@
 #include <Poco/Util/MapConfiguration.h>
 
 #include "metrics_registry.h"
+#include "svc/http.h"
 #include "migrations.h"
 #include "plugin_loader.h"
 #include "session_pool.h"
@@ -325,9 +326,10 @@ TEST_F(StoragePool, NamesTheResourceTheDatabaseRanShortOf) {
     try {
       pool->withSession([&](svc::SessionLease&) { failure.rethrow(); });
     } catch (const svc::StorageUnavailable& unavailable) {
-      EXPECT_EQ(unavailable.problem().status, 503);
-      EXPECT_EQ(unavailable.headers().size(), 1u);
-      return {unavailable.problem().detail, unavailable.headers().front().value};
+      const std::optional<svc::Response> answer = svc::errorResponse(unavailable);
+      EXPECT_EQ(answer->status, 503);
+      EXPECT_EQ(answer->headers.size(), 1u);
+      return {unavailable.what(), answer->headers.front().value};
     }
     ADD_FAILURE() << failure.displayText() << " was not turned into StorageUnavailable";
     return {};

@@ -3,6 +3,7 @@
 #include <Poco/Net/NameValueCollection.h>
 
 #include "svc/http.h"
+#include "svc/storage.h"
 
 namespace {
 
@@ -101,4 +102,41 @@ TEST(Problem, SerializesAsRfc9457WithFieldErrors) {
   const svc::Response response = svc::Response::problem(problem);
   EXPECT_EQ(response.contentType, "application/problem+json");
   EXPECT_EQ(response.status, 422);
+}
+
+// The one mapping of the domain's errors to what a client reads.
+TEST(ErrorResponse, AnswersEachDomainErrorWithItsProblem) {
+  using namespace std::chrono_literals;
+  const auto header = [](const svc::Response& response, const std::string& name) -> std::string {
+    for (const svc::Header& h : response.headers) {
+      if (h.name == name) return h.value;
+    }
+    return "";
+  };
+  const svc::Response notFound = *svc::errorResponse(svc::NotFound("Order 5 does not exist"));
+  EXPECT_EQ(notFound.status, 404);
+  EXPECT_EQ(notFound.contentType, "application/problem+json");
+  EXPECT_EQ(notFound.body, R"({"type":"about:blank","title":"Not Found","status":404,"detail":"Order 5 does not exist"})");
+
+  const svc::Response invalid =
+      *svc::errorResponse(svc::Invalid("The order is invalid", {{"/a", "a is required"}, {"/b", "b is bad"}}));
+  EXPECT_EQ(invalid.body,
+            R"({"type":"/problems/validation-error","title":"The order is invalid","status":422,)"
+            R"("detail":"a is required; b is bad","errors":[{"pointer":"/a","detail":"a is required"},)"
+            R"({"pointer":"/b","detail":"b is bad"}]})");
+  EXPECT_EQ(svc::errorResponse(svc::Invalid("used for another"))->body,
+            R"({"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"used for another"})");
+
+  const svc::Response conflict = *svc::errorResponse(svc::Conflict("busy", 1s));
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(header(conflict, "Retry-After"), "1");
+  EXPECT_EQ(header(*svc::errorResponse(svc::Conflict("taken")), "Retry-After"), "");
+
+  const svc::Response unknown = *svc::errorResponse(svc::OutcomeUnknown("may exist"));
+  EXPECT_EQ(unknown.status, 503);
+  EXPECT_EQ(unknown.body,
+            R"({"type":"/problems/outcome-unknown","title":"Outcome unknown","status":503,"detail":"may exist"})");
+  EXPECT_EQ(header(*svc::errorResponse(svc::StorageUnavailable(svc::DatabaseShortage::DiskSpace, "full")), "Retry-After"),
+            "30");
+  EXPECT_FALSE(svc::errorResponse(std::runtime_error("a bug")));
 }

@@ -1,17 +1,18 @@
 #include <gtest/gtest.h>
 
-#include "services/list_cursor.h"
+#include "routes/list_cursor.h"
+#include "routes/order_representation.h"
 #include "services/order_validation.h"
 #include "svc/http.h"
 
 using orders::ListParameters;
-using orders::validateListParameters;
+using orders::readListParameters;
 
 namespace {
 
 svc::Problem problemFor(const ListParameters& parameters) {
   try {
-    validateListParameters(parameters);
+    readListParameters(parameters);
   } catch (const svc::HttpError& error) {
     return error.problem();
   }
@@ -44,7 +45,7 @@ TEST(ListCursor, RefusesEveryOtherText) {
 }
 
 TEST(ListParameters, DefaultsToTheNewestTwentyOfAll) {
-  const orders::OrderFilter filter = validateListParameters({});
+  const orders::OrderFilter filter = readListParameters({});
   EXPECT_FALSE(filter.userId);
   EXPECT_FALSE(filter.status);
   EXPECT_FALSE(filter.beforeId);
@@ -52,7 +53,7 @@ TEST(ListParameters, DefaultsToTheNewestTwentyOfAll) {
 }
 
 TEST(ListParameters, ReadsEveryParameter) {
-  const orders::OrderFilter filter = validateListParameters(
+  const orders::OrderFilter filter = readListParameters(
       {.userId = "7", .status = "cancelled", .limit = "100", .cursor = orders::encodeListCursor(99)});
   EXPECT_EQ(filter.userId, 7);
   EXPECT_EQ(filter.status, "cancelled");
@@ -86,5 +87,16 @@ TEST(IdempotencyKey, AcceptsOneTo255VisibleAsciiCharacters) {
                                  std::string("caf\xc3\xa9"), std::string("a\x7f")}) {
     SCOPED_TRACE(key);
     EXPECT_THROW(orders::validateIdempotencyKey(key), svc::HttpError);
+  }
+}
+
+// The service's own rules for a filter, for callers that build one without a query string.
+TEST(ListParameters, TheServiceRefusesAFilterOutsideTheRules) {
+  EXPECT_NO_THROW(orders::validateOrderFilter({.limit = 100}));
+  for (const orders::OrderFilter& filter : {orders::OrderFilter{.limit = 0}, orders::OrderFilter{.limit = 101},
+                                            orders::OrderFilter{.status = "shipped", .limit = 1},
+                                            orders::OrderFilter{.userId = 0, .limit = 1},
+                                            orders::OrderFilter{.beforeId = 0, .limit = 1}}) {
+    EXPECT_THROW(orders::validateOrderFilter(filter), svc::Invalid);
   }
 }

@@ -1,17 +1,20 @@
 #include <gtest/gtest.h>
 
+#include "routes/order_representation.h"
 #include "services/order_validation.h"
 #include "svc/http.h"
 
-using orders::validateNewOrder;
+using orders::readNewOrder;
 
 namespace {
 
+// What a POST /orders with `body` is answered: the problem the host makes of the route's error.
 svc::Problem problemFor(const std::string& body) {
   try {
-    validateNewOrder(svc::json::parse(body));
-  } catch (const svc::HttpError& error) {
-    return error.problem();
+    readNewOrder(svc::json::parse(body));
+  } catch (const svc::Invalid& error) {
+    EXPECT_EQ(svc::errorResponse(error)->status, 422);
+    return svc::validationProblem(422, error.title(), error.errors());
   }
   ADD_FAILURE() << "accepted " << body;
   return {};
@@ -20,7 +23,7 @@ svc::Problem problemFor(const std::string& body) {
 }  // namespace
 
 TEST(OrderValidation, AcceptsPositiveIntegersUpToTheIntegerColumnRange) {
-  const auto order = validateNewOrder(svc::json::parse(R"({"user_id":1,"product_id":2147483647,"quantity":3,"note":"x"})"));
+  const auto order = readNewOrder(svc::json::parse(R"({"user_id":1,"product_id":2147483647,"quantity":3,"note":"x"})"));
   EXPECT_EQ(order.userId, 1);
   EXPECT_EQ(order.productId, 2147483647);
   EXPECT_EQ(order.quantity, 3);
@@ -70,4 +73,18 @@ TEST(OrderValidation, ReportsEveryInvalidFieldAtOnce) {
   EXPECT_EQ(problem.errors[2].pointer, "/quantity");
   EXPECT_EQ(problem.detail, "user_id must be an integer, not a string; product_id is required; "
                             "quantity must be between 1 and 2147483647, not 0");
+}
+
+// The service holds the rule for callers that do not come through HTTP (a queue consumer).
+TEST(OrderValidation, TheServiceRefusesAnOrderOutsideTheRulesWithoutHttp) {
+  EXPECT_NO_THROW(orders::validateNewOrder({.userId = 1, .productId = 2147483647, .quantity = 1}));
+  try {
+    orders::validateNewOrder({.userId = 0, .productId = 1, .quantity = -3});
+    ADD_FAILURE() << "accepted";
+  } catch (const svc::Invalid& error) {
+    ASSERT_EQ(error.errors().size(), 2u);
+    EXPECT_EQ(error.errors()[0].pointer, "/user_id");
+    EXPECT_EQ(error.errors()[1].detail, "quantity must be between 1 and 2147483647, not -3");
+    EXPECT_EQ(error.title(), "The order is invalid");
+  }
 }

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "svc/errors.h"
 #include "svc/json.h"
 
 namespace Poco::Net {
@@ -16,12 +17,6 @@ class NameValueCollection;
 }
 
 namespace svc {
-
-/// One field's problem inside a 4xx answer: `pointer` is a JSON pointer into the request body.
-struct FieldError {
-  std::string pointer;
-  std::string detail;
-};
 
 /// An RFC 9457 problem detail, sent as application/problem+json.
 struct Problem {
@@ -40,7 +35,9 @@ struct Header {
   std::string value;
 };
 
-/// Thrown by handlers (or helpers below) to answer with a problem instead of a result.
+/// Thrown by handlers (or helpers below) for a condition of HTTP itself (a body that is not JSON,
+/// a malformed header or query): answered with its problem. The domain's refusals are the
+/// errors of svc/errors.h.
 class HttpError : public std::runtime_error {
  public:
   explicit HttpError(Problem problem, std::vector<Header> headers = {});
@@ -66,6 +63,15 @@ struct Response {
 
 std::string_view reasonPhrase(int status);
 std::string problemJson(const Problem& problem);
+
+/// The one mapping of errors to answers: an HttpError's problem, or the problem+json of a domain
+/// error (NotFound 404, Invalid 422, Conflict 409, Unavailable 503; OutcomeUnknown as
+/// /problems/outcome-unknown), with Retry-After where the error has one. Nothing for any
+/// other exception.
+std::optional<Response> errorResponse(const std::exception& error);
+
+/// A problem of type /problems/validation-error listing `errors`, its detail their details joined.
+Problem validationProblem(int status, std::string title, std::vector<FieldError> errors);
 
 using PathParams = std::vector<std::pair<std::string, std::string>>;
 

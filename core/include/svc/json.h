@@ -2,6 +2,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <limits>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -9,6 +10,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "svc/errors.h"
 
 /// A small strict JSON reader and writer. Numbers keep their literal text, so a caller can tell
 /// "not an integer" from "an integer too large for any C++ type" and say which in its error.
@@ -74,6 +77,8 @@ void appendQuoted(std::string& out, std::string_view text);
 /// Appends a finite number with six significant digits ("%.6g").
 void appendNumber(std::string& out, double value);
 
+class ArrayWriter;
+
 /// Builds a JSON object in insertion order: ObjectWriter().add("id", 1).add("ok", true).str()
 class ObjectWriter {
  public:
@@ -87,6 +92,14 @@ class ObjectWriter {
   ObjectWriter& add(std::string_view name, T value) {
     return addInteger(name, static_cast<std::int64_t>(value));
   }
+  ObjectWriter& add(std::string_view name, std::nullptr_t);
+  ObjectWriter& add(std::string_view name, const ObjectWriter& object);
+  ObjectWriter& add(std::string_view name, const ArrayWriter& array);
+  /// The value, or null when there is none.
+  template <class T>
+  ObjectWriter& add(std::string_view name, const std::optional<T>& value) {
+    return value ? add(name, *value) : add(name, nullptr);
+  }
   /// Adds an already serialized JSON value (an array or object built elsewhere).
   ObjectWriter& addRaw(std::string_view name, std::string_view json);
   std::string str() const { return out_ + '}'; }
@@ -96,5 +109,65 @@ class ObjectWriter {
   void startMember(std::string_view name);
   std::string out_ = "{";
 };
+
+/// Builds a JSON array in order: ArrayWriter().add(1).add(ObjectWriter().add("a", "b")).str()
+class ArrayWriter {
+ public:
+  ArrayWriter& add(std::string_view value);
+  ArrayWriter& add(const char* value) { return add(std::string_view(value)); }
+  ArrayWriter& add(const std::string& value) { return add(std::string_view(value)); }
+  ArrayWriter& add(bool value);
+  template <std::integral T>
+    requires(!std::same_as<T, bool>)
+  ArrayWriter& add(T value) {
+    return addInteger(static_cast<std::int64_t>(value));
+  }
+  ArrayWriter& add(std::nullptr_t);
+  ArrayWriter& add(const ObjectWriter& object);
+  ArrayWriter& add(const ArrayWriter& array);
+  std::string str() const { return out_ + ']'; }
+
+ private:
+  ArrayWriter& addInteger(std::int64_t value);
+  ArrayWriter& addJson(std::string_view json);
+  std::string out_ = "[";
+};
+
+/// Reads the members of a JSON object into typed values, collecting a FieldError (JSON pointer
+/// and detail) for each member that is missing or of the wrong type or range, so that one
+/// answer can name them all:
+///   ObjectReader reader(body);
+///   auto quantity = reader.int32("quantity", 1, 100);  // nothing when it is wrong
+///   reader.finish("The order is invalid");             // throws svc::Invalid listing every error
+/// A value that is not an object is one error at pointer "" and every member then reads as nothing.
+class ObjectReader {
+ public:
+  /// Reads `value`, which must outlive the reader.
+  explicit ObjectReader(const Value& value);
+
+  /// A required integer from `min` to `max`, written without fraction or exponent.
+  std::optional<std::int64_t> int64(std::string_view name, std::int64_t min = std::numeric_limits<std::int64_t>::min(),
+                                    std::int64_t max = std::numeric_limits<std::int64_t>::max());
+  std::optional<std::int32_t> int32(std::string_view name, std::int32_t min = std::numeric_limits<std::int32_t>::min(),
+                                    std::int32_t max = std::numeric_limits<std::int32_t>::max());
+  std::optional<std::string> string(std::string_view name);
+  std::optional<bool> boolean(std::string_view name);
+  /// Whether the member is present (null counts as present).
+  bool has(std::string_view name) const;
+
+  const std::vector<FieldError>& errors() const { return errors_; }
+  /// Throws svc::Invalid(title, errors()) when any read failed.
+  void finish(const std::string& title) const;
+
+ private:
+  const Value* member(std::string_view name, Kind kind, std::string_view expected);
+  void reject(std::string_view name, std::string detail);
+
+  const Value& value_;
+  std::vector<FieldError> errors_;
+};
+
+/// "null", "a boolean", "a number", "a string", "an array", "an object".
+std::string_view kindName(Kind kind);
 
 }  // namespace svc::json

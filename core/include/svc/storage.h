@@ -15,7 +15,7 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Exception.h>
 
-#include "svc/http.h"
+#include "svc/errors.h"
 
 namespace svc {
 
@@ -28,7 +28,7 @@ enum class DatabaseShortage {
 };
 
 /// The database cannot be reached, is restarting, or every session stayed busy: answered 503.
-class StorageUnavailable : public HttpError {
+class StorageUnavailable : public Unavailable {
  public:
   explicit StorageUnavailable(std::string cause);
   /// With the `detail` the client reads instead of the default one.
@@ -58,7 +58,7 @@ class WorkInterrupted : public StorageUnavailable {
 
 /// A write may or may not have been committed and nothing could tell which in time: answered
 /// 503 of type /problems/outcome-unknown, asking to retry with the same Idempotency-Key.
-class OutcomeUnknown : public HttpError {
+class OutcomeUnknown : public Unavailable {
  public:
   explicit OutcomeUnknown(std::string detail);
 };

@@ -10,6 +10,8 @@
 #include <Poco/String.h>
 #include <Poco/URI.h>
 
+#include "svc/storage.h"
+
 namespace svc {
 
 HttpError::HttpError(Problem problem, std::vector<Header> headers)
@@ -28,15 +30,62 @@ std::string problemJson(const Problem& problem) {
       .add("status", problem.status)
       .add("detail", problem.detail);
   if (!problem.errors.empty()) {
-    std::string errors = "[";
+    json::ArrayWriter errors;
     for (const FieldError& error : problem.errors) {
-      if (errors.size() > 1) errors += ',';
-      errors += json::ObjectWriter().add("pointer", error.pointer).add("detail", error.detail).str();
+      errors.add(json::ObjectWriter().add("pointer", error.pointer).add("detail", error.detail));
     }
-    errors += ']';
-    body.addRaw("errors", errors);
+    body.add("errors", errors);
   }
   return body.str();
+}
+
+Problem validationProblem(int status, std::string title, std::vector<FieldError> errors) {
+  return Problem{.status = status,
+                 .type = std::string(kValidationProblemType),
+                 .title = std::move(title),
+                 .detail = joinedDetails(errors),
+                 .errors = std::move(errors)};
+}
+
+namespace {
+
+Response withRetryAfter(Response response, std::optional<std::chrono::seconds> retryAfter) {
+  if (retryAfter) response.withHeader("Retry-After", std::to_string(retryAfter->count()));
+  return response;
+}
+
+Problem unavailableProblem(const Unavailable& error) {
+  if (dynamic_cast<const OutcomeUnknown*>(&error) != nullptr) {
+    return Problem{.status = 503,
+                   .type = std::string(kOutcomeUnknownProblemType),
+                   .title = "Outcome unknown",
+                   .detail = error.what()};
+  }
+  return Problem{.status = 503, .detail = error.what()};
+}
+
+}  // namespace
+
+std::optional<Response> errorResponse(const std::exception& error) {
+  if (const auto* http = dynamic_cast<const HttpError*>(&error)) {
+    Response response = Response::problem(http->problem());
+    for (const Header& header : http->headers()) response.withHeader(header.name, header.value);
+    return response;
+  }
+  if (dynamic_cast<const NotFound*>(&error) != nullptr) {
+    return Response::problem(Problem{.status = 404, .detail = error.what()});
+  }
+  if (const auto* invalid = dynamic_cast<const Invalid*>(&error)) {
+    if (invalid->errors().empty()) return Response::problem(Problem{.status = 422, .detail = error.what()});
+    return Response::problem(validationProblem(422, invalid->title(), invalid->errors()));
+  }
+  if (const auto* conflict = dynamic_cast<const Conflict*>(&error)) {
+    return withRetryAfter(Response::problem(Problem{.status = 409, .detail = error.what()}), conflict->retryAfter());
+  }
+  if (const auto* unavailable = dynamic_cast<const Unavailable*>(&error)) {
+    return withRetryAfter(Response::problem(unavailableProblem(*unavailable)), unavailable->retryAfter());
+  }
+  return std::nullopt;
 }
 
 Response Response::json(int status, std::string body) {

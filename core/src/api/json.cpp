@@ -392,10 +392,106 @@ ObjectWriter& ObjectWriter::addInteger(std::string_view name, std::int64_t value
   return *this;
 }
 
+ObjectWriter& ObjectWriter::add(std::string_view name, std::nullptr_t) { return addRaw(name, "null"); }
+
+ObjectWriter& ObjectWriter::add(std::string_view name, const ObjectWriter& object) { return addRaw(name, object.str()); }
+
+ObjectWriter& ObjectWriter::add(std::string_view name, const ArrayWriter& array) { return addRaw(name, array.str()); }
+
 ObjectWriter& ObjectWriter::addRaw(std::string_view name, std::string_view json) {
   startMember(name);
   out_ += json;
   return *this;
+}
+
+ArrayWriter& ArrayWriter::addJson(std::string_view json) {
+  if (out_.size() > 1) out_ += ',';
+  out_ += json;
+  return *this;
+}
+
+ArrayWriter& ArrayWriter::add(std::string_view value) {
+  std::string quoted;
+  appendQuoted(quoted, value);
+  return addJson(quoted);
+}
+
+ArrayWriter& ArrayWriter::add(bool value) { return addJson(value ? "true" : "false"); }
+ArrayWriter& ArrayWriter::add(std::nullptr_t) { return addJson("null"); }
+ArrayWriter& ArrayWriter::add(const ObjectWriter& object) { return addJson(object.str()); }
+ArrayWriter& ArrayWriter::add(const ArrayWriter& array) { return addJson(array.str()); }
+ArrayWriter& ArrayWriter::addInteger(std::int64_t value) { return addJson(std::to_string(value)); }
+
+std::string_view kindName(Kind kind) {
+  switch (kind) {
+    case Kind::Null: return "null";
+    case Kind::Bool: return "a boolean";
+    case Kind::Number: return "a number";
+    case Kind::String: return "a string";
+    case Kind::Array: return "an array";
+    case Kind::Object: return "an object";
+  }
+  return "a value";
+}
+
+ObjectReader::ObjectReader(const Value& value) : value_(value) {
+  if (!value.isObject()) errors_.push_back(FieldError{"", "the body must be a JSON object, not " + std::string(kindName(value.kind()))});
+}
+
+void ObjectReader::reject(std::string_view name, std::string detail) {
+  errors_.push_back(FieldError{"/" + std::string(name), std::string(name) + " " + std::move(detail)});
+}
+
+bool ObjectReader::has(std::string_view name) const { return value_.find(name) != nullptr; }
+
+// The member when it is present and of `kind`; nothing (and an error, unless the value is no object) otherwise.
+const Value* ObjectReader::member(std::string_view name, Kind kind, std::string_view expected) {
+  if (!value_.isObject()) return nullptr;
+  const Value* found = value_.find(name);
+  if (found == nullptr) {
+    reject(name, "is required");
+  } else if (found->kind() != kind) {
+    reject(name, "must be " + std::string(expected) + ", not " + std::string(kindName(found->kind())));
+    found = nullptr;
+  }
+  return found;
+}
+
+std::optional<std::int64_t> ObjectReader::int64(std::string_view name, std::int64_t min, std::int64_t max) {
+  const Value* found = member(name, Kind::Number, "an integer");
+  if (found == nullptr) return std::nullopt;
+  if (!found->isIntegerLiteral()) {
+    reject(name, "must be an integer, not " + found->text());
+    return std::nullopt;
+  }
+  const std::optional<std::int64_t> number = found->asInt64();
+  if (!number || *number < min || *number > max) {
+    reject(name, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", not " + found->text());
+    return std::nullopt;
+  }
+  return number;
+}
+
+std::optional<std::int32_t> ObjectReader::int32(std::string_view name, std::int32_t min, std::int32_t max) {
+  const std::optional<std::int64_t> number = int64(name, min, max);
+  if (!number) return std::nullopt;
+  return static_cast<std::int32_t>(*number);
+}
+
+std::optional<std::string> ObjectReader::string(std::string_view name) {
+  const Value* found = member(name, Kind::String, "a string");
+  if (found == nullptr) return std::nullopt;
+  return found->text();
+}
+
+std::optional<bool> ObjectReader::boolean(std::string_view name) {
+  const Value* found = member(name, Kind::Bool, "a boolean");
+  if (found == nullptr) return std::nullopt;
+  return found->asBool();
+}
+
+void ObjectReader::finish(const std::string& title) const {
+  if (!errors_.empty()) throw Invalid(title, errors_);
 }
 
 }  // namespace svc::json

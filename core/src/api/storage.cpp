@@ -9,49 +9,41 @@
 
 namespace svc {
 
-StorageUnavailable::StorageUnavailable(std::string cause)
-    : HttpError(Problem{.status = 503, .detail = "The database is unavailable; retry later"}, {{"Retry-After", "1"}}),
-      cause_(std::move(cause)) {}
-
 namespace {
 
-Problem shortageProblem(DatabaseShortage shortage) {
+constexpr std::chrono::seconds kRetrySoon{1};
+
+std::string shortageDetail(DatabaseShortage shortage) {
   switch (shortage) {
     case DatabaseShortage::DiskSpace:
-      return Problem{.status = 503,
-                     .detail = "The database's disk is full: nothing can be stored until space is freed; "
-                               "reading still works. Retry later"};
+      return "The database's disk is full: nothing can be stored until space is freed; reading still works. Retry later";
     case DatabaseShortage::DiskIo:
-      return Problem{.status = 503, .detail = "The database's disk reports input/output errors; retry later"};
+      return "The database's disk reports input/output errors; retry later";
     case DatabaseShortage::Memory:
-      return Problem{.status = 503, .detail = "The database server is out of memory; retry later"};
+      return "The database server is out of memory; retry later";
     case DatabaseShortage::Connections:
-      return Problem{.status = 503,
-                     .detail = "The database server accepts no more connections (too many clients); retry later"};
+      return "The database server accepts no more connections (too many clients); retry later";
   }
-  return Problem{.status = 503, .detail = "The database is unavailable; retry later"};
+  return "The database is unavailable; retry later";
 }
 
 // A full disk is not freed in a second: clients need not come back at once.
-std::string retryAfterSeconds(DatabaseShortage shortage) {
-  return shortage == DatabaseShortage::DiskSpace || shortage == DatabaseShortage::DiskIo ? "30" : "5";
+std::chrono::seconds shortageRetryAfter(DatabaseShortage shortage) {
+  return std::chrono::seconds(shortage == DatabaseShortage::DiskSpace || shortage == DatabaseShortage::DiskIo ? 30 : 5);
 }
 
 }  // namespace
 
+StorageUnavailable::StorageUnavailable(std::string cause)
+    : StorageUnavailable(std::move(cause), "The database is unavailable; retry later") {}
+
 StorageUnavailable::StorageUnavailable(DatabaseShortage shortage, std::string cause)
-    : HttpError(shortageProblem(shortage), {{"Retry-After", retryAfterSeconds(shortage)}}), cause_(std::move(cause)) {}
+    : Unavailable(shortageDetail(shortage), shortageRetryAfter(shortage)), cause_(std::move(cause)) {}
 
 StorageUnavailable::StorageUnavailable(std::string cause, std::string detail)
-    : HttpError(Problem{.status = 503, .detail = std::move(detail)}, {{"Retry-After", "1"}}),
-      cause_(std::move(cause)) {}
+    : Unavailable(detail, kRetrySoon), cause_(std::move(cause)) {}
 
-OutcomeUnknown::OutcomeUnknown(std::string detail)
-    : HttpError(Problem{.status = 503,
-                        .type = std::string(kOutcomeUnknownProblemType),
-                        .title = "Outcome unknown",
-                        .detail = std::move(detail)},
-                {{"Retry-After", "1"}}) {}
+OutcomeUnknown::OutcomeUnknown(std::string detail) : Unavailable(detail, kRetrySoon) {}
 
 SessionLease::SessionLease(std::unique_ptr<PooledConnection> connection, ConnectionOwner& owner)
     : connection_(std::move(connection)), owner_(&owner) {}

@@ -9,16 +9,6 @@
 
 namespace svc::host {
 
-namespace {
-
-Response problemResponse(const HttpError& error) {
-  Response response = Response::problem(error.problem());
-  for (const Header& header : error.headers()) response.withHeader(header.name, header.value);
-  return response;
-}
-
-}  // namespace
-
 Dispatcher::Routing Dispatcher::route(const Poco::Net::HTTPRequest& request) const {
   Routing routing{.path = request.getURI()};
   try {
@@ -33,7 +23,8 @@ Dispatcher::Routing Dispatcher::route(const Poco::Net::HTTPRequest& request) con
   return routing;
 }
 
-// The last-resort guard: whatever a handler throws becomes a problem response.
+// The last-resort guard: whatever a handler throws becomes a problem response (errorResponse
+// maps HTTP and domain errors; anything else is a logged 500).
 Dispatcher::Dispatched Dispatcher::dispatch(const Poco::Net::HTTPRequest& request, Routing routing,
                                             std::string body) const {
   const std::string& method = request.getMethod();
@@ -42,13 +33,12 @@ Dispatcher::Dispatched Dispatcher::dispatch(const Poco::Net::HTTPRequest& reques
     result.response = answer(request, routing, std::move(body));
   } catch (const StorageUnavailable& error) {
     logger_.warning("Storage unavailable", {{"method", method}, {"path", result.path}, {"cause", error.cause()}});
-    result.response = problemResponse(error);
-  } catch (const HttpError& error) {
-    result.response = problemResponse(error);
+    result.response = *errorResponse(error);
   } catch (const Poco::Exception& error) {
     result.response = internalError(method, result.path, error.displayText());
   } catch (const std::exception& error) {
-    result.response = internalError(method, result.path, error.what());
+    std::optional<Response> answer = errorResponse(error);
+    result.response = answer ? std::move(*answer) : internalError(method, result.path, error.what());
   } catch (...) {
     result.response = internalError(method, result.path, "unknown exception");
   }

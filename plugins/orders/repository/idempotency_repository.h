@@ -1,6 +1,5 @@
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <string>
 
@@ -10,15 +9,17 @@
 
 namespace orders {
 
-/// The idempotency_keys table (SQL only here): claiming a key, completing it together with the
-/// order it created, and forgetting expired keys.
+/// The idempotency_keys table (SQL only here): claiming a key, creating its order and recording
+/// the order with the key in one transaction, and forgetting expired keys. Every lock and expiry
+/// is set and compared with the database's clock.
 class IdempotencyRepository {
  public:
   explicit IdempotencyRepository(svc::Storage& storage) : storage_(storage) {}
 
-  /// Makes `claim` the owner of its key: a new key, or one whose lock or lifetime has run out.
-  /// False when another request holds it or completed it.
-  bool claim(const KeyClaim& claim);
+  /// In one transaction on one session: claims the key for `claim` (a new key, or one whose lock
+  /// or lifetime ran out), inserts the order and records its id with the key. When another
+  /// request holds or completed the key, writes nothing and gives the key as stored.
+  CreationAttempt createOnce(const KeyClaim& claim, const NewOrder& order);
   std::optional<IdempotencyRecord> find(const std::string& key, svc::Deadline deadline = svc::Deadline::max());
   /// The key as stored once the work `failure` interrupted can no longer commit (see
   /// svc::Storage::afterEnd); nothing when that could not be known by `deadline`.
@@ -31,16 +32,9 @@ class IdempotencyRepository {
   /// When a request's database work starting now must be over.
   svc::Deadline workDeadline() const { return std::chrono::steady_clock::now() + storage_.workTimeout(); }
 
-  /// In one transaction: inserts the order, and stores `responseFor(order id)` as the key's
-  /// response if `claim` still owns the key. Nothing is stored (and the empty result says so)
-  /// when another request took the key over meanwhile.
-  std::optional<StoredResponse> createOrderAndComplete(const KeyClaim& claim, const NewOrder& order,
-                                                       const std::function<StoredResponse(std::int64_t)>& responseFor);
-  /// Forgets the key if `claim` still owns it and has not completed it (its order failed).
-  void release(const KeyClaim& claim, svc::Deadline deadline = svc::Deadline::max());
-  /// Forgets every key that expired before `now`, in bounded batches; a key still being processed
-  /// only once its lock ran out too.
-  void purgeExpired(svc::EpochMicros now);
+  /// Forgets every key that expired, in bounded batches; a key still being processed only once
+  /// its lock ran out too.
+  void purgeExpired();
 
  private:
   svc::Storage& storage_;

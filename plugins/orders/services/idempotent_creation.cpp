@@ -5,20 +5,21 @@
 #include <Poco/UUIDGenerator.h>
 
 #include "services/order_validation.h"
-#include "svc/http.h"
+#include "svc/errors.h"
 
 namespace orders {
 
 namespace {
 
 constexpr svc::EpochMicros kMicrosPerSecond = 1'000'000;
-// How long a request may hold its key unfinished before a retry may take it over (a crashed
-// instance); well above [storage] statement_timeout_ms.
+// How long a key may stay claimed unfinished before a retry may take it over (an instance that
+// died between claim and completion); well above [storage] statement_timeout_ms.
 constexpr svc::EpochMicros kLockMicros = 30 * kMicrosPerSecond;
+// Measured on this instance's clock: it only spaces the purges out.
 constexpr svc::EpochMicros kPurgeIntervalMicros = 60 * kMicrosPerSecond;
-// A key expires or is released between our failed claim and our read: claim again, a few times.
+// A key expires and is purged between our failed claim and our read: claim again, a few times.
 constexpr int kClaimAttempts = 3;
-// Failed claims remembered for settling at most (past it, their keys wait for their locks).
+// Lost sessions remembered for settling at most (past it, their keys wait for the database).
 constexpr std::size_t kMaxUnsettled = 10000;
 
 constexpr const char* kOrderMayExist =
@@ -36,144 +37,110 @@ std::string fingerprint(const NewOrder& order) {
 }
 
 [[noreturn]] void rejectInFlight() {
-  throw svc::HttpError(
-      svc::Problem{.status = 409, .detail = "A request with this Idempotency-Key is still being processed; retry later"},
-      {{"Retry-After", "1"}});
+  throw svc::Conflict("A request with this Idempotency-Key is still being processed; retry later",
+                      std::chrono::seconds(1));
 }
 
-/// The stored answer to a retry: a replay, or 422 when the key was used for another order.
+/// The answer to a retry: the key's order; svc::Invalid when the key was used for another order.
 IdempotentOutcome answerRetry(const IdempotencyRecord& record, const KeyClaim& claim) {
   if (record.requestHash != claim.requestHash) {
-    throw svc::HttpError(422, "This Idempotency-Key was already used for a different order");
+    throw svc::Invalid("This Idempotency-Key was already used for a different order");
   }
-  if (!record.response) rejectInFlight();
-  return IdempotentOutcome{.response = *record.response, .replayed = true};
+  if (!record.order) rejectInFlight();
+  return IdempotentOutcome{.order = *record.order, .replayed = true};
 }
 
 }  // namespace
 
-IdempotentOutcome IdempotentCreation::create(const svc::json::Value& body, const std::string& key,
-                                             const ResponseFor& responseFor) {
-  const NewOrder order = validateNewOrder(body);
-  validateIdempotencyKey(key);
-  const KeyClaim claim = claimFor(key, order);
-  purgeExpiredKeysOncePerMinute(claim.now);
-  for (int attempt = 0; attempt < kClaimAttempts; ++attempt) {
-    if (claimOrRemember(claim)) {
-      return IdempotentOutcome{.response = createOwned(claim, order, responseFor), .replayed = false};
+IdempotentOutcome IdempotentCreation::create(const NewOrder& order, const std::string& key,
+                                             const std::string& createdVia) {
+  validateNewOrder(order);
+  const KeyClaim claim = claimFor(key, order, createdVia);
+  purgeExpiredKeysOncePerMinute();
+  settleEarlierFailure(key);
+  for (int round = 0; round < kClaimAttempts; ++round) {
+    const CreationAttempt result = attempt(claim, order);
+    if (result.createdId) {
+      orders_.recordCreated(*result.createdId, order);
+      return IdempotentOutcome{.order = {.orderId = *result.createdId, .createdVia = createdVia}, .replayed = false};
     }
-    if (settleEarlierFailure(key)) continue;
-    if (const auto record = keys_.find(key)) return answerRetry(*record, claim);
+    if (result.existing) return answerRetry(*result.existing, claim);
   }
   rejectInFlight();
 }
 
-KeyClaim IdempotentCreation::claimFor(const std::string& key, const NewOrder& order) const {
-  const svc::EpochMicros now = svc::nowEpochMicros();
+KeyClaim IdempotentCreation::claimFor(const std::string& key, const NewOrder& order,
+                                      const std::string& createdVia) const {
   return KeyClaim{.key = key,
                   .requestHash = fingerprint(order),
                   .ownerToken = Poco::UUIDGenerator::defaultGenerator().createRandom().toString(),
-                  .now = now,
-                  .lockedUntil = now + kLockMicros,
-                  .expiresAt = now + keyLifetime_.count() * kMicrosPerSecond};
+                  .createdVia = createdVia,
+                  .lockMicros = kLockMicros,
+                  .lifetimeMicros = keyLifetime_.count() * kMicrosPerSecond};
 }
 
-// A claim whose connection broke may have been committed: remembered, so that the key's next
-// request can release it rather than wait for its lock. No order exists either way.
-bool IdempotentCreation::claimOrRemember(const KeyClaim& claim) {
-  try {
-    return keys_.claim(claim);
-  } catch (const svc::WorkInterrupted& failure) {
-    remember(claim, failure.lostSession());
-    throw;
-  }
-}
-
-StoredResponse IdempotentCreation::createOwned(const KeyClaim& claim, const NewOrder& order,
-                                               const ResponseFor& responseFor) {
+// The claim, the order and the completion are one transaction: a failure that is known to have
+// come before the commit leaves nothing behind (the key stays free for a retry).
+CreationAttempt IdempotentCreation::attempt(const KeyClaim& claim, const NewOrder& order) {
   const svc::Deadline deadline = keys_.workDeadline();
-  std::int64_t id = 0;
-  std::optional<StoredResponse> response;
   try {
-    response = keys_.createOrderAndComplete(claim, order, [&](std::int64_t created) {
-      id = created;
-      return responseFor(created);
-    });
+    return keys_.createOnce(claim, order);
   } catch (const svc::WorkInterrupted& failure) {
-    response = settleInterrupted(claim, failure, deadline + svc::kSettleAllowance);
-  } catch (...) {
-    releaseAfterFailure(claim, "");
-    throw;
+    return settleInterrupted(claim, failure, deadline + svc::kSettleAllowance);
   }
-  if (!response) rejectInFlight();  // held past its lock, another request took the key over
-  orders_.recordCreated(id, order);
-  return *response;
 }
 
-// The order's transaction (which completes the key) may have been committed before its
-// connection broke: once the server has ended that session, the key tells.
-StoredResponse IdempotentCreation::settleInterrupted(const KeyClaim& claim, const svc::WorkInterrupted& failure,
-                                                     svc::Deadline deadline) {
+// The transaction may have been committed before its connection broke: once the server has
+// ended that session, the key tells.
+CreationAttempt IdempotentCreation::settleInterrupted(const KeyClaim& claim, const svc::WorkInterrupted& failure,
+                                                      svc::Deadline deadline) {
   const auto record = keys_.findAfterEnd(failure, claim.key, deadline);
   if (!record) {
-    remember(claim, failure.lostSession());
+    remember(claim.key, failure.lostSession());
     logger_.warning("Order outcome unknown: the database did not come back in time",
                     {{"idempotency_key", claim.key}, {"reason", failure.cause()}});
     throw svc::OutcomeUnknown(kOrderMayExist);
   }
-  if (*record && (*record)->response && (*record)->requestHash == claim.requestHash) return *(*record)->response;
-  releaseAfterFailure(claim, "");
+  if (*record && (*record)->ownerToken == claim.ownerToken && (*record)->order) {
+    return CreationAttempt{.createdId = (*record)->order->orderId, .existing = std::nullopt};
+  }
   throw svc::StorageUnavailable("the order was not stored: " + failure.cause());
 }
 
-void IdempotentCreation::releaseAfterFailure(const KeyClaim& claim, const std::string& lostSession) noexcept {
+// When an earlier request with `key` lost its connection here without knowing whether its
+// transaction committed: waits (within a request's deadline) for that session to end, so that
+// this request neither waits behind its row lock nor misses what it committed.
+void IdempotentCreation::settleEarlierFailure(const std::string& key) {
+  const std::optional<std::string> lostSession = takeLostSession(key);
+  if (!lostSession) return;
   try {
-    keys_.release(claim);
-  } catch (const std::exception& error) {  // the key's next request, or its lock running out, settles it
-    logger_.warning("Could not release an idempotency key", {{"error", error.what()}});
-    try {
-      remember(claim, lostSession);
-    } catch (...) {
-    }
-  }
-}
-
-// When an earlier request with `key` failed here and left it claimed: releases that claim, once
-// the work of that request can no longer commit. True when the key may be claimed again.
-bool IdempotentCreation::settleEarlierFailure(const std::string& key) {
-  std::optional<Unsettled> earlier = takeUnsettled(key);
-  if (!earlier) return false;
-  try {
-    const svc::Deadline deadline = keys_.workDeadline();
-    if (keys_.awaitEnd(earlier->lostSession, deadline)) {
-      keys_.release(earlier->claim, deadline);  // only if still unfinished: a committed order keeps its key
-      return true;
-    }
+    if (keys_.awaitEnd(*lostSession, keys_.workDeadline())) return;
   } catch (const svc::StorageUnavailable&) {
   }
-  remember(earlier->claim, earlier->lostSession);
-  return false;
+  remember(key, *lostSession);
 }
 
-void IdempotentCreation::remember(const KeyClaim& claim, const std::string& lostSession) {
-  std::lock_guard lock(unsettledMutex_);
-  if (unsettled_.size() < kMaxUnsettled) unsettled_.insert_or_assign(claim.key, Unsettled{claim, lostSession});
+void IdempotentCreation::remember(const std::string& key, const std::string& lostSession) {
+  if (lostSession.empty()) return;  // no server session (SQLite): nothing can outlive the connection
+  std::lock_guard lock(lostSessionsMutex_);
+  if (lostSessions_.size() < kMaxUnsettled) lostSessions_.insert_or_assign(key, lostSession);
 }
 
-std::optional<IdempotentCreation::Unsettled> IdempotentCreation::takeUnsettled(const std::string& key) {
-  std::lock_guard lock(unsettledMutex_);
-  const auto it = unsettled_.find(key);
-  if (it == unsettled_.end()) return std::nullopt;
-  Unsettled earlier = std::move(it->second);
-  unsettled_.erase(it);
-  return earlier;
+std::optional<std::string> IdempotentCreation::takeLostSession(const std::string& key) {
+  std::lock_guard lock(lostSessionsMutex_);
+  const auto it = lostSessions_.find(key);
+  if (it == lostSessions_.end()) return std::nullopt;
+  std::string lostSession = std::move(it->second);
+  lostSessions_.erase(it);
+  return lostSession;
 }
 
-void IdempotentCreation::purgeExpiredKeysOncePerMinute(svc::EpochMicros now) noexcept {
+void IdempotentCreation::purgeExpiredKeysOncePerMinute() noexcept {
+  const svc::EpochMicros now = svc::nowEpochMicros();
   svc::EpochMicros last = lastPurge_.load();
   if (now - last < kPurgeIntervalMicros || !lastPurge_.compare_exchange_strong(last, now)) return;
   try {
-    keys_.purgeExpired(now);
+    keys_.purgeExpired();
   } catch (const std::exception& error) {  // the next purge catches up
     logger_.warning("Could not purge expired idempotency keys", {{"error", error.what()}});
   }

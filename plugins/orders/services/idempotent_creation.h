@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -11,59 +10,53 @@
 #include "models/idempotency.h"
 #include "repository/idempotency_repository.h"
 #include "services/order_service.h"
-#include "svc/json.h"
 #include "svc/log.h"
 
 namespace orders {
 
-/// What a POST /orders with an Idempotency-Key answers: its own response, or the stored one.
+/// What a creation under a key came to: the order (created now, or by the key's first request
+/// when `replayed`), and where that first request asked for it.
 struct IdempotentOutcome {
-  StoredResponse response;
+  KeyedOrder order;
   bool replayed = false;
 };
 
-/// The response to store for a new order's id.
-using ResponseFor = std::function<StoredResponse(std::int64_t)>;
-
 /// Order creation under an Idempotency-Key (IETF httpapi idempotency-key draft): the first
-/// request with a key creates the order and stores its response; a retry with the same order
-/// replays it; another order under the key is 422; a retry while the first runs is 409.
-/// A request whose database failed does not keep its key locked: it releases the key when its
-/// order is known not to be stored, or, when that could not be done (the database was away),
-/// the key's next request here settles the failed one first (Storage::awaitEnd) and goes on.
+/// request with a key claims it, creates the order and records the order with the key, in one
+/// transaction; a retry with the same order gets that order back (replayed); another order under
+/// the key is svc::Invalid; a retry while a key is held unfinished (by a request of an instance
+/// that died, or of the previous release) is svc::Conflict until its lock runs out.
+/// A request whose connection broke so that whether its transaction committed could not be seen
+/// leaves its key to the database: the key's next request here first waits for that session to
+/// end (Storage::awaitEnd), so that it is never blocked behind the lost transaction.
 class IdempotentCreation {
  public:
   IdempotentCreation(IdempotencyRepository& keys, OrderService& orders, const svc::Logger& logger,
                      std::chrono::seconds keyLifetime)
       : keys_(keys), orders_(orders), logger_(logger), keyLifetime_(keyLifetime) {}
 
-  /// Validates the body (400/422) and then the key (400) before the key is stored.
-  IdempotentOutcome create(const svc::json::Value& body, const std::string& key, const ResponseFor& responseFor);
+  /// Validates the order (svc::Invalid) before the key is stored. `createdVia` is given back
+  /// with every replay of the key (the routes: the collection path of the first request).
+  IdempotentOutcome create(const NewOrder& order, const std::string& key, const std::string& createdVia);
 
  private:
-  /// A claim whose request failed and whose key could not be released: what settling it needs.
-  struct Unsettled {
-    KeyClaim claim;
-    std::string lostSession;  ///< the server session whose work may still commit ("" if none)
-  };
-
-  KeyClaim claimFor(const std::string& key, const NewOrder& order) const;
-  bool claimOrRemember(const KeyClaim& claim);
-  StoredResponse createOwned(const KeyClaim& claim, const NewOrder& order, const ResponseFor& responseFor);
-  StoredResponse settleInterrupted(const KeyClaim& claim, const svc::WorkInterrupted& failure, svc::Deadline deadline);
-  void releaseAfterFailure(const KeyClaim& claim, const std::string& lostSession) noexcept;
-  bool settleEarlierFailure(const std::string& key);
-  void remember(const KeyClaim& claim, const std::string& lostSession);
-  std::optional<Unsettled> takeUnsettled(const std::string& key);
-  void purgeExpiredKeysOncePerMinute(svc::EpochMicros now) noexcept;
+  KeyClaim claimFor(const std::string& key, const NewOrder& order, const std::string& createdVia) const;
+  CreationAttempt attempt(const KeyClaim& claim, const NewOrder& order);
+  CreationAttempt settleInterrupted(const KeyClaim& claim, const svc::WorkInterrupted& failure, svc::Deadline deadline);
+  void settleEarlierFailure(const std::string& key);
+  void remember(const std::string& key, const std::string& lostSession);
+  std::optional<std::string> takeLostSession(const std::string& key);
+  void purgeExpiredKeysOncePerMinute() noexcept;
 
   IdempotencyRepository& keys_;
   OrderService& orders_;
   const svc::Logger& logger_;
   const std::chrono::seconds keyLifetime_;
   std::atomic<svc::EpochMicros> lastPurge_{0};
-  std::mutex unsettledMutex_;
-  std::unordered_map<std::string, Unsettled> unsettled_;  ///< by key
+  std::mutex lostSessionsMutex_;
+  /// By key: the server session of a request whose outcome stayed unknown, whose transaction may
+  /// still hold the key's row.
+  std::unordered_map<std::string, std::string> lostSessions_;
 };
 
 }  // namespace orders

@@ -1,11 +1,21 @@
 #include "services/order_service.h"
 
 #include "services/order_validation.h"
+#include "svc/errors.h"
 
 namespace orders {
 
-std::int64_t OrderService::create(const svc::json::Value& body) {
-  const NewOrder order = validateNewOrder(body);
+namespace {
+
+Order existing(const std::optional<Order>& order, std::int64_t id) {
+  if (!order) throw svc::NotFound("Order " + std::to_string(id) + " does not exist");
+  return *order;
+}
+
+}  // namespace
+
+std::int64_t OrderService::create(const NewOrder& order) {
+  validateNewOrder(order);
   const std::int64_t id = repository_.insert(order, kStatusCreated);
   recordCreated(id, order);
   return id;
@@ -19,10 +29,10 @@ void OrderService::recordCreated(std::int64_t id, const NewOrder& order) {
                                      {"quantity", order.quantity}});
 }
 
-std::optional<Order> OrderService::find(std::int64_t id) { return repository_.findById(id); }
+Order OrderService::get(std::int64_t id) { return existing(repository_.findById(id), id); }
 
-OrderPage OrderService::list(const ListParameters& parameters) {
-  OrderFilter filter = validateListParameters(parameters);
+OrderPage OrderService::list(OrderFilter filter) {
+  validateOrderFilter(filter);
   const std::int64_t pageSize = filter.limit;
   ++filter.limit;  // one more row tells whether a next page exists
   OrderPage page{.orders = repository_.list(filter), .nextBeforeId = std::nullopt};
@@ -33,9 +43,9 @@ OrderPage OrderService::list(const ListParameters& parameters) {
   return page;
 }
 
-std::optional<Order> OrderService::cancel(std::int64_t id) {
+Order OrderService::cancel(std::int64_t id) {
   if (repository_.cancel(id, svc::nowEpochMicros())) logger_.info("Cancelled order", {{"order_id", id}});
-  return repository_.findById(id);
+  return existing(repository_.findById(id), id);
 }
 
 }  // namespace orders

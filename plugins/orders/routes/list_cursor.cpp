@@ -1,4 +1,4 @@
-#include "services/list_cursor.h"
+#include "routes/list_cursor.h"
 
 #include <charconv>
 #include <sstream>
