@@ -214,7 +214,7 @@ TEST_F(OrdersIdempotency, ReplaysKeysStoredByThePreviousRelease) {
   const std::int64_t viaLocation = createOrderOf(http, 8);
   stopServer();
   // The database as the previous release left it: no migration 5, whole responses stored.
-  database_->execute("DELETE FROM schema_migrations WHERE version = 5");
+  database_->execute("DELETE FROM plugin_migrations WHERE plugin = 'orders' AND version = 5");
   database_->execute("ALTER TABLE idempotency_keys DROP COLUMN order_id");
   database_->execute("ALTER TABLE idempotency_keys DROP COLUMN created_via");
   const auto storeOldKey = [&](const std::string& key, const std::string& body, const std::string& location) {
