@@ -146,8 +146,8 @@ class OrderStatements {
       values.emplace_back(row.order.userId, row.order.productId, row.order.quantity, row.status, row.requestToken);
     }
     std::vector<StoredRow> returned;
-    for (const auto& [id, userId, productId, quantity, status] : prepared(inserts_, rows.size()).runGroups(values).all()) {
-      returned.push_back(StoredRow{id, OrderRow{NewOrder{userId, productId, quantity}, status}});
+    for (auto& [id, userId, productId, quantity, status] : prepared(inserts_, rows.size()).runGroups(values).all()) {
+      returned.push_back(StoredRow{id, OrderRow{NewOrder{userId, productId, quantity}, std::move(status)}});
     }
     return matchReturnedRows(rows, returned);
   }
@@ -212,12 +212,12 @@ class OrderStatements {
   template <class Rows>
   static OrderRepository::Lookup lookupAt(const Rows& rows, std::size_t r) {
     try {
-      const auto [id, userId, productId, quantity, status, createdAt, updatedAt] = rows.at(r);
+      auto [id, userId, productId, quantity, status, createdAt, updatedAt] = rows.at(r);
       return {.order = Order{.id = id,
                              .userId = userId,
                              .productId = productId,
                              .quantity = quantity,
-                             .status = status,
+                             .status = std::move(status),
                              .createdAt = createdAt.micros,
                              .updatedAt = updatedAt.micros},
               .error = {}};
