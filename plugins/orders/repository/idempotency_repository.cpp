@@ -3,14 +3,10 @@
 #include <charconv>
 #include <stdexcept>
 #include <string>
-#include <vector>
-
-#include <Poco/Data/Statement.h>
-#include <Poco/Nullable.h>
+#include <tuple>
 
 #include "repository/order_repository.h"
-
-using namespace Poco::Data::Keywords;
+#include "svc/query.h"
 
 namespace orders {
 
@@ -74,56 +70,47 @@ std::optional<KeyedOrder> orderOfStoredLocation(const std::string& location) {
   return KeyedOrder{.orderId = id, .createdVia = location.substr(0, slash)};
 }
 
-/// The statements of one connection, prepared once; their parameters are bound to the members.
+using Int64 = Poco::Int64;
+using Key = std::tuple<std::string>;
+
+/// The statements of one connection, prepared once. A claim's statements return the key they touched.
 struct IdempotencyStatements {
   explicit IdempotencyStatements(Poco::Data::Session& session)
-      : insert(session), takeOver(session), complete(session), select(session), purge(session) {
-    const std::string now = databaseNow(session.connector());
-    insert << insertSql(now), use(claim.key), use(claim.requestHash), use(claim.ownerToken), use(claim.createdVia),
-        use(claim.lockMicros), use(claim.lifetimeMicros), into(touched);
-    takeOver << takeOverSql(now), use(claim.requestHash), use(claim.ownerToken), use(claim.createdVia),
-        use(claim.lockMicros), use(claim.lifetimeMicros), use(claim.key), into(touched);
-    complete << kCompleteSql, use(orderId), use(claim.key), use(claim.ownerToken);
-    select << kSelectSql, use(claim.key), into(hashes), into(owners), into(orderIds), into(createdVias), into(statuses),
-        into(locations);
-    purge << purgeSql(now), into(touched);
-  }
+      : now(databaseNow(session.connector())),
+        insert(session, insertSql(now)),
+        takeOver(session, takeOverSql(now)),
+        complete(session, kCompleteSql),
+        select(session, kSelectSql),
+        purge(session, purgeSql(now)) {}
 
-  /// Runs a statement whose RETURNING tells whether it touched a key.
-  bool touches(Poco::Data::Statement& statement) {
-    touched.clear();
-    statement.execute();
-    return !touched.empty();
+  bool claims(const KeyClaim& claim) {
+    return !insert.run(claim.key, claim.requestHash, claim.ownerToken, claim.createdVia, claim.lockMicros,
+                       claim.lifetimeMicros).empty() ||
+           !takeOver.run(claim.requestHash, claim.ownerToken, claim.createdVia, claim.lockMicros, claim.lifetimeMicros,
+                         claim.key).empty();
   }
 
   std::optional<IdempotencyRecord> find(const std::string& key) {
-    claim.key = key;
-    hashes.clear();
-    owners.clear();
-    orderIds.clear();
-    createdVias.clear();
-    statuses.clear();
-    locations.clear();
-    select.execute();
-    if (hashes.empty()) return std::nullopt;
-    IdempotencyRecord record{.requestHash = hashes[0], .ownerToken = owners[0], .order = std::nullopt};
-    if (!orderIds[0].isNull()) {
-      record.order = KeyedOrder{.orderId = orderIds[0].value(),
-                                .createdVia = createdVias[0].isNull() ? "" : createdVias[0].value()};
-    } else if (!statuses[0].isNull() && !locations[0].isNull()) {
-      record.order = orderOfStoredLocation(locations[0].value());
+    const auto rows = select.run(key);
+    if (rows.empty()) return std::nullopt;
+    auto [hash, owner, orderId, createdVia, status, location] = rows.at(0);
+    IdempotencyRecord record{.requestHash = std::move(hash), .ownerToken = std::move(owner), .order = std::nullopt};
+    if (orderId) {
+      record.order = KeyedOrder{.orderId = *orderId, .createdVia = createdVia.value_or("")};
+    } else if (status && location) {
+      record.order = orderOfStoredLocation(*location);
     }
     return record;
   }
 
-  KeyClaim claim;
-  Poco::Int64 orderId = 0;
-  std::vector<std::string> touched;
-  std::vector<std::string> hashes, owners;
-  std::vector<Poco::Nullable<Poco::Int64>> orderIds;
-  std::vector<Poco::Nullable<std::string>> createdVias, locations;
-  std::vector<Poco::Nullable<int>> statuses;
-  Poco::Data::Statement insert, takeOver, complete, select, purge;
+  const std::string now;  // the database's clock, as this backend spells it
+  svc::Query<std::tuple<std::string, std::string, std::string, std::string, Int64, Int64>, Key> insert;
+  svc::Query<std::tuple<std::string, std::string, std::string, Int64, Int64, std::string>, Key> takeOver;
+  svc::Query<std::tuple<Int64, std::string, std::string>, std::tuple<>> complete;
+  svc::Query<Key, std::tuple<std::string, std::string, std::optional<Int64>, std::optional<std::string>,
+                             std::optional<int>, std::optional<std::string>>>
+      select;
+  svc::Query<std::tuple<>, Key> purge;
 };
 
 }  // namespace
@@ -132,17 +119,15 @@ CreationAttempt IdempotencyRepository::createOnce(const KeyClaim& claim, const N
   return storage_.withSession([&](svc::SessionLease& lease) -> CreationAttempt {
     auto& statements = lease.prepared<IdempotencyStatements>();
     lease.session().begin();
-    statements.claim = claim;
-    if (!statements.touches(statements.insert) && !statements.touches(statements.takeOver)) {
+    if (!statements.claims(claim)) {
       CreationAttempt existing{.createdId = std::nullopt, .existing = statements.find(claim.key)};
       lease.session().rollback();
       return existing;
     }
-    statements.orderId = insertOrder(lease, newOrderRow(order, kStatusCreated));
-    statements.claim = claim;
-    statements.complete.execute();
+    const std::int64_t orderId = insertOrder(lease, newOrderRow(order, kStatusCreated));
+    statements.complete.run(orderId, claim.key, claim.ownerToken);
     lease.session().commit();
-    return CreationAttempt{.createdId = statements.orderId, .existing = std::nullopt};
+    return CreationAttempt{.createdId = orderId, .existing = std::nullopt};
   });
 }
 
@@ -162,9 +147,7 @@ void IdempotencyRepository::purgeExpired() {
   std::size_t purged = kPurgeBatch;
   while (purged == kPurgeBatch) {
     purged = storage_.withSession([&](svc::SessionLease& lease) {
-      auto& statements = lease.prepared<IdempotencyStatements>();
-      statements.touches(statements.purge);
-      return statements.touched.size();
+      return lease.prepared<IdempotencyStatements>().purge.run().size();
     });
   }
 }
