@@ -116,3 +116,26 @@ TEST_F(CoreConfiguration, SaysCloseOnTheLastRequestAConnectionMayCarry) {
   EXPECT_NE(raw.substr(second).find("Connection: Close"), std::string::npos) << raw;
   EXPECT_EQ(raw.find("HTTP/1.1", second + 1), std::string::npos) << "a third request was served";
 }
+
+TEST(CoreMetrics, LeavesOutThePoolWithoutAStoragePlugin) {
+  TempDir directory;
+  const std::string file = ServiceConfig(nullptr).write(directory.path()).string();
+  ServerProcess server({"--config=" + file});
+  HttpClient http(server.waitUntilServing());
+  ASSERT_EQ(http.get("/echo/x").status, 200);
+  const HttpResponse response = http.get("/metrics");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(metricSample(response.body, requestsSeries("GET", "/echo/{word}", "200")), 1);
+  EXPECT_EQ(response.body.find("db_pool"), std::string::npos);
+  EXPECT_EQ(response.body.find("orders_created_total"), std::string::npos);
+}
+
+TEST(CoreReadyProbe, IsReadyWithABackendOfNullWithoutAStoragePlugin) {
+  TempDir directory;
+  const std::string file = ServiceConfig(nullptr).write(directory.path()).string();
+  ServerProcess server({"--config=" + file});
+  HttpClient http(server.waitUntilServing());
+  const HttpResponse response = http.get("/health/ready");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, R"({"status":"ready","backend":null})");
+}

@@ -18,6 +18,7 @@
 #include "session_pool.h"
 #include "support/capturing_sink.h"
 #include "support/test_database.h"
+#include "e2e/orders_support.h"
 
 using namespace std::chrono_literals;
 using namespace Poco::Data::Keywords;
@@ -103,7 +104,7 @@ TEST_F(StoragePool, AppliesMigrationsOnceAndRecordsThem) {
   makePool()->prepareSchema();
   EXPECT_EQ(sink_->count("Applied database migration"), migrations);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = 1"), 1);
-  EXPECT_EQ(database_->count(), 0);
+  EXPECT_EQ(countOrders(*database_), 0);
 
   makePool()->prepareSchema();  // a second start
   EXPECT_EQ(sink_->count("Applied database migration"), migrations);
@@ -119,7 +120,7 @@ TEST_F(StoragePool, RecordsASchemaCreatedByInitScriptsWithoutChangingIt) {
 
   makePool()->prepareSchema();
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = 1"), 1);
-  EXPECT_EQ(database_->count("WHERE user_id = 1 AND product_id = 2 AND quantity = 3"), 1);
+  EXPECT_EQ(countOrders(*database_, "WHERE user_id = 1 AND product_id = 2 AND quantity = 3"), 1);
 }
 
 TEST_F(StoragePool, ReusesConnectionsWithTheirPreparedStatements) {
@@ -223,7 +224,7 @@ TEST_F(StoragePool, RollsBackWhatALeaseLeftUncommitted) {
   leaseWithUncommittedOrder(*pool);
   svc::SessionLease lease = pool->acquire();
   EXPECT_FALSE(lease.session().isTransaction());
-  EXPECT_EQ(database_->count(), 0);
+  EXPECT_EQ(countOrders(*database_), 0);
 }
 
 TEST_F(StoragePool, ReplacesConnectionsTheServerClosedWithoutFailingARequest) {
@@ -298,5 +299,5 @@ TEST_F(StoragePool, EndsTheServerSessionOfLostWorkBeforeSayingItEnded) {
   EXPECT_TRUE(pool->awaitEnd(held.serverSession(), Clock::now() + 2s));
   EXPECT_ANY_THROW(held.session().commit()) << "the session was still alive";
   held.discard();
-  EXPECT_EQ(database_->count(), 0);
+  EXPECT_EQ(countOrders(*database_), 0);
 }
