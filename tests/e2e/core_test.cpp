@@ -1,6 +1,8 @@
 // What the host does for every plugin, shown through the tests-only echo plugin.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "support/service_fixture.h"
 
 using namespace test_support;
@@ -92,6 +94,28 @@ TEST_F(CoreConfiguration, GivesPluginsTheirOwnSectionWithEnvironmentOverrides) {
   stopServer();
   startServer({{"ORDER_SERVICE_ECHO_GREETING", "bonjour"}});
   EXPECT_EQ(client().get("/echo/x").body, R"({"greeting":"bonjour","word":"x"})");
+}
+
+TEST_F(CoreConfiguration, EnvironmentSetsKeysTheFileLeavesOutAndReportsVariablesNamingNoSection) {
+  startServer({{"ORDER_SERVICE_ECHO_GREETING", "bonjour"}, {"ORDER_SERVICE_SERVR_PORT", "1"}});
+  EXPECT_EQ(client().get("/echo/x").body, R"({"greeting":"bonjour","word":"x"})");
+  const auto ignored = logLines("names no configuration section");
+  ASSERT_EQ(ignored.size(), 1u);
+  EXPECT_EQ(ignored[0].find("variable")->text(), "ORDER_SERVICE_SERVR_PORT");
+  EXPECT_TRUE(logLines("Deprecated").empty());
+}
+
+// Files and variables written before the backend keys had their own section still work.
+TEST_F(CoreConfiguration, ReadsBackendKeysLeftInStorageWithOneWarning) {
+  const std::filesystem::path database = directory_.path() / "old-place" / "orders.db";
+  config_->remove("storage-sqlite.database").set("storage.synchronous", "NORMAL");
+  startServer({{"ORDER_SERVICE_STORAGE_DATABASE", database.string()}});
+  EXPECT_EQ(client().postJson("/orders", R"({"user_id":7,"product_id":8,"quantity":9})").status, 201);
+  EXPECT_TRUE(std::filesystem::exists(database)) << "the service used the database the old variable names";
+  const auto warnings = logLines("Deprecated: backend keys in [storage]");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].find("keys")->text(), "synchronous,ORDER_SERVICE_STORAGE_DATABASE");
+  EXPECT_EQ(warnings[0].find("section")->text(), "storage-sqlite");
 }
 
 TEST_F(CoreConfiguration, WritesTheSeedsTextLogFormatWhenAskedTo) {
