@@ -75,7 +75,7 @@ class SqliteDatabase final : public TestDatabase {
 std::string uniqueDatabaseName() {
   static std::atomic<int> counter{0};
   std::random_device random;
-  return "order_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +
+  return "svc_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +
          std::to_string(random() % 100000);
 }
 
