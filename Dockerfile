@@ -1,6 +1,6 @@
 # Order Service: build on Debian bookworm, run on a slim image with only the runtime libraries.
 #   docker build -t order-service .
-#   docker run -p 8080:8080 -e ORDER_SERVICE_STORAGE_CONNECTION="host=... password=..." order-service
+#   docker run -p 8080:8080 -e ORDER_SERVICE_STORAGE_POSTGRES_CONNECTION="host=... password=..." order-service
 # docker-compose.yml runs it together with PostgreSQL.
 
 FROM debian:bookworm-slim AS build
@@ -35,8 +35,12 @@ COPY --from=build /opt/order-service /opt/order-service
 RUN install -d -o order-service -g order-service -m 0750 /opt/order-service/data \
  && ! ldd /opt/order-service/order-service /opt/order-service/plugins/*.so | grep 'not found'
 
-# PostgreSQL by default; the password is not baked in: add password=... to the string or set PGPASSWORD.
-ENV ORDER_SERVICE_STORAGE_CONNECTION="host=db port=5432 dbname=orders user=orders connect_timeout=2 tcp_user_timeout=5000"
+# PostgreSQL by default, at host db: an overlay on config/order-service.postgres.ini, so that any
+# ORDER_SERVICE_STORAGE_POSTGRES_CONNECTION (or the deprecated ORDER_SERVICE_STORAGE_CONNECTION)
+# replaces it. The password is not baked in: add password=... to the string or set PGPASSWORD.
+RUN printf '%s\n' '[config]' 'base = order-service.postgres.ini' '[storage-postgres]' \
+      'connection = host=db port=5432 dbname=orders user=orders connect_timeout=2 tcp_user_timeout=5000' \
+      > /opt/order-service/config/order-service.docker.ini
 # Numeric, so that runAsNonRoot-style checks can verify it without /etc/passwd.
 USER 999:999
 WORKDIR /opt/order-service
@@ -46,4 +50,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && read -r -t 2 status <&3 && [[ $status == *' 200 '* ]]"]
 # Exec form: the service is PID 1 and gets SIGTERM itself (graceful stop, exit 0). Logs: JSON lines on stdout.
 ENTRYPOINT ["/opt/order-service/order-service"]
-CMD ["--config=/opt/order-service/config/order-service.postgres.ini"]
+CMD ["--config=/opt/order-service/config/order-service.docker.ini"]

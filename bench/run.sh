@@ -5,7 +5,7 @@
 #   - pgbench -M prepared with the service's exact INSERT and SELECT and the same connection count;
 #   - nginx returning a fixed 200 (2 workers, keep-alive) and a bare POCO handler
 #     (bench/bare_server.cpp), for /health: the HTTP layer's limit on this machine;
-#   - POST and GET once more through PgBouncer in pool_mode = transaction ([storage] pooler =
+#   - POST and GET once more through PgBouncer in pool_mode = transaction ([storage-postgres] pooler =
 #     transaction), against the direct path;
 #   - context switches per request (perf stat -a) for GET /orders/{id} and pgbench's SELECT;
 #   - availability: fresh clients' latency while 10,000 idle keep-alive and 1,000 slowloris
@@ -82,7 +82,7 @@ start_service() {  # NAME PORT CONFIG [VAR=VALUE...]: starts the service (pid in
 
 pg_port=$(free_port 18180)
 start_service postgres "$pg_port" config/order-service.postgres.ini \
-  ORDER_SERVICE_STORAGE_CONNECTION="$bench_db connect_timeout=2"
+  ORDER_SERVICE_STORAGE_POSTGRES_CONNECTION="$bench_db connect_timeout=2"
 pg_pid=$started
 "$pgbin/psql" "$bench_db" -qc "INSERT INTO orders (user_id, product_id, quantity)
   SELECT 1 + (random() * 999999)::int, 1 + (random() * 9999)::int, 1 + (random() * 9)::int
@@ -91,11 +91,11 @@ pg_pid=$started
 pgbouncer=$(scripts/pgbouncer-throwaway.sh start "$work/pgbouncer" "$(cat "$work/pg/port")")
 pooled_port=$(free_port 18480)
 start_service pgbouncer "$pooled_port" config/order-service.postgres.ini \
-  ORDER_SERVICE_STORAGE_CONNECTION="$pgbouncer dbname=bench connect_timeout=2" ORDER_SERVICE_STORAGE_POOLER=transaction
+  ORDER_SERVICE_STORAGE_POSTGRES_CONNECTION="$pgbouncer dbname=bench connect_timeout=2" ORDER_SERVICE_STORAGE_POSTGRES_POOLER=transaction
 
 sqlite_port=$(free_port 18280)
 mkdir -p "$work/sqlite"
-start_service sqlite "$sqlite_port" config/order-service.ini ORDER_SERVICE_STORAGE_DATABASE="$work/sqlite/orders.db"
+start_service sqlite "$sqlite_port" config/order-service.ini ORDER_SERVICE_STORAGE_SQLITE_DATABASE="$work/sqlite/orders.db"
 sqlite_pid=$started
 sqlite3 "$work/sqlite/orders.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $preload)
   INSERT INTO orders (user_id, product_id, quantity) SELECT 1 + abs(random()) % 1000000, 1 + abs(random()) % 10000,
@@ -210,7 +210,7 @@ switches_per_request "pgbench SELECT" bash -c "'$pgbin/pgbench' -n -M prepared -
 echo "bench: holding $idle_clients idle and $slowloris_clients slowloris connections" >&2
 hold_port=$(free_port 18580)
 mkdir -p "$work/hold"
-start_service hold "$hold_port" config/order-service.ini ORDER_SERVICE_STORAGE_DATABASE="$work/hold/orders.db" \
+start_service hold "$hold_port" config/order-service.ini ORDER_SERVICE_STORAGE_SQLITE_DATABASE="$work/hold/orders.db" \
   ORDER_SERVICE_SERVER_KEEP_ALIVE_TIMEOUT_MS=120000 ORDER_SERVICE_SERVER_RECEIVE_TIMEOUT_MS=120000 \
   ORDER_SERVICE_SERVER_MAX_CONNECTIONS=$((idle_clients + slowloris_clients + 1000))
 hold_pid=$started

@@ -90,14 +90,14 @@ PGconn* connectionOf(Poco::Data::Session& session) {
 // string at spaces and '=' itself, even inside quotes.
 std::map<std::string, std::string> parseConnection(const std::string& connection) {
   if (connection.find("://") != std::string::npos) {
-    throw std::invalid_argument("storage.connection must be libpq key=value pairs (host=... dbname=...); "
+    throw std::invalid_argument("storage-postgres.connection must be libpq key=value pairs (host=... dbname=...); "
                                 "POCO does not accept a postgresql:// URI");
   }
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(connection.c_str(), &error);
   if (options == nullptr) {
     PQfreemem(error);
-    throw std::invalid_argument("storage.connection is not a libpq key=value connection string");
+    throw std::invalid_argument("storage-postgres.connection is not a libpq key=value connection string");
   }
   std::map<std::string, std::string> values;
   for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
@@ -106,10 +106,10 @@ std::map<std::string, std::string> parseConnection(const std::string& connection
   PQconninfoFree(options);
   for (const auto& [key, value] : values) {
     if (value.empty()) {
-      throw std::invalid_argument("storage.connection: " + key + " has no value; leave the key out instead");
+      throw std::invalid_argument("storage-postgres.connection: " + key + " has no value; leave the key out instead");
     }
     if (value.find_first_of(" \t'\"=\\") != std::string::npos) {
-      throw std::invalid_argument("storage.connection: the value of " + key +
+      throw std::invalid_argument("storage-postgres.connection: the value of " + key +
                                   " has a space, quote, '=' or backslash, which POCO cannot pass on;"
                                   " give such a password in PGPASSWORD instead");
     }
@@ -132,7 +132,7 @@ std::string describe(std::map<std::string, std::string> values) {
 bool behindTransactionPooler(const svc::PluginContext& context) {
   const std::string pooler = Poco::trim(context.config.getString("pooler", "none"));
   if (pooler != "none" && pooler != "transaction") {
-    throw std::invalid_argument("storage.pooler must be none or transaction, not \"" + pooler + "\"");
+    throw std::invalid_argument("storage-postgres.pooler must be none or transaction, not \"" + pooler + "\"");
   }
   return pooler == "transaction";
 }

@@ -25,7 +25,7 @@ constexpr std::size_t kOpenTimeoutSeconds = 1;
 std::string synchronousMode(const Poco::Util::AbstractConfiguration& config) {
   const std::string mode = Poco::toUpper(Poco::trim(config.getString("synchronous", "FULL")));
   if (mode != "FULL" && mode != "NORMAL" && mode != "EXTRA") {
-    throw std::invalid_argument("storage.synchronous must be FULL, NORMAL or EXTRA, not " + mode);
+    throw std::invalid_argument("storage-sqlite.synchronous must be FULL, NORMAL or EXTRA, not " + mode);
   }
   return mode;
 }
@@ -37,9 +37,9 @@ class SqliteBackend final : public svc::StorageBackend {
         busyTimeoutMs_(context.intSetting("busy_timeout_ms", 5000, 0, 600000)),
         synchronous_(synchronousMode(context.config)),
         maxPageCount_(context.intSetting("max_page_count", 0, 0, std::numeric_limits<int>::max())) {
-    if (database_.empty()) throw std::invalid_argument("storage.database must name the SQLite file");
+    if (database_.empty()) throw std::invalid_argument("storage-sqlite.database must name the SQLite file");
     if (database_ == ":memory:") {
-      throw std::invalid_argument("storage.database cannot be :memory: (each pooled connection would see its own "
+      throw std::invalid_argument("storage-sqlite.database cannot be :memory: (each pooled connection would see its own "
                                   "empty database); name a file");
     }
     sqlite::Connector::registerConnector();

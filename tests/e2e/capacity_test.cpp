@@ -9,6 +9,7 @@
 #include <Poco/Data/RecordSet.h>
 
 #include "support/service_fixture.h"
+#include "e2e/orders_support.h"
 
 using namespace test_support;
 using namespace std::chrono_literals;
@@ -44,7 +45,7 @@ TEST(DatabaseCapacity, SqliteDiskFullAnswers503NamingItWhileReadsGoOn) {
     port = first.waitUntilServing();
     ASSERT_EQ(HttpClient(port).postJson("/orders", kSampleOrder).status, 201);
   }
-  config.set("storage.max_page_count", std::to_string(pageCount(*database) + 2));
+  config.set("storage-sqlite.max_page_count", std::to_string(pageCount(*database) + 2));
   ServerProcess server({"--config=" + config.write(directory.path()).string()});
   port = server.waitUntilServing();
   HttpClient http(port);
@@ -73,7 +74,7 @@ TEST(DatabaseCapacity, SqliteDiskFullAnswers503NamingItWhileReadsGoOn) {
   EXPECT_EQ(http.get("/orders?user_id=123").status, 200);
   EXPECT_EQ(http.get("/health").status, 200);
   EXPECT_EQ(http.get("/health/ready").status, 200) << "the database answers";
-  EXPECT_EQ(database->count(), created + 1) << "nothing was stored behind a 503";
+  EXPECT_EQ(countOrders(*database), created + 1) << "nothing was stored behind a 503";
   EXPECT_TRUE(server.waitForLine("database or disk is full")) << "the log has the database's own words";
 }
 
@@ -86,7 +87,7 @@ TEST(StorageCapacity, PostgresTooManyConnectionsAnswers503NamingIt) {
   const std::string role = "capacity_test_" + std::to_string(getpid());
   database->execute("CREATE ROLE " + role + " LOGIN CONNECTION LIMIT 0");
   ServiceConfig config(database.get());
-  config.set("storage.connection", database->storageSettings().at("connection") + " user=" + role);
+  config.set("storage-postgres.connection", database->storageSettings().at("connection") + " user=" + role);
   {
     ServerProcess server({"--config=" + config.write(directory.path()).string()});
     HttpClient http(server.waitUntilServing());

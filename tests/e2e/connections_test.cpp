@@ -13,6 +13,7 @@
 #include <Poco/Net/StreamSocket.h>
 
 #include "support/service_fixture.h"
+#include "e2e/orders_support.h"
 
 using namespace test_support;
 using namespace std::chrono_literals;
@@ -184,7 +185,7 @@ TEST_F(CoreConnections, AnswerPipelinedRequestsInOrderWhereverEachRuns) {
   EXPECT_EQ(statusOf(responses[3]), 404);
   EXPECT_EQ(statusOf(responses[4]), 201);
   EXPECT_NE(responses[4].find("\"order_id\":2"), std::string::npos);
-  EXPECT_EQ(database_->count(), 2);
+  EXPECT_EQ(countOrders(*database_), 2);
 }
 
 TEST_F(CoreConnections, DrainOnSigtermNotReadyButServingThenStop) {

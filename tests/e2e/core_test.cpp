@@ -1,6 +1,8 @@
 // What the host does for every plugin, shown through the tests-only echo plugin.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "support/service_fixture.h"
 
 using namespace test_support;
@@ -94,6 +96,28 @@ TEST_F(CoreConfiguration, GivesPluginsTheirOwnSectionWithEnvironmentOverrides) {
   EXPECT_EQ(client().get("/echo/x").body, R"({"greeting":"bonjour","word":"x"})");
 }
 
+TEST_F(CoreConfiguration, EnvironmentSetsKeysTheFileLeavesOutAndReportsVariablesNamingNoSection) {
+  startServer({{"ORDER_SERVICE_ECHO_GREETING", "bonjour"}, {"ORDER_SERVICE_SERVR_PORT", "1"}});
+  EXPECT_EQ(client().get("/echo/x").body, R"({"greeting":"bonjour","word":"x"})");
+  const auto ignored = logLines("names no configuration section");
+  ASSERT_EQ(ignored.size(), 1u);
+  EXPECT_EQ(ignored[0].find("variable")->text(), "ORDER_SERVICE_SERVR_PORT");
+  EXPECT_TRUE(logLines("Deprecated").empty());
+}
+
+// Files and variables written before the backend keys had their own section still work.
+TEST_F(CoreConfiguration, ReadsBackendKeysLeftInStorageWithOneWarning) {
+  const std::filesystem::path database = directory_.path() / "old-place" / "orders.db";
+  config_->remove("storage-sqlite.database").set("storage.synchronous", "NORMAL");
+  startServer({{"ORDER_SERVICE_STORAGE_DATABASE", database.string()}});
+  EXPECT_EQ(client().postJson("/orders", R"({"user_id":7,"product_id":8,"quantity":9})").status, 201);
+  EXPECT_TRUE(std::filesystem::exists(database)) << "the service used the database the old variable names";
+  const auto warnings = logLines("Deprecated: backend keys in [storage]");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].find("keys")->text(), "synchronous,ORDER_SERVICE_STORAGE_DATABASE");
+  EXPECT_EQ(warnings[0].find("section")->text(), "storage-sqlite");
+}
+
 TEST_F(CoreConfiguration, WritesTheSeedsTextLogFormatWhenAskedTo) {
   config_->set("logging.format", "json");
   startServer({{"ORDER_SERVICE_LOGGING_FORMAT", "text"}});
@@ -115,4 +139,27 @@ TEST_F(CoreConfiguration, SaysCloseOnTheLastRequestAConnectionMayCarry) {
   EXPECT_NE(raw.substr(0, second).find("Connection: Keep-Alive"), std::string::npos) << raw;
   EXPECT_NE(raw.substr(second).find("Connection: Close"), std::string::npos) << raw;
   EXPECT_EQ(raw.find("HTTP/1.1", second + 1), std::string::npos) << "a third request was served";
+}
+
+TEST(CoreMetrics, LeavesOutThePoolWithoutAStoragePlugin) {
+  TempDir directory;
+  const std::string file = ServiceConfig(nullptr).write(directory.path()).string();
+  ServerProcess server({"--config=" + file});
+  HttpClient http(server.waitUntilServing());
+  ASSERT_EQ(http.get("/echo/x").status, 200);
+  const HttpResponse response = http.get("/metrics");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(metricSample(response.body, requestsSeries("GET", "/echo/{word}", "200")), 1);
+  EXPECT_EQ(response.body.find("db_pool"), std::string::npos);
+  EXPECT_EQ(response.body.find("orders_created_total"), std::string::npos);
+}
+
+TEST(CoreReadyProbe, IsReadyWithABackendOfNullWithoutAStoragePlugin) {
+  TempDir directory;
+  const std::string file = ServiceConfig(nullptr).write(directory.path()).string();
+  ServerProcess server({"--config=" + file});
+  HttpClient http(server.waitUntilServing());
+  const HttpResponse response = http.get("/health/ready");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, R"({"status":"ready","backend":null})");
 }

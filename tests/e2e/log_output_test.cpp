@@ -14,6 +14,7 @@
 #include <Poco/Exception.h>
 
 #include "support/service_fixture.h"
+#include "e2e/orders_support.h"
 
 using namespace test_support;
 using namespace std::chrono_literals;

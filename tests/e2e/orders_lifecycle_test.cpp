@@ -12,6 +12,7 @@
 #include <Poco/Data/Statement.h>
 
 #include "support/service_fixture.h"
+#include "e2e/orders_support.h"
 #include "svc/timestamp.h"
 
 using namespace test_support;
@@ -78,14 +79,14 @@ TEST_F(OrdersIdempotency, ReplaysTheFirstResponseForARetryOfTheSameOrder) {
   const HttpResponse versioned = postWithKey(http, "retry-1", kSampleOrder, "/api/v1/orders");
   EXPECT_EQ(versioned.status, 201);
   EXPECT_EQ(versioned.body, first.body);
-  EXPECT_EQ(database_->count(), 1);
+  EXPECT_EQ(countOrders(*database_), 1);
   ASSERT_TRUE(server_->waitForLine("\"Created new order\""));
   EXPECT_EQ(logLines("\"Created new order\"").size(), 1u);
 
   const HttpResponse otherKey = postWithKey(http, "retry-2");
   EXPECT_EQ(otherKey.status, 201);
   EXPECT_NE(orderIdOf(otherKey), orderIdOf(first));
-  EXPECT_EQ(database_->count(), 2);
+  EXPECT_EQ(countOrders(*database_), 2);
 }
 
 TEST_F(OrdersIdempotency, RefusesTheSameKeyForAnotherOrderWith422) {
@@ -94,7 +95,7 @@ TEST_F(OrdersIdempotency, RefusesTheSameKeyForAnotherOrderWith422) {
   const HttpResponse response = postWithKey(http, "reused", R"({"user_id":123,"product_id":456,"quantity":3})");
   expectProblem(response, 422);
   EXPECT_NE(response.json().find("detail")->text().find("Idempotency-Key"), std::string::npos) << response.body;
-  EXPECT_EQ(database_->count(), 1);
+  EXPECT_EQ(countOrders(*database_), 1);
 }
 
 TEST_F(OrdersIdempotency, AnswersARetryWhileTheFirstIsInFlightWith409UntilItsLockRunsOut) {
@@ -105,13 +106,13 @@ TEST_F(OrdersIdempotency, AnswersARetryWhileTheFirstIsInFlightWith409UntilItsLoc
   const HttpResponse busy = postWithKey(http, "in-flight");
   expectProblem(busy, 409);
   EXPECT_EQ(busy.header("Retry-After"), "1");
-  EXPECT_EQ(database_->count(), 1);
+  EXPECT_EQ(countOrders(*database_), 1);
 
   database_->execute("UPDATE idempotency_keys SET locked_until = 0 WHERE idempotency_key = 'in-flight'");
   const HttpResponse takenOver = postWithKey(http, "in-flight");
   EXPECT_EQ(takenOver.status, 201) << "a request that never finished holds its key only until its lock runs out";
   EXPECT_FALSE(takenOver.headers.has("Idempotent-Replayed"));
-  EXPECT_EQ(database_->count(), 2);
+  EXPECT_EQ(countOrders(*database_), 2);
   EXPECT_EQ(postWithKey(http, "in-flight").header("Idempotent-Replayed"), "true");
 }
 
@@ -144,7 +145,7 @@ TEST_F(OrdersIdempotency, CreatesExactlyOneOrderForConcurrentDuplicates) {
   }
   EXPECT_GE(created, 1);
   EXPECT_EQ(ids.size(), 1u) << "every 201 names the same order";
-  EXPECT_EQ(database_->count(), 1);
+  EXPECT_EQ(countOrders(*database_), 1);
   EXPECT_EQ(keyCount(), 1);
 }
 
@@ -157,7 +158,7 @@ TEST_F(OrdersIdempotency, RefusesMalformedKeysWith400NamingTheHeader) {
     expectProblem(response, 400);
     EXPECT_NE(response.json().find("detail")->text().find("Idempotency-Key"), std::string::npos) << response.body;
   }
-  EXPECT_EQ(database_->count(), 0);
+  EXPECT_EQ(countOrders(*database_), 0);
   EXPECT_EQ(keyCount(), 0);
   EXPECT_EQ(postWithKey(http, std::string(255, '~')).status, 201);
   EXPECT_EQ(postWithKey(http, "!").status, 201);
@@ -432,7 +433,7 @@ TEST_F(OrdersCancel, CancelsACreatedOrderOnceAndThenAnswersUnchanged) {
   const HttpResponse again = http.request("POST", "/api/v1" + path + "/cancel");
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(again.body, cancelled.body) << "cancelling again changes nothing, updated_at included";
-  EXPECT_EQ(database_->count("WHERE status = 'cancelled'"), 1);
+  EXPECT_EQ(countOrders(*database_, "WHERE status = 'cancelled'"), 1);
   ASSERT_TRUE(server_->waitForLine("\"Cancelled order\""));
   EXPECT_EQ(logLines("\"Cancelled order\"").size(), 1u);
 }
@@ -448,5 +449,5 @@ TEST_F(OrdersCancel, AnswersUnknownOrdersWith404AndBadIdsWith400) {
   const HttpResponse wrongMethod = http.get("/orders/1/cancel");
   expectProblem(wrongMethod, 405);
   EXPECT_EQ(wrongMethod.header("Allow"), "POST, OPTIONS");
-  EXPECT_EQ(database_->count(), 0);
+  EXPECT_EQ(countOrders(*database_), 0);
 }

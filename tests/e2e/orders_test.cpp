@@ -9,6 +9,7 @@
 #include <Poco/String.h>
 
 #include "support/service_fixture.h"
+#include "e2e/orders_support.h"
 #include "svc/timestamp.h"
 
 using namespace test_support;
@@ -36,10 +37,10 @@ TEST_F(OrdersApi, CreatesAnOrderAndStoresIt) {
   const std::int64_t id = *response.json().find("order_id")->asInt64();
   EXPECT_EQ(response.body, R"({"order_id":)" + std::to_string(id) + R"(,"status":"created"})");
   EXPECT_EQ(response.header("Location"), "/orders/" + std::to_string(id));
-  EXPECT_EQ(database_->count("WHERE id = " + std::to_string(id) +
+  EXPECT_EQ(countOrders(*database_, "WHERE id = " + std::to_string(id) +
                              " AND user_id = 123 AND product_id = 456 AND quantity = 2 AND status = 'created'"),
             1);
-  EXPECT_EQ(database_->count(), 1);
+  EXPECT_EQ(countOrders(*database_), 1);
 }
 
 TEST_F(OrdersApi, ReturnsTheStoredOrderWithAUtcTimestamp) {
@@ -143,7 +144,7 @@ TEST_F(OrdersApi, RejectsInvalidBodiesWithoutStoringAnything) {
       EXPECT_EQ(errors->items().at(0).find("pointer")->text(), bad.pointer);
     }
   }
-  EXPECT_EQ(database_->count(), 0);
+  EXPECT_EQ(countOrders(*database_), 0);
   EXPECT_EQ(createOrder(http), 1) << "the connection and the table survived every bad request";
 }
 
@@ -157,7 +158,7 @@ TEST_F(OrdersApi, RefusesBodiesOverTheLimitWith413AndClosesTheConnection) {
   const std::string chunked = "POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                               "Transfer-Encoding: chunked\r\n\r\n4e20\r\n" + std::string(20000, ' ') + "\r\n0\r\n\r\n";
   EXPECT_EQ(statusOf(rawExchange(port_, chunked)), 413);
-  EXPECT_EQ(database_->count(), 0);
+  EXPECT_EQ(countOrders(*database_), 0);
 }
 
 TEST_F(OrdersApi, AnswersUnknownPathsAndWrongMethods) {
@@ -170,7 +171,7 @@ TEST_F(OrdersApi, AnswersUnknownPathsAndWrongMethods) {
   response = http.request("PUT", "/api/v1/orders", "{}", {{"Content-Type", "application/json"}});
   expectProblem(response, 405);
   EXPECT_EQ(response.header("Allow"), "POST, GET, HEAD, OPTIONS");
-  EXPECT_EQ(database_->count(), 0);
+  EXPECT_EQ(countOrders(*database_), 0);
 }
 
 TEST_F(OrdersApi, LogsEveryOrderAndRequestAsStructuredLines) {
@@ -229,7 +230,7 @@ TEST_F(OrdersApi, CreatesAndReadsConcurrentOrdersEachForItsOwnClient) {
     for (const auto& [id, body] : each) unique.insert(id);
   }
   EXPECT_EQ(unique.size(), static_cast<std::size_t>(kClients * kOrdersEach));
-  EXPECT_EQ(database_->count(), kClients * kOrdersEach);
+  EXPECT_EQ(countOrders(*database_), kClients * kOrdersEach);
 
   clients.clear();
   std::atomic<int> mismatches{0};
@@ -274,7 +275,7 @@ TEST_F(OrdersApi, NamesItsBackendAtStartButNeverThePassword) {
   if (database_->backendName() != "postgresql") return;
 
   stopServer();
-  config_->set("storage.connection", database_->storageSettings()["connection"] + " password=hunter2-secret");
+  config_->set("storage-postgres.connection", database_->storageSettings()["connection"] + " password=hunter2-secret");
   startServer();
   EXPECT_EQ(client().postJson("/orders", kSampleOrder).status, 201);
   const std::string target = logLines("\"Loaded storage plugin\"").at(0).find("target")->text();

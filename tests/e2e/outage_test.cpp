@@ -4,6 +4,7 @@
 
 #include "support/service_fixture.h"
 #include "support/storage_outage.h"
+#include "e2e/orders_support.h"
 
 using namespace test_support;
 using namespace std::chrono_literals;
@@ -57,7 +58,7 @@ TEST_F(OrdersDuringStorageOutage, StartsWithoutTheDatabaseAndServesOnceItAppears
 
   bringDatabaseBack();
   EXPECT_LT(timeToRecover(), 2s);
-  EXPECT_EQ(database_->count(), 1);
+  EXPECT_EQ(countOrders(*database_), 1);
 }
 
 TEST_F(OrdersDuringStorageOutage, AnswersUnavailableWhileTheDatabaseIsDownAndRecoversByItself) {
@@ -74,6 +75,6 @@ TEST_F(OrdersDuringStorageOutage, AnswersUnavailableWhileTheDatabaseIsDownAndRec
   bringDatabaseBack();
   EXPECT_LT(timeToRecover(), 2s) << server_->output();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(client().postJson("/orders", kValidOrder).status, 201) << "request " << i;
-  EXPECT_EQ(database_->count(), 31);
+  EXPECT_EQ(countOrders(*database_), 31);
   EXPECT_TRUE(server_->waitForLine("Database reachable again"));
 }

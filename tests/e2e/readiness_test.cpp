@@ -77,13 +77,3 @@ TEST_F(StorageReadyProbe, TurnsNotReadyWhenTheDatabaseStopsAndRecoversWhenItRetu
   EXPECT_LT(timeUntilReady(), 2s) << server_->output();
   EXPECT_EQ(client().get("/health/ready").status, 200);
 }
-
-TEST(CoreReadyProbe, IsReadyWithABackendOfNullWithoutAStoragePlugin) {
-  TempDir directory;
-  const std::string file = ServiceConfig(nullptr).write(directory.path()).string();
-  ServerProcess server({"--config=" + file});
-  HttpClient http(server.waitUntilServing());
-  const HttpResponse response = http.get("/health/ready");
-  EXPECT_EQ(response.status, 200);
-  EXPECT_EQ(response.body, R"({"status":"ready","backend":null})");
-}

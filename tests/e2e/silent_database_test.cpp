@@ -11,6 +11,7 @@
 
 #include "support/service_fixture.h"
 #include "support/storage_outage.h"
+#include "e2e/orders_support.h"
 
 using namespace test_support;
 using namespace std::chrono_literals;

@@ -98,15 +98,15 @@ INSTANTIATE_TEST_SUITE_P(
     [](const testing::TestParamInfo<UnusablePlugin>& plugin) { return plugin.param.test; });
 
 TEST_F(Startup, ExplainsAnUnresolvedReferenceInAPluginSection) {
-  config_->set("storage.database", "${nowhere}/orders.db");
-  expectRefused({"storage.database", "${nowhere}"});
+  config_->set("storage-sqlite.database", "${nowhere}/orders.db");
+  expectRefused({"storage-sqlite.database", "${nowhere}"});
 }
 
 TEST_F(Startup, ExplainsAPostgresConnectionStringPocoCannotPass) {
   config_->set("plugins.storage", "storage-postgres");
-  config_->set("storage.connection", "host=127.0.0.1 dbname=orders password='two words'");
+  config_->set("storage-postgres.connection", "host=127.0.0.1 dbname=orders password='two words'");
   expectRefused({"the value of password has a space", "PGPASSWORD"});
-  config_->set("storage.connection", "postgresql://orders@127.0.0.1/orders");
+  config_->set("storage-postgres.connection", "postgresql://orders@127.0.0.1/orders");
   expectRefused({"key=value", "postgresql:// URI"});
 }
 

@@ -1,7 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <Poco/AutoPtr.h>
-#include <Poco/Util/IniFileConfiguration.h>
+#include <Poco/Util/LayeredConfiguration.h>
+#include <Poco/Util/MapConfiguration.h>
 
 #include "runtime.h"
 #include "support/capturing_sink.h"
@@ -17,8 +18,12 @@ TEST(OpenApiRoutes, EveryServedRouteIsDocumentedAndEveryDocumentedOneServed) {
   const auto database = TestDatabase::create(Backend::Sqlite);
   ServiceConfig config(database.get());
   config.remove("plugins.route.echo");  // tests only
-  Poco::AutoPtr<Poco::Util::IniFileConfiguration> ini =
-      new Poco::Util::IniFileConfiguration(config.write(directory.path()).string());
+  Poco::AutoPtr<Poco::Util::LayeredConfiguration> ini = new Poco::Util::LayeredConfiguration;
+  Poco::AutoPtr<Poco::Util::MapConfiguration> application = new Poco::Util::MapConfiguration;
+  application->setString("application.dir", std::string(ORDER_SERVICE_APP_DIR) + "/");
+  ini->add(application, -1);
+  int priority = 0;
+  for (const auto& file : svc::host::readConfigFiles(config.write(directory.path()))) ini->add(file, priority++);
   const svc::host::HostSettings settings = svc::host::readSettings(*ini, "order-service");
   const svc::Logger logger("test", svc::LogFormat::Json, svc::LogLevel::Error, std::make_shared<CapturingSink>());
   const svc::Counter logLinesDropped;

@@ -19,6 +19,7 @@
 #include "session_pool.h"
 #include "support/capturing_sink.h"
 #include "support/test_database.h"
+#include "e2e/orders_support.h"
 
 using namespace std::chrono_literals;
 using namespace Poco::Data::Keywords;
@@ -158,7 +159,7 @@ TEST_F(StoragePool, AppliesMigrationsOnceAndRecordsThem) {
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM plugin_migrations WHERE plugin = 'orders' AND version = 1 "
                    "AND name = '001_create_orders_table.sql'"),
             1);
-  EXPECT_EQ(database_->count(), 0);
+  EXPECT_EQ(countOrders(*database_), 0);
 
   makePool()->prepareSchema();  // a second start
   EXPECT_EQ(sink_->count("Applied database migration"), migrations);
@@ -232,7 +233,7 @@ TEST_F(StoragePool, RecordsASchemaCreatedByInitScriptsWithoutChangingIt) {
 
   makePool()->prepareSchema();
   EXPECT_EQ(recorded("orders"), 4);
-  EXPECT_EQ(database_->count("WHERE user_id = 1 AND product_id = 2 AND quantity = 3"), 1);
+  EXPECT_EQ(countOrders(*database_, "WHERE user_id = 1 AND product_id = 2 AND quantity = 3"), 1);
 }
 
 // A database error (here a lock held longer than the database waits) is not a broken
@@ -359,7 +360,7 @@ TEST_F(StoragePool, RollsBackWhatALeaseLeftUncommitted) {
   leaseWithUncommittedOrder(*pool);
   svc::SessionLease lease = pool->acquire();
   EXPECT_FALSE(lease.session().isTransaction());
-  EXPECT_EQ(database_->count(), 0);
+  EXPECT_EQ(countOrders(*database_), 0);
 }
 
 TEST_F(StoragePool, ReplacesConnectionsTheServerClosedWithoutFailingARequest) {
@@ -434,5 +435,5 @@ TEST_F(StoragePool, EndsTheServerSessionOfLostWorkBeforeSayingItEnded) {
   EXPECT_TRUE(pool->awaitEnd(held.serverSession(), Clock::now() + 2s));
   EXPECT_ANY_THROW(held.session().commit()) << "the session was still alive";
   held.discard();
-  EXPECT_EQ(database_->count(), 0);
+  EXPECT_EQ(countOrders(*database_), 0);
 }

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,13 +15,17 @@
 
 namespace test_support {
 
-/// A running order-service on a fresh database of the backend under test.
+/// A server of the service on a fresh database of the backend under test, loading the shipped
+/// route plugins and echo, or those a test names by overriding routePlugins().
 class ServiceTest : public testing::Test {
  protected:
   void SetUp() override {
     database_ = TestDatabase::create(backendUnderTest());
-    config_ = std::make_unique<ServiceConfig>(database_.get());
+    config_ = std::make_unique<ServiceConfig>(database_.get(), routePlugins());
   }
+
+  /// The route plugins to load instead of the shipped ones (std::nullopt: the shipped ones and echo).
+  virtual std::optional<std::vector<RoutePluginUnderTest>> routePlugins() const { return std::nullopt; }
 
   /// Starts the server with the current config_ (and extra environment variables).
   void startServer(std::map<std::string, std::string> environment = {}) {
@@ -54,23 +60,12 @@ class ServiceTest : public testing::Test {
   std::uint16_t port_ = 0;
 };
 
-/// A valid POST /orders body.
-inline constexpr const char* kSampleOrder = R"({"user_id":123,"product_id":456,"quantity":2})";
-
-/// A ServiceTest whose server is already running, with a helper that places orders.
+/// A ServiceTest whose server is already running.
 class RunningServiceTest : public ServiceTest {
  protected:
   void SetUp() override {
     ServiceTest::SetUp();
     startServer();
-  }
-
-  /// POSTs `body` to `path`, expects 201 and returns the new order's id.
-  std::int64_t createOrder(HttpClient& http, const std::string& path = "/orders",
-                           const std::string& body = kSampleOrder) {
-    const HttpResponse response = http.postJson(path, body);
-    EXPECT_EQ(response.status, 201) << response.body;
-    return *response.json().find("order_id")->asInt64();
   }
 };
 
@@ -85,6 +80,22 @@ inline void expectProblem(const HttpResponse& response, int status) {
   ASSERT_NE(problem.find("detail"), nullptr) << response.body;
   EXPECT_FALSE(problem.find("detail")->text().empty());
   EXPECT_EQ(problem.find("status")->asInt64(), status) << response.body;
+}
+
+/// The value of the sample `series` (name and labels exactly as rendered), if present.
+inline std::optional<double> metricSample(const std::string& page, const std::string& series) {
+  std::istringstream lines(page);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+/// The series of http_requests_total for one route, method and status.
+inline std::string requestsSeries(const std::string& method, const std::string& route, const std::string& status) {
+  return "http_requests_total{method=\"" + method + "\",route=\"" + route + "\",status=\"" + status + "\"}";
 }
 
 inline bool isRfc3339Millis(const std::string& text) {

@@ -28,7 +28,7 @@ StorageOutage::StorageOutage(const TestDatabase& database, ServiceConfig& config
     const auto [host, port] = postgresEndpoint(connection);
     proxy_ = std::make_unique<TcpProxy>(host, port);
     proxy_->start();
-    config.set("storage.connection", connection + " host=127.0.0.1 port=" + std::to_string(proxy_->port()));
+    config.set("storage-postgres.connection", connection + " host=127.0.0.1 port=" + std::to_string(proxy_->port()));
   } else {
     blocker_ = std::filesystem::path(database.storageSettings()["database"]).parent_path();
   }

@@ -11,6 +11,7 @@
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Statement.h>
+#include <Poco/Util/IniFileConfiguration.h>
 
 using namespace Poco::Data::Keywords;
 
@@ -36,10 +37,10 @@ std::string TestDatabase::migrationsDirectory(const std::string& plugin) const {
   return std::string(ORDER_SERVICE_APP_DIR) + "/migrations/" + plugin + "/" + backendName();
 }
 
-std::int64_t TestDatabase::count(const std::string& sqlWhere) const {
+std::int64_t TestDatabase::count(const std::string& table, const std::string& sqlWhere) const {
   Poco::Data::Session session = connect();
   Poco::Int64 rows = 0;
-  session << "SELECT COUNT(*) FROM orders " + sqlWhere, into(rows), now;
+  session << "SELECT COUNT(*) FROM " + table + " " + sqlWhere, into(rows), now;
   return rows;
 }
 
@@ -53,11 +54,14 @@ namespace {
 class SqliteDatabase final : public TestDatabase {
  public:
   // The folder does not exist until the service creates it (or a test blocks it).
-  SqliteDatabase() : file_(directory_.path() / "data" / "orders.db") { Poco::Data::SQLite::Connector::registerConnector(); }
+  SqliteDatabase() : file_(directory_.path() / "data" / "test.db") { Poco::Data::SQLite::Connector::registerConnector(); }
 
   std::string backendName() const override { return "sqlite"; }
   std::string storagePlugin() const override { return "storage-sqlite"; }
   std::map<std::string, std::string> storageSettings() const override { return {{"database", file_.string()}}; }
+  std::filesystem::path configFile() const override {
+    return std::filesystem::path(ORDER_SERVICE_APP_DIR) / "order-service.ini";
+  }
   Poco::Data::Session connect() const override {
     std::filesystem::create_directories(file_.parent_path());
     return Poco::Data::Session("SQLite", file_.string());
@@ -71,7 +75,7 @@ class SqliteDatabase final : public TestDatabase {
 std::string uniqueDatabaseName() {
   static std::atomic<int> counter{0};
   std::random_device random;
-  return "order_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +
+  return "svc_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +
          std::to_string(random() % 100000);
 }
 
@@ -94,12 +98,15 @@ class PostgresDatabase final : public TestDatabase {
   std::string backendName() const override { return "postgresql"; }
   std::string storagePlugin() const override { return "storage-postgres"; }
   std::map<std::string, std::string> storageSettings() const override {
-    std::map<std::string, std::string> settings{{"connection", connection()}, {"statement_timeout_ms", "5000"}};
+    std::map<std::string, std::string> settings{{"connection", connection()}, {"pooler", "none"}};
     if (!poolerPort_.empty()) {
       settings["connection"] += " port=" + poolerPort_;
       settings["pooler"] = "transaction";
     }
     return settings;
+  }
+  std::filesystem::path configFile() const override {
+    return std::filesystem::path(ORDER_SERVICE_APP_DIR) / "config" / "order-service.postgres.ini";
   }
   Poco::Data::Session connect() const override {
     return Poco::Data::Session(Poco::Data::PostgreSQL::Connector::KEY, connection());
@@ -136,26 +143,40 @@ std::unique_ptr<TestDatabase> TestDatabase::create(Backend backend) {
   return std::make_unique<SqliteDatabase>();
 }
 
-ServiceConfig::ServiceConfig(const TestDatabase* database) {
-  const std::string appDir = ORDER_SERVICE_APP_DIR;
-  sections_["service"] = {{"name", "order-service"}, {"openapi_document", appDir + "/openapi.json"}};
+RoutePluginUnderTest echoPlugin() { return {"echo", std::string(TEST_PLUGIN_DIR) + "/libtest-echo.so"}; }
+
+ServiceConfig::ServiceConfig(const TestDatabase* database,
+                             const std::optional<std::vector<RoutePluginUnderTest>>& routes)
+    : base_(database != nullptr ? database->configFile()
+                                : std::filesystem::path(ORDER_SERVICE_APP_DIR) / "order-service.ini") {
+  sections_["config"] = {{"base", base_.string()}};
   sections_["server"] = {{"host", "127.0.0.1"},        {"port", "0"},
                          {"max_threads", "64"},        {"max_queued", "64"},
                          {"receive_timeout_ms", "5000"}, {"keep_alive_timeout_ms", "5000"},
                          {"max_body_bytes", "16384"},  {"shutdown_grace_ms", "5000"},
                          {"drain_delay_ms", "0"}};
-  sections_["logging"] = {{"format", "json"}, {"level", "info"}};
-  sections_["plugins"] = {{"directory", appDir + "/plugins"},
-                          {"route.orders", "orders"},
-                          {"route.echo", std::string(TEST_PLUGIN_DIR) + "/libtest-echo.so"},
-                          {"migrations", appDir + "/migrations"}};
+  sections_["logging"] = {{"format", "json"}, {"level", "info"}, {"file", ""}};
   if (database != nullptr) {
     sections_["plugins"]["storage"] = database->storagePlugin();
-    sections_["storage"] = database->storageSettings();
-    sections_["storage"]["pool_size"] = "8";
-    sections_["storage"]["acquire_timeout_ms"] = "1000";
+    sections_[database->storagePlugin()] = database->storageSettings();
+    sections_["storage"] = {{"pool_size", "8"}, {"acquire_timeout_ms", "1000"}};
   } else {
-    sections_["plugins"].erase("route.orders");
+    sections_["plugins"]["storage"] = "";
+  }
+  if (routes) loadOnly(*routes);
+  else if (database == nullptr) loadOnly({echoPlugin()});
+  else set("plugins.route." + echoPlugin().name, echoPlugin().library);
+}
+
+// An empty route.<name> in an overlay unloads the plugin its base names.
+void ServiceConfig::loadOnly(const std::vector<RoutePluginUnderTest>& routes) {
+  Poco::AutoPtr<Poco::Util::AbstractConfiguration> base = new Poco::Util::IniFileConfiguration(base_.string());
+  Poco::Util::AbstractConfiguration::Keys shipped;
+  base->keys("plugins.route", shipped);
+  for (const std::string& name : shipped) set("plugins.route." + name, "");
+  for (const RoutePluginUnderTest& route : routes) {
+    set("plugins.route." + route.name, route.library);
+    for (const auto& [key, value] : route.settings) set(route.name + "." + key, value);
   }
 }
 

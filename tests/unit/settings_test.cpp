@@ -1,9 +1,14 @@
 #include <gtest/gtest.h>
 
 #include <Poco/AutoPtr.h>
+#include <Poco/Util/LayeredConfiguration.h>
 #include <Poco/Util/MapConfiguration.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "settings.h"
+#include "support/test_database.h"
 
 using svc::host::ConfigError;
 using svc::host::readSettings;
@@ -46,6 +51,8 @@ TEST(Settings, ResolvesPluginNamesInThePluginDirectory) {
                                      "svc");
   ASSERT_TRUE(settings.storage);
   EXPECT_EQ(settings.storage->library, "/opt/svc/plugins/libstorage-sqlite.so");
+  EXPECT_EQ(settings.storage->name, "storage-sqlite");
+  EXPECT_TRUE(settings.deprecatedStorageKeys.empty());
   ASSERT_EQ(settings.routes.size(), 2u);
   EXPECT_EQ(settings.routes[0].name, "extra");
   EXPECT_EQ(settings.routes[0].library, "/elsewhere/libextra.so");
@@ -75,6 +82,10 @@ TEST(Settings, TakesTheRootOfMigrationsFromTheDeprecatedStorageKey) {
   EXPECT_NE(both.warnings[0].find("storage.migrations is ignored"), std::string::npos);
 }
 
+TEST(Settings, AnEmptyRouteLibraryLoadsNothing) {  // how an overlay unloads a plugin of its base
+  EXPECT_TRUE(readSettings(*config({{"plugins.route.orders", " "}}), "svc").routes.empty());
+}
+
 TEST(Settings, NamesTheKeyOfAnInvalidValue) {
   EXPECT_NE(configErrorOf(*config({{"server.port", "eighty"}})).find("server.port"), std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"server.port", "70000"}})).find("server.port"), std::string::npos);
@@ -84,7 +95,6 @@ TEST(Settings, NamesTheKeyOfAnInvalidValue) {
   EXPECT_NE(configErrorOf(*config({{"plugins.storage", "x"}})).find("plugins.directory"), std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"plugins.storage", "/x/liby.so"}})).find("plugins.migrations"),
             std::string::npos);
-  EXPECT_NE(configErrorOf(*config({{"plugins.route.a", " "}})).find("plugins.route.a"), std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"server.host", "${nowhere}"}})), "");
 }
 
@@ -94,14 +104,97 @@ TEST(EnvironmentOverrides, NameVariablesAfterTheServiceAndTheKey) {
   EXPECT_EQ(svc::host::environmentName("ORDER_SERVICE", "plugins.route.orders"), "ORDER_SERVICE_PLUGINS_ROUTE_ORDERS");
 }
 
-TEST(EnvironmentOverrides, ReplaceOnlyKeysTheFileHas) {
-  const auto file = config({{"server.port", "8080"}, {"storage.connection", "host=a"}, {"plugins.route.orders", "x"}});
-  const std::map<std::string, std::string> environment{{"ORDER_SERVICE_SERVER_PORT", "9090"},
-                                                       {"ORDER_SERVICE_STORAGE_CONNECTION", "host=db"},
-                                                       {"ORDER_SERVICE_SERVER_HOST", "1.2.3.4"}};
-  const auto overrides = svc::host::environmentOverrides(*file, "ORDER_SERVICE", [&](const std::string& name) {
-    const auto it = environment.find(name);
-    return it == environment.end() ? std::nullopt : std::optional<std::string>(it->second);
-  });
-  EXPECT_EQ(overrides, (std::map<std::string, std::string>{{"server.port", "9090"}, {"storage.connection", "host=db"}}));
+TEST(EnvironmentOverrides, SetAnyKeyOfAKnownSectionEvenOneTheFileLeavesOut) {
+  const auto files = config({{"server.port", "8080"},
+                             {"plugins.storage", "storage-sqlite"},
+                             {"plugins.route.orders", "x"},
+                             {"plugins.route.echo", "/t/libtest-echo.so"},
+                             {"storage-sqlite.database", "a.db"}});
+  const auto overrides = svc::host::environmentOverrides(*files, "ORDER_SERVICE",
+                                                         {{"ORDER_SERVICE_SERVER_PORT", "9090"},
+                                                          {"ORDER_SERVICE_SERVER_MAX_BODY_BYTES", "1024"},
+                                                          {"ORDER_SERVICE_PLUGINS_ROUTE_ORDERS", "y"},
+                                                          {"ORDER_SERVICE_STORAGE_POOL_SIZE", "4"},
+                                                          {"ORDER_SERVICE_STORAGE_SQLITE_MAX_PAGE_COUNT", "64"},
+                                                          {"ORDER_SERVICE_ECHO_GREETING", "bonjour"},
+                                                          {"ORDER_SERVICE_ORDERS_MAX_BATCH", "8"},
+                                                          {"OTHER_SERVICE_SERVER_PORT", "1"},
+                                                          {"PATH", "/bin"}});
+  EXPECT_EQ(overrides.values, (std::map<std::string, std::string>{{"server.port", "9090"},
+                                                                  {"server.max_body_bytes", "1024"},
+                                                                  {"plugins.route.orders", "y"},
+                                                                  {"storage.pool_size", "4"},
+                                                                  {"storage-sqlite.max_page_count", "64"},
+                                                                  {"echo.greeting", "bonjour"},
+                                                                  {"orders.max_batch", "8"}}));
+  EXPECT_TRUE(overrides.deprecated.empty());
+  EXPECT_TRUE(overrides.unmatched.empty());
+}
+
+TEST(EnvironmentOverrides, ReportVariablesThatNameNoSection) {
+  const auto overrides = svc::host::environmentOverrides(
+      *config({{"server.port", "8080"}}), "ORDER_SERVICE",
+      {{"ORDER_SERVICE_SERVR_PORT", "1"}, {"ORDER_SERVICE_ECHO_GREETING", "hi"}, {"ORDER_SERVICE_SERVER_", "1"}});
+  EXPECT_TRUE(overrides.values.empty());
+  EXPECT_EQ(overrides.unmatched, (std::vector<std::string>{"ORDER_SERVICE_ECHO_GREETING", "ORDER_SERVICE_SERVER_",
+                                                           "ORDER_SERVICE_SERVR_PORT"}));
+}
+
+TEST(EnvironmentOverrides, MoveAStorageKeyOfTheOldNameToThePluginSection) {
+  const auto files = config({{"plugins.storage", "storage-postgres"}, {"storage-postgres.connection", "host=a"}});
+  const auto old = svc::host::environmentOverrides(*files, "ORDER_SERVICE",
+                                                   {{"ORDER_SERVICE_STORAGE_CONNECTION", "host=db"},
+                                                    {"ORDER_SERVICE_STORAGE_STATEMENT_TIMEOUT_MS", "100"}});
+  EXPECT_EQ(old.values, (std::map<std::string, std::string>{{"storage-postgres.connection", "host=db"},
+                                                            {"storage.statement_timeout_ms", "100"}}));
+  EXPECT_EQ(old.deprecated, std::vector<std::string>{"ORDER_SERVICE_STORAGE_CONNECTION"});
+
+  const auto both = svc::host::environmentOverrides(*files, "ORDER_SERVICE",
+                                                    {{"ORDER_SERVICE_STORAGE_CONNECTION", "host=old"},
+                                                     {"ORDER_SERVICE_STORAGE_POSTGRES_CONNECTION", "host=new"}});
+  EXPECT_EQ(both.values, (std::map<std::string, std::string>{{"storage-postgres.connection", "host=new"}}));
+}
+
+TEST(Settings, ReportBackendKeysLeftInTheHostStorageSection) {
+  const auto settings = readSettings(*config({{"plugins.storage", "/x/libstorage-postgres.so"},
+                                              {"storage.migrations", "/m"},
+                                              {"storage.pool_size", "4"},
+                                              {"storage.connection", "host=a"}}),
+                                     "svc");
+  ASSERT_TRUE(settings.storage);
+  EXPECT_EQ(settings.storage->name, "storage-postgres");
+  EXPECT_EQ(settings.deprecatedStorageKeys, std::vector<std::string>{"connection"});
+}
+
+namespace {
+
+void writeFile(const std::filesystem::path& file, const std::string& text) { std::ofstream(file) << text; }
+
+}  // namespace
+
+TEST(ConfigFiles, AnOverlayStacksOnTheBaseItNames) {
+  const test_support::TempDir directory;
+  std::filesystem::create_directories(directory.path() / "base");
+  writeFile(directory.path() / "base" / "main.ini", "[server]\nport = 1\nhost = a\n");
+  writeFile(directory.path() / "overlay.ini", "[config]\nbase = base/main.ini\n[server]\nport = 2\n");
+  const auto files = svc::host::readConfigFiles(directory.path() / "overlay.ini");
+  ASSERT_EQ(files.size(), 2u);
+  Poco::AutoPtr<Poco::Util::LayeredConfiguration> layered = new Poco::Util::LayeredConfiguration;
+  for (std::size_t i = 0; i < files.size(); ++i) layered->add(files[i], static_cast<int>(i));
+  EXPECT_EQ(layered->getString("server.port"), "2");
+  EXPECT_EQ(layered->getString("server.host"), "a");
+}
+
+TEST(ConfigFiles, AMissingOrCircularBaseIsAConfigurationError) {
+  const test_support::TempDir directory;
+  writeFile(directory.path() / "overlay.ini", "[config]\nbase = nowhere.ini\n");
+  writeFile(directory.path() / "loop.ini", "[config]\nbase = loop.ini\n");
+  try {
+    svc::host::readConfigFiles(directory.path() / "overlay.ini");
+    FAIL() << "no error";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("nowhere.ini does not exist (config.base of "), std::string::npos)
+        << error.what();
+  }
+  EXPECT_THROW(svc::host::readConfigFiles(directory.path() / "loop.ini"), ConfigError);
 }

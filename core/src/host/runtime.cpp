@@ -3,6 +3,8 @@
 #include <fstream>
 #include <iterator>
 
+#include <Poco/Util/LayeredConfiguration.h>
+
 #include "metrics_page.h"
 #include "prometheus_text.h"
 #include "svc/json.h"
@@ -86,8 +88,19 @@ PluginContext Runtime::contextFor(const std::string& name, Storage* storage) {
       .name = name, .config = *sections_.back(), .logger = logger_, .metrics = pluginMetrics_, .storage = storage};
 }
 
+// A storage plugin reads its own section, then [storage]: the host's keys it also needs
+// (statement_timeout_ms) and, deprecated, its own keys from before they had a section.
+PluginContext Runtime::storageContextFor(const std::string& name) {
+  Poco::AutoPtr<Poco::Util::LayeredConfiguration> section = new Poco::Util::LayeredConfiguration;
+  section->add(config_.createView(name), 0);
+  section->add(config_.createView("storage"), 1);
+  sections_.push_back(section);
+  return PluginContext{
+      .name = name, .config = *sections_.back(), .logger = logger_, .metrics = pluginMetrics_, .storage = nullptr};
+}
+
 void Runtime::loadStorage(const PluginRef& plugin) {
-  std::unique_ptr<StorageBackend> backend = libraries_.createStorageBackend(plugin, contextFor(plugin.name, nullptr));
+  std::unique_ptr<StorageBackend> backend = libraries_.createStorageBackend(plugin, storageContextFor(plugin.name));
   const std::string name = backend->name();
   const std::string target = backend->target();
   try {

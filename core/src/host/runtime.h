@@ -45,6 +45,7 @@ class Runtime {
 
  private:
   PluginContext contextFor(const std::string& name, Storage* storage);
+  PluginContext storageContextFor(const std::string& name);
   void addHostRoutes();
   Response readiness() const;
   Response metrics() const;

@@ -12,7 +12,7 @@
 
 #include <Poco/Net/NetException.h>
 #include <Poco/Util/HelpFormatter.h>
-#include <Poco/Util/IniFileConfiguration.h>
+#include <Poco/Util/LayeredConfiguration.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <Poco/Util/Option.h>
 
@@ -48,10 +48,14 @@ int awaitDaemonStartup(int pipe, pid_t intermediate, const std::string& program)
   return std::stoi(report.substr(space + 1, reason - space - 1));
 }
 
-std::optional<std::string> readEnvironment(const std::string& name) {
-  const char* value = std::getenv(name.c_str());
-  if (value == nullptr) return std::nullopt;
-  return std::string(value);
+std::map<std::string, std::string> environmentVariables() {
+  std::map<std::string, std::string> variables;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string variable = *entry;
+    const std::size_t equals = variable.find('=');
+    if (equals != std::string::npos) variables[variable.substr(0, equals)] = variable.substr(equals + 1);
+  }
+  return variables;
 }
 
 // Load balancers and Kubernetes Services go on sending new connections for a moment after the
@@ -142,30 +146,55 @@ void ServiceHost::displayHelp() {
   help.setCommand(commandName());
   help.setUsage("[--config=FILE] [--daemon --pidfile=FILE]");
   help.setHeader("Serves the routes of the plugins named in the configuration file.");
-  help.setFooter("Every key of the file can be overridden by an environment variable: key storage.pool_size of "
-                 "service order-service is ORDER_SERVICE_STORAGE_POOL_SIZE. See docs/api.md.");
+  help.setFooter("A file may stack on another: [config] base = FILE (relative to it) is read first, and the "
+                 "file's own keys replace the base's. Every key, in the file or not, can be set by an "
+                 "environment variable <SERVICE>_<SECTION>_<KEY> ('-' and '.' as '_'): storage.pool_size of "
+                 "service order-service is ORDER_SERVICE_STORAGE_POOL_SIZE, storage-sqlite.max_page_count is "
+                 "ORDER_SERVICE_STORAGE_SQLITE_MAX_PAGE_COUNT. See docs/api.md#configuration.");
   help.format(std::cout);
 }
 
+// The files first (an overlay above the base it names), then the variables that name a known section.
 HostSettings ServiceHost::loadSettings() {
   const std::string baseName = config().getString("application.baseName");
   const std::string file =
       configFile_.empty() ? config().getString("application.dir") + baseName + ".ini" : configFile_;
-  if (!std::filesystem::is_regular_file(file)) throw ConfigError("configuration file " + file + " does not exist");
-  Poco::AutoPtr<Poco::Util::IniFileConfiguration> ini;
-  try {
-    ini = new Poco::Util::IniFileConfiguration(file);
-  } catch (const Poco::Exception& error) {
-    throw ConfigError("cannot read configuration file " + file + ": " + error.displayText());
+  Poco::AutoPtr<Poco::Util::LayeredConfiguration> files = new Poco::Util::LayeredConfiguration;
+  int priority = PRIO_DEFAULT;
+  for (const auto& layer : readConfigFiles(file)) {
+    config().add(layer, priority);
+    files->add(layer, priority++);
   }
-  const std::string prefix = environmentPrefix(ini->getString("service.name", baseName));
+  const std::string prefix = environmentPrefix(files->getString("service.name", baseName));
+  const EnvironmentOverrides environment = environmentOverrides(*files, prefix, environmentVariables());
   Poco::AutoPtr<Poco::Util::MapConfiguration> overrides = new Poco::Util::MapConfiguration;
-  for (const auto& [key, value] : environmentOverrides(*ini, prefix, readEnvironment)) overrides->setString(key, value);
-  config().add(ini, PRIO_DEFAULT);
+  for (const auto& [key, value] : environment.values) overrides->setString(key, value);
   config().add(overrides, kEnvironmentPriority);
   config().setString("service.config_file", file);
-  requireResolvedReferences(config(), *ini);
-  return readSettings(config(), baseName);
+  requireResolvedReferences(config(), *files);
+  requireResolvedReferences(config(), *overrides);
+  HostSettings settings = readSettings(config(), baseName);
+  environment_ = environment;
+  return settings;
+}
+
+// Old names still work, and a misspelt variable is not silently ignored.
+void ServiceHost::logConfigurationNotes(const HostSettings& settings, const Logger& logger) const {
+  if (!settings.storage) return logUnmatchedVariables(logger);
+  std::string keys;
+  for (const std::string& key : settings.deprecatedStorageKeys) keys += (keys.empty() ? "" : ",") + key;
+  for (const std::string& name : environment_.deprecated) keys += (keys.empty() ? "" : ",") + name;
+  if (!keys.empty()) {
+    logger.warning("Deprecated: backend keys in [storage]; move them to the storage plugin's section",
+                   {{"keys", keys}, {"section", settings.storage->name}});
+  }
+  logUnmatchedVariables(logger);
+}
+
+void ServiceHost::logUnmatchedVariables(const Logger& logger) const {
+  for (const std::string& name : environment_.unmatched) {
+    logger.warning("Environment variable names no configuration section; ignored", {{"variable", name}});
+  }
 }
 
 int ServiceHost::main(const std::vector<std::string>&) {
@@ -186,6 +215,7 @@ int ServiceHost::main(const std::vector<std::string>&) {
   const std::shared_ptr<AsyncLogSink> sink = makeServiceLogSink(settings.logging, settings.serviceName, daemon);
   const Logger logger(settings.serviceName, settings.logging.format, settings.logging.level, sink);
   for (const std::string& warning : settings.warnings) logger.warning("Deprecated setting", {{"detail", warning}});
+  logConfigurationNotes(settings, logger);
   return serve(settings, logger, *sink);
 }
 

@@ -31,12 +31,15 @@ class ServiceHost final : public Poco::Util::ServerApplication {
   void displayHelp();
   std::optional<std::string> commandLineProblem(const std::vector<std::string>& args);
   HostSettings loadSettings();
+  void logConfigurationNotes(const HostSettings& settings, const Logger& logger) const;
+  void logUnmatchedVariables(const Logger& logger) const;
   int serve(const HostSettings& settings, const Logger& logger, AsyncLogSink& logSink);
   /// Logs why start-up failed, tells a waiting launcher, and returns `code`.
   int startupFailed(const Logger& logger, int code, std::string_view message, const std::string& reason);
   void reportStartup(const std::string& report);
 
   bool helpRequested_ = false;
+  EnvironmentOverrides environment_;
   std::string configFile_;
   int startupReport_ = -1;  ///< with --daemon: the pipe to the launcher waiting for start-up
 };

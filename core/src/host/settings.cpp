@@ -1,16 +1,26 @@
 #include "settings.h"
 
+#include <algorithm>
 #include <cctype>
 #include <limits>
+#include <set>
 
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
+#include <Poco/Util/IniFileConfiguration.h>
+#include <Poco/Util/LayeredConfiguration.h>
+#include <Poco/Util/MapConfiguration.h>
 
 namespace svc::host {
 
 namespace {
 
 using Config = Poco::Util::AbstractConfiguration;
+
+// The sections the host reads itself; [config] only names a base file.
+const std::set<std::string> kHostSections{"config", "service", "server", "logging", "plugins", "storage"};
+const std::set<std::string> kHostStorageKeys{"pool_size",        "acquire_timeout_ms", "reconnect_backoff_ms",
+                                             "ready_timeout_ms", "statement_timeout_ms", "migrations"};
 
 // POCO leaves a ${reference} to a property that does not exist as it is.
 std::string text(const Config& config, const std::string& key, const std::string& fallback = "") {
@@ -107,7 +117,14 @@ std::filesystem::path libraryPath(const Config& config, const std::string& libra
 std::optional<PluginRef> readStoragePlugin(const Config& config) {
   const std::string library = text(config, "plugins.storage");
   if (library.empty()) return std::nullopt;
-  return PluginRef{"storage", libraryPath(config, library)};
+  return PluginRef{storageSection(library), libraryPath(config, library)};
+}
+
+std::vector<std::string> deprecatedStorageKeys(const Config& config) {
+  Config::Keys keys;
+  config.keys("storage", keys);
+  std::erase_if(keys, [](const std::string& key) { return isHostStorageKey(key); });
+  return keys;
 }
 
 std::vector<PluginRef> readRoutePlugins(const Config& config) {
@@ -116,8 +133,8 @@ std::vector<PluginRef> readRoutePlugins(const Config& config) {
   config.keys("plugins.route", names);
   for (const std::string& name : names) {
     const std::string library = text(config, "plugins.route." + name);
-    if (library.empty()) throw ConfigError("plugins.route." + name + " names no library");
-    if (name == "storage" || name == "server" || name == "logging" || name == "plugins" || name == "service") {
+    if (library.empty()) continue;  // how an overlay unloads a plugin of its base
+    if (kHostSections.contains(name) || name.rfind("storage-", 0) == 0) {
       throw ConfigError("plugins.route." + name + ": the name of a route plugin cannot be a host section");
     }
     routes.push_back(PluginRef{name, libraryPath(config, library)});
@@ -168,12 +185,49 @@ HostSettings readSettings(const Config& config, const std::string& defaultServic
       settings.pool = readPool(config);
       settings.pool.migrationsRoot = readMigrationsRoot(config, settings.warnings);
       for (const PluginRef& plugin : settings.routes) settings.pool.schemaPlugins.push_back(plugin.name);
+      settings.deprecatedStorageKeys = deprecatedStorageKeys(config);
     }
     return settings;
   } catch (const Poco::Exception& error) {
     // e.g. a ${reference} that names no property
     throw ConfigError(error.displayText());
   }
+}
+
+bool isHostStorageKey(const std::string& key) { return kHostStorageKeys.contains(key); }
+
+std::string storageSection(const std::string& library) {
+  if (library.find('/') == std::string::npos) return library;
+  const std::string file = std::filesystem::path(library).stem().string();
+  return file.rfind("lib", 0) == 0 ? file.substr(3) : file;
+}
+
+std::vector<Poco::AutoPtr<Config>> readConfigFiles(const std::filesystem::path& file) {
+  std::vector<Poco::AutoPtr<Config>> files;
+  std::vector<std::filesystem::path> read;
+  std::filesystem::path next = file;
+  std::string namedBy;
+  while (!next.empty()) {
+    if (!std::filesystem::is_regular_file(next)) {
+      throw ConfigError("configuration file " + next.string() + " does not exist" + namedBy);
+    }
+    const std::filesystem::path canonical = std::filesystem::canonical(next);
+    if (std::find(read.begin(), read.end(), canonical) != read.end()) {
+      throw ConfigError("configuration file " + next.string() + " is its own base" + namedBy);
+    }
+    Poco::AutoPtr<Config> ini;
+    try {
+      ini = new Poco::Util::IniFileConfiguration(next.string());
+    } catch (const Poco::Exception& error) {
+      throw ConfigError("cannot read configuration file " + next.string() + ": " + error.displayText());
+    }
+    files.push_back(ini);
+    read.push_back(canonical);
+    const std::string base = Poco::trim(ini->getString("config.base", ""));
+    namedBy = " (config.base of " + next.string() + ")";
+    next = base.empty() ? std::filesystem::path() : next.parent_path() / base;
+  }
+  return files;
 }
 
 std::string environmentPrefix(const std::string& serviceName) {
@@ -208,15 +262,69 @@ void requireResolvedReferences(const Config& config, const Config& file) {
   for (const std::string& key : keys) text(config, key);
 }
 
-std::map<std::string, std::string> environmentOverrides(const Config& file, const std::string& prefix,
-                                                        const EnvironmentLookup& lookup) {
+namespace {
+
+// The sections environment variables may name: the host's, those of the files, and those of the
+// plugins the files (or the variables that replace their keys) name.
+std::set<std::string> knownSections(const Config& files, const std::map<std::string, std::string>& overrides) {
+  Poco::AutoPtr<Poco::Util::LayeredConfiguration> merged = new Poco::Util::LayeredConfiguration;
+  Poco::AutoPtr<Poco::Util::MapConfiguration> replaced = new Poco::Util::MapConfiguration;
+  for (const auto& [key, value] : overrides) replaced->setString(key, value);
+  merged->add(replaced, 0);
+  merged->add(Poco::AutoPtr<Config>(const_cast<Config*>(&files), true), 1);
+  std::set<std::string> sections = kHostSections;
+  Config::Keys names;
+  files.keys(names);
+  sections.insert(names.begin(), names.end());
+  merged->keys("plugins.route", names);
+  sections.insert(names.begin(), names.end());
+  const std::string storage = Poco::trim(merged->getRawString("plugins.storage", ""));
+  if (!storage.empty()) sections.insert(storageSection(storage));
+  return sections;
+}
+
+}  // namespace
+
+EnvironmentOverrides environmentOverrides(const Config& files, const std::string& prefix,
+                                          const std::map<std::string, std::string>& environment) {
   std::vector<std::string> keys;
-  collectKeys(file, "", keys);
-  std::map<std::string, std::string> overrides;
-  for (const std::string& key : keys) {
-    if (auto value = lookup(environmentName(prefix, key))) overrides[key] = *value;
+  collectKeys(files, "", keys);
+  std::map<std::string, std::string> keyOf;  // variable name -> key of the files
+  for (const std::string& key : keys) keyOf[environmentName(prefix, key)] = key;
+
+  EnvironmentOverrides result;
+  std::vector<std::pair<std::string, std::string>> others;
+  for (const auto& [name, value] : environment) {
+    if (name.rfind(prefix + "_", 0) != 0) continue;
+    const auto key = keyOf.find(name);
+    if (key != keyOf.end()) result.values[key->second] = value;
+    else others.emplace_back(name, value);
   }
-  return overrides;
+  const std::set<std::string> sections = knownSections(files, result.values);
+  const auto storageOverride = result.values.find("plugins.storage");
+  const std::string storagePlugin = Poco::trim(storageOverride != result.values.end()
+                                                   ? storageOverride->second
+                                                   : files.getRawString("plugins.storage", ""));
+  for (const auto& [name, value] : others) {
+    const std::string rest = name.substr(prefix.size() + 1);
+    std::string section;
+    for (const std::string& candidate : sections) {
+      const std::string start = environmentPrefix(candidate) + "_";
+      if (rest.rfind(start, 0) == 0 && rest.size() > start.size() && candidate.size() > section.size()) section = candidate;
+    }
+    if (section.empty()) {
+      result.unmatched.push_back(name);
+      continue;
+    }
+    const std::string key = Poco::toLower(rest.substr(environmentPrefix(section).size() + 1));
+    if (section == "storage" && !isHostStorageKey(key) && !storagePlugin.empty()) {
+      result.deprecated.push_back(name);
+      section = storageSection(storagePlugin);
+      if (result.values.contains(section + "." + key)) continue;  // the new name wins
+    }
+    result.values[section + "." + key] = value;
+  }
+  return result;
 }
 
 }  // namespace svc::host

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <Poco/AutoPtr.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include "session_pool.h"
@@ -49,7 +50,8 @@ struct LoggingSettings {
   std::string rotation;  ///< Poco FileChannel rotation, e.g. "100 M" or "daily"; empty: never
 };
 
-/// A plugin named in the .ini: `name` also names its settings section.
+/// A plugin named in the .ini: `name` also names its settings section (a route plugin's
+/// route.<name>; a storage plugin's library name, e.g. storage-sqlite).
 struct PluginRef {
   std::string name;
   std::filesystem::path library;
@@ -64,21 +66,45 @@ struct HostSettings {
   std::vector<PluginRef> routes;
   PoolSettings pool;
   std::vector<std::string> warnings;  ///< deprecated keys in use, logged at start-up
+  /// Backend keys still found in the host's [storage] section (read from there for now).
+  std::vector<std::string> deprecatedStorageKeys;
 };
+
+/// The host's own keys of [storage]; any other key there belongs to the storage plugin's section.
+bool isHostStorageKey(const std::string& key);
+
+/// The section of the storage plugin `library` (a name or a path): "storage-sqlite" for
+/// "storage-sqlite" or "/opt/x/libstorage-sqlite.so".
+std::string storageSection(const std::string& library);
 
 /// Reads and checks every key the host uses (see config/order-service.ini).
 HostSettings readSettings(const Poco::Util::AbstractConfiguration& config, const std::string& defaultServiceName);
 
-using EnvironmentLookup = std::function<std::optional<std::string>(const std::string&)>;
+/// A configuration file and the files below it: `file` first, then the file its `[config] base`
+/// names (relative to `file`'s folder), and so on. Throws ConfigError for a file that is missing,
+/// unreadable, or names itself again.
+std::vector<Poco::AutoPtr<Poco::Util::AbstractConfiguration>> readConfigFiles(const std::filesystem::path& file);
 
 /// The name of the environment variable that overrides `key`: "storage.pool_size" with prefix
-/// "ORDER_SERVICE" is ORDER_SERVICE_STORAGE_POOL_SIZE.
+/// "ORDER_SERVICE" is ORDER_SERVICE_STORAGE_POOL_SIZE; "storage-sqlite.database" is
+/// ORDER_SERVICE_STORAGE_SQLITE_DATABASE.
 std::string environmentName(const std::string& prefix, const std::string& key);
 
-/// The keys of `file` that the environment overrides, with their new values.
-std::map<std::string, std::string> environmentOverrides(const Poco::Util::AbstractConfiguration& file,
-                                                        const std::string& prefix,
-                                                        const EnvironmentLookup& lookup);
+struct EnvironmentOverrides {
+  std::map<std::string, std::string> values;  ///< "section.key" -> value
+  /// Variables named ORDER_SERVICE_STORAGE_<KEY> for a key of the storage plugin (its old place).
+  std::vector<std::string> deprecated;
+  /// Variables with the prefix that name no known section: ignored.
+  std::vector<std::string> unmatched;
+};
+
+/// What the variables of `environment` (name -> value) starting with `prefix`_ override in
+/// `files`: a variable named after a key of the files (environmentName) replaces it; any other
+/// names a section (the host's, one of the files', or a loaded plugin's: the longest that
+/// matches) and a key, the rest lowercased: ORDER_SERVICE_STORAGE_SQLITE_MAX_PAGE_COUNT is
+/// storage-sqlite.max_page_count.
+EnvironmentOverrides environmentOverrides(const Poco::Util::AbstractConfiguration& files, const std::string& prefix,
+                                          const std::map<std::string, std::string>& environment);
 
 /// Throws ConfigError naming the first key of `file` whose value, read through `config`, still
 /// holds a ${reference} to a property that does not exist (POCO leaves those as they are).
