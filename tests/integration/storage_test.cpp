@@ -225,6 +225,25 @@ TEST_F(StoragePool, AdoptsEachLegacyRecordOnce) {
   EXPECT_EQ(recorded("notes"), 2);
 }
 
+// A legacy table that cannot be read now (locked) is not a missing one: nothing is run again.
+TEST_F(StoragePool, RetriesWhenTheLegacyTableCannotBeReadInsteadOfRunningItsMigrationsAgain) {
+  if (!isPostgres()) GTEST_SKIP() << "SQLite locks the whole database, not one table";
+  makeDatabaseOfEarlierRelease(4);
+  auto storage = database_->storageSettings();
+  storage["statement_timeout_ms"] = "300";
+  auto pool = makePool(4, 1000ms, storage);
+  {
+    Poco::Data::Session holder = database_->connect();
+    holder << "BEGIN", now;
+    holder << "LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE", now;
+    EXPECT_THROW(pool->prepareSchema(), svc::StorageUnavailable);
+    holder << "ROLLBACK", now;
+  }
+  pool->prepareSchema();
+  EXPECT_EQ(sink_->count("Applied database migration"), 0u);
+  EXPECT_EQ(sink_->count("Adopted a migration"), 4u);
+}
+
 // docker-compose's init scripts create PostgreSQL's schema from the same files before the
 // service first starts: it records them, changing nothing.
 TEST_F(StoragePool, RecordsASchemaCreatedByInitScriptsWithoutChangingIt) {

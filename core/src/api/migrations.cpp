@@ -128,10 +128,17 @@ std::set<Record> recordedMigrations(Poco::Data::Session& session) {
   return recorded;
 }
 
+bool isMissingLegacyTable(const std::string& error) {
+  return error.find("no such table: schema_migrations") != std::string::npos ||
+         error.find("relation \"schema_migrations\" does not exist") != std::string::npos;
+}
+
 // The (version, name) rows of schema_migrations, which releases before per-plugin migrations
-// kept, that no plugin has adopted yet; none when the database never had that table. The probe runs under a savepoint, since a
-// failed statement ends a PostgreSQL transaction; any failure other than the missing table is
-// the caller's.
+// kept, that no plugin has adopted yet; none when the database never had that table. The probe
+// runs under a savepoint, since a failed statement ends a PostgreSQL transaction. The missing
+// table is told by the database's message (SQLite's, or PostgreSQL's in English, its default;
+// the statement's text, which POCO adds, names the table whatever failed): any other failure,
+// e.g. a timeout, is the caller's.
 std::set<std::pair<int, std::string>> legacyRecords(Poco::Data::Session& session) {
   std::vector<int> versions;
   std::vector<std::string> names;
@@ -141,7 +148,7 @@ std::set<std::pair<int, std::string>> legacyRecords(Poco::Data::Session& session
                "plugin_migrations AS adopted WHERE adopted.version = legacy.version AND adopted.name = legacy.name)",
         into(versions), into(names), now;
   } catch (const Poco::Exception& failure) {
-    if (failure.displayText().find("schema_migrations") == std::string::npos) throw;
+    if (!isMissingLegacyTable(failure.displayText())) throw;
     session << "ROLLBACK TO SAVEPOINT legacy_migrations", now;
     versions.clear();
     names.clear();

@@ -51,8 +51,9 @@ struct PendingMigrations {
 /// the migrations not recorded there. When some are not, a row of the table releases before
 /// per-plugin migrations kept, schema_migrations (version, name), counts as applied for the first
 /// of `migrations` with that version and file name, unless plugin_migrations holds that version
-/// and name already: it is recorded in plugin_migrations (with its applied_at), not applied again. schema_migrations itself is left as it is. Runs in the
-/// caller's transaction, which holds the backend's migration lock.
+/// and name already: it is recorded in plugin_migrations (with its applied_at), not applied
+/// again. schema_migrations itself is left as it is. Runs in the caller's transaction, which
+/// holds the backend's migration lock.
 PendingMigrations pendingMigrations(Poco::Data::Session& session, const std::vector<Migration>& migrations);
 
 /// Applies one migration and records it in plugin_migrations, in the caller's transaction (which
