@@ -8,6 +8,7 @@
 #include <Poco/Data/Statement.h>
 
 #include "migrations.h"
+#include "e2e/orders_support.h"
 #include "support/service_fixture.h"
 
 using namespace test_support;
@@ -26,6 +27,9 @@ class OrdersSchema : public ServiceTest {
     session << sql, into(value), now;
     return value;
   }
+
+  /// How many migrations orders ships for this backend.
+  std::size_t ordersMigrations() const { return svc::findMigrations(database_->migrationsDirectory("orders")).size(); }
 
   /// What a release before per-plugin migrations left: orders' migrations 1..`last` applied and
   /// recorded in schema_migrations, as that release recorded them.
@@ -50,23 +54,24 @@ TEST_F(OrdersSchema, UpgradesADatabaseOfTheCurrentReleaseWithoutRunningAMigratio
   const HttpResponse kept = client().get("/orders/1");
   EXPECT_EQ(kept.status, 200) << kept.body;
   EXPECT_NE(kept.body.find("\"quantity\":9"), std::string::npos) << kept.body;
-  EXPECT_TRUE(logLines("Applied database migration").empty());
+  EXPECT_EQ(logLines("Applied database migration").size(), ordersMigrations() - 4) << "only the newer ones";
   EXPECT_EQ(logLines("Adopted a migration recorded in schema_migrations").size(), 4u);
-  EXPECT_EQ(scalar("SELECT COUNT(*) FROM plugin_migrations WHERE plugin = 'orders'"), 4);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM plugin_migrations WHERE plugin = 'orders'"),
+            static_cast<std::int64_t>(ordersMigrations()));
   EXPECT_EQ(client().postJson("/orders", kSampleOrder).status, 201);
 
   ASSERT_EQ(stopServer(), 0);
   startServer();  // a second start changes nothing
   EXPECT_TRUE(logLines("Applied database migration").empty());
   EXPECT_TRUE(logLines("Adopted a migration").empty());
-  EXPECT_EQ(database_->count(), 2);
+  EXPECT_EQ(countOrders(*database_), 2);
 }
 
 TEST_F(OrdersSchema, UpgradesADatabaseOfAnOlderReleaseByItsOneMissingMigration) {
   makeDatabaseOfEarlierRelease(3);
   startServer();
   const auto applied = logLines("Applied database migration");
-  ASSERT_EQ(applied.size(), 1u);
+  ASSERT_EQ(applied.size(), ordersMigrations() - 3);
   EXPECT_EQ(applied[0].find("migration")->text(), "004_add_order_request_token.sql");
   EXPECT_EQ(applied[0].find("plugin")->text(), "orders");
   EXPECT_EQ(logLines("Adopted a migration").size(), 3u);
@@ -77,7 +82,7 @@ TEST_F(OrdersSchema, UpgradesADatabaseOfAnOlderReleaseByItsOneMissingMigration) 
 TEST_F(OrdersSchema, ServesHealthAndAnswersUnavailableWhileAMigrationCannotRunAndRetries) {
   startServer();
   ASSERT_EQ(stopServer(), 0);
-  config_->set("storage." + std::string(isPostgres() ? "statement_timeout_ms" : "busy_timeout_ms"), "300");
+  config_->set(isPostgres() ? "storage.statement_timeout_ms" : "storage-sqlite.busy_timeout_ms", "300");
   Poco::Data::Session holder = database_->connect();
   holder << (isPostgres() ? "BEGIN" : "BEGIN IMMEDIATE"), now;
   if (isPostgres()) holder << "LOCK TABLE plugin_migrations IN ACCESS EXCLUSIVE MODE", now;

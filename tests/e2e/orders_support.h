@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include "support/http_client.h"
@@ -24,6 +26,14 @@ inline std::int64_t createOrder(HttpClient& http, const std::string& path = "/or
 /// The rows of the orders table, with an optional WHERE clause.
 inline std::int64_t countOrders(const TestDatabase& database, const std::string& sqlWhere = "") {
   return database.count("orders", sqlWhere);
+}
+
+/// How many migrations orders ships for the database's backend.
+inline std::size_t ordersMigrationFiles(const TestDatabase& database) {
+  const std::filesystem::directory_iterator files(database.migrationsDirectory("orders"));
+  return static_cast<std::size_t>(std::count_if(begin(files), end(files), [](const auto& file) {
+    return file.path().extension() == ".sql";
+  }));
 }
 
 }  // namespace test_support
