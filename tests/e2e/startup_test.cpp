@@ -118,8 +118,8 @@ TEST_F(Startup, ExplainsAPluginSettingThatIsNotANumber) {
 
 TEST_F(Startup, ExplainsABrokenMigration) {
   const std::filesystem::path root = copyOfMigrations();
-  std::ofstream(root / "orders" / database_->backendName() / "005_broken.sql") << "CREATE TABLOID nonsense;";
-  expectRefused({"migration orders/005_broken.sql failed"});
+  std::ofstream(root / "orders" / database_->backendName() / "999_broken.sql") << "CREATE TABLOID nonsense;";
+  expectRefused({"migration orders/999_broken.sql failed"});
 }
 
 TEST_F(Startup, ExplainsABrokenMigrationOfAnotherPlugin) {
