@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages Order Service builds with; with --test also those its
 # tests need (GoogleTest, PostgreSQL 15, PgBouncer, python3-jsonschema for the OpenAPI check), with
-# --bench those of bench/ (wrk, pgbench, nginx, perf), with --package those of scripts/deb-build.sh
+# --bench those of bench/ (wrk, pgbench, nginx, perf), with --package those of scripts/deb-build.sh,
+# with --library-choices those of bench/library_choices/run.sh
 # and deb-check.sh (dpkg-shlibdeps, file, lintian).
 # Installs only what is missing; uses sudo when not run as root.
 set -euo pipefail
@@ -12,7 +13,8 @@ for option in "$@"; do
     --test) packages+=(libgtest-dev postgresql-15 postgresql-client-15 pgbouncer python3-jsonschema) ;;
     --bench) packages+=(wrk curl sqlite3 postgresql-15 postgresql-client-15 pgbouncer nginx-light linux-perf) ;;
     --package) packages+=(dpkg-dev file lintian) ;;
-    *) echo "usage: $0 [--test] [--bench] [--package]" >&2; exit 64 ;;
+    --library-choices) packages+=(prometheus-cpp-dev) ;;  # only bench/library_choices/run.sh compares with it
+    *) echo "usage: $0 [--test] [--bench] [--package] [--library-choices]" >&2; exit 64 ;;
   esac
 done
 
