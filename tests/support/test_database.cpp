@@ -168,12 +168,16 @@ ServiceConfig::ServiceConfig(const TestDatabase* database,
   else set("plugins.route." + echoPlugin().name, echoPlugin().library);
 }
 
-// An empty route.<name> in an overlay unloads the plugin its base names.
+// An empty route.<name> in an overlay unloads the plugin its base, or a base of that, names.
 void ServiceConfig::loadOnly(const std::vector<RoutePluginUnderTest>& routes) {
-  Poco::AutoPtr<Poco::Util::AbstractConfiguration> base = new Poco::Util::IniFileConfiguration(base_.string());
-  Poco::Util::AbstractConfiguration::Keys shipped;
-  base->keys("plugins.route", shipped);
-  for (const std::string& name : shipped) set("plugins.route." + name, "");
+  for (std::filesystem::path file = base_; !file.empty();) {
+    Poco::AutoPtr<Poco::Util::AbstractConfiguration> layer = new Poco::Util::IniFileConfiguration(file.string());
+    Poco::Util::AbstractConfiguration::Keys shipped;
+    layer->keys("plugins.route", shipped);
+    for (const std::string& name : shipped) set("plugins.route." + name, "");
+    const std::filesystem::path next = layer->getString("config.base", "");
+    file = next.empty() || next.is_absolute() ? next : file.parent_path() / next;
+  }
   for (const RoutePluginUnderTest& route : routes) {
     set("plugins.route." + route.name, route.library);
     for (const auto& [key, value] : route.settings) set(route.name + "." + key, value);
