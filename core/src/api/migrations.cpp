@@ -128,32 +128,18 @@ std::set<Record> recordedMigrations(Poco::Data::Session& session) {
   return recorded;
 }
 
-bool isMissingLegacyTable(const std::string& error) {
-  return error.find("no such table: schema_migrations") != std::string::npos ||
-         error.find("relation \"schema_migrations\" does not exist") != std::string::npos;
-}
-
 // The (version, name) rows of schema_migrations, which releases before per-plugin migrations
-// kept, that no plugin has adopted yet; none when the database never had that table. The probe
-// runs under a savepoint, since a failed statement ends a PostgreSQL transaction. The missing
-// table is told by the database's message (SQLite's, or PostgreSQL's in English, its default;
-// the statement's text, which POCO adds, names the table whatever failed): any other failure,
-// e.g. a timeout, is the caller's.
+// kept, that no plugin has adopted yet. The table is created (empty) where it is missing, so that
+// telling "no such table" from any other failure never depends on the database's wording or language.
 std::set<std::pair<int, std::string>> legacyRecords(Poco::Data::Session& session) {
+  session << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+             "name VARCHAR(255) NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+      now;
   std::vector<int> versions;
   std::vector<std::string> names;
-  session << "SAVEPOINT legacy_migrations", now;
-  try {
-    session << "SELECT version, name FROM schema_migrations AS legacy WHERE NOT EXISTS (SELECT 1 FROM "
-               "plugin_migrations AS adopted WHERE adopted.version = legacy.version AND adopted.name = legacy.name)",
-        into(versions), into(names), now;
-  } catch (const Poco::Exception& failure) {
-    if (!isMissingLegacyTable(failure.displayText())) throw;
-    session << "ROLLBACK TO SAVEPOINT legacy_migrations", now;
-    versions.clear();
-    names.clear();
-  }
-  session << "RELEASE SAVEPOINT legacy_migrations", now;
+  session << "SELECT version, name FROM schema_migrations AS legacy WHERE NOT EXISTS (SELECT 1 FROM "
+             "plugin_migrations AS adopted WHERE adopted.version = legacy.version AND adopted.name = legacy.name)",
+      into(versions), into(names), now;
   std::set<std::pair<int, std::string>> records;
   for (std::size_t i = 0; i < versions.size(); ++i) records.emplace(versions[i], names[i]);
   return records;
