@@ -40,10 +40,14 @@ std::string takeOverSql(const std::string& now) {
          "OR (response_status IS NULL AND locked_until <= " + now + ")) RETURNING idempotency_key";
 }
 
-// response_status = 201 marks the key completed for instances of the previous release (a rolling
-// upgrade), which would otherwise take it over once its lock ran out.
+// The response columns are for instances of the previous release during a rolling upgrade: they
+// read a completed key as response_status, response_body and response_location (all non-NULL), and
+// replay it or, without response_status, take it over once its lock ran out.
 constexpr const char* kCompleteSql =
-    "UPDATE idempotency_keys SET order_id = $1, response_status = 201 WHERE idempotency_key = $2 AND owner_token = $3";
+    "UPDATE idempotency_keys SET order_id = $1, response_status = 201, "
+    "response_body = '{\"order_id\":' || CAST($2 AS TEXT) || ',\"status\":\"created\"}', "
+    "response_location = created_via || '/' || CAST($3 AS TEXT) "
+    "WHERE idempotency_key = $4 AND owner_token = $5";
 
 constexpr const char* kSelectSql =
     "SELECT request_hash, owner_token, order_id, created_via, response_status, response_location "
@@ -106,7 +110,7 @@ struct IdempotencyStatements {
   const std::string now;  // the database's clock, as this backend spells it
   svc::Query<std::tuple<std::string, std::string, std::string, std::string, Int64, Int64>, Key> insert;
   svc::Query<std::tuple<std::string, std::string, std::string, Int64, Int64, std::string>, Key> takeOver;
-  svc::Query<std::tuple<Int64, std::string, std::string>, std::tuple<>> complete;
+  svc::Query<std::tuple<Int64, Int64, Int64, std::string, std::string>, std::tuple<>> complete;
   svc::Query<Key, std::tuple<std::string, std::string, std::optional<Int64>, std::optional<std::string>,
                              std::optional<int>, std::optional<std::string>>>
       select;
@@ -125,7 +129,7 @@ CreationAttempt IdempotencyRepository::createOnce(const KeyClaim& claim, const N
       return existing;
     }
     const std::int64_t orderId = insertOrder(lease, newOrderRow(order, kStatusCreated));
-    statements.complete.run(orderId, claim.key, claim.ownerToken);
+    statements.complete.run(orderId, orderId, orderId, claim.key, claim.ownerToken);
     lease.session().commit();
     return CreationAttempt{.createdId = orderId, .existing = std::nullopt};
   });
