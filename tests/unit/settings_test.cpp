@@ -131,6 +131,12 @@ TEST(EnvironmentOverrides, SetAnyKeyOfAKnownSectionEvenOneTheFileLeavesOut) {
   EXPECT_TRUE(overrides.unmatched.empty());
 }
 
+TEST(EnvironmentOverrides, LoadARoutePluginTheFileDoesNotName) {
+  const auto overrides = svc::host::environmentOverrides(*config({{"plugins.route.orders", "orders"}}), "ORDER_SERVICE",
+                                                         {{"ORDER_SERVICE_PLUGINS_ROUTE_NOTES", "notes"}});
+  EXPECT_EQ(overrides.values, (std::map<std::string, std::string>{{"plugins.route.notes", "notes"}}));
+}
+
 TEST(EnvironmentOverrides, ReportVariablesThatNameNoSection) {
   const auto overrides = svc::host::environmentOverrides(
       *config({{"server.port", "8080"}}), "ORDER_SERVICE",

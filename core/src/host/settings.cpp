@@ -316,7 +316,8 @@ EnvironmentOverrides environmentOverrides(const Config& files, const std::string
       result.unmatched.push_back(name);
       continue;
     }
-    const std::string key = Poco::toLower(rest.substr(environmentPrefix(section).size() + 1));
+    std::string key = Poco::toLower(rest.substr(environmentPrefix(section).size() + 1));
+    if (section == "plugins" && key.rfind("route_", 0) == 0) key[5] = '.';  // route.<name>, the one dotted key
     if (section == "storage" && !isHostStorageKey(key) && !storagePlugin.empty()) {
       result.deprecated.push_back(name);
       section = storageSection(storagePlugin);
