@@ -8,11 +8,12 @@
 # Uses the image order-service:latest of the Podman that ../shared/compose/compose.sh sets up
 # (built from Dockerfile when missing, which takes minutes) and a throwaway PostgreSQL on
 # 127.0.0.1 (scripts/pg-throwaway.sh). The pod shares the host's network (loopback only), so the
-# ConfigMap's connection, host and port are rewritten to that server and a free port on
-# 127.0.0.1, the container port list is dropped (host networking has no port mappings), and
-# replicas become 1. The probes are dropped: Podman turns an httpGet probe into a health check
-# that runs curl inside the container, which the image does not have (so the health-check loop of
-# compose.sh would stop the pod); the script probes /health and /health/ready from outside.
+# ConfigMap's connection is rewritten to that server, its [server] section gets host 127.0.0.1
+# and a free port (the overlay inherits 0.0.0.0:8080 from the image's base file), the container
+# port list is dropped (host networking has no port mappings), and replicas become 1. The probes
+# are dropped: Podman turns an httpGet probe into a health check that runs curl inside the
+# container, which the image does not have (so the health-check loop of compose.sh would stop the
+# pod); the script probes /health and /health/ready from outside.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=${COMPOSE_STATE:-/var/tmp/compose-state}
@@ -52,10 +53,11 @@ for file in $(sed -n 's/^  - \(.*\.yaml\)$/\1/p' deploy/kubernetes/kustomization
   echo "---"
   cat "deploy/kubernetes/$file"
 done | sed -e "s/^  database-connection: .*/  database-connection: host=127.0.0.1 port=$pg_port dbname=postgres user=postgres connect_timeout=2/" \
-  -e "s/^    host = 0.0.0.0/    host = 127.0.0.1/" -e "s/^    port = 8080/    port = $port/" -e "s/^  replicas: 3/  replicas: 1/" \
+  -e "s/^    \[server\]$/&\n    host = 127.0.0.1\n    port = $port/" -e "s/^  replicas: 3/  replicas: 1/" \
   -e "/^          ports:/,/containerPort:/d" -e "s/port: http$/port: $port/" \
   -e "/^          startupProbe:/,/^            successThreshold: 1/d" >"$manifest"
-grep -q "^      volumes:" "$manifest" && ! grep -q "Probe:" "$manifest" || { say "cannot adapt the manifests"; exit 2; }
+grep -q "^      volumes:" "$manifest" && grep -qx "    port = $port" "$manifest" && ! grep -q "Probe:" "$manifest" \
+  || { say "cannot adapt the manifests"; exit 2; }
 
 say "podman kube play --network host (service on 127.0.0.1:$port, PostgreSQL on $pg_port)"
 # (Podman here has no systemd, so it cannot schedule the probes as health checks: it says so.)
