@@ -44,6 +44,28 @@ ${PGBOUNCER_OPTIONS:-}
 EOF
 }
 
+start_on() {  # PG_PORT PORT: starts PgBouncer on PORT; false when it does not listen there within 10 s
+  write_config "$1" "$2"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir/pgbouncer.ini"
+  as_owner /usr/sbin/pgbouncer -q -d "$dir/pgbouncer.ini" || return 1
+  for attempt in $(seq 100); do
+    port_is_free "$2" || return 0
+    [ "$attempt" -gt 10 ] && ! running && return 1  # it exited (e.g. the port was taken)
+    sleep 0.1
+  done
+  stop_running
+  return 1
+}
+
+stop_running() {
+  if running; then
+    local pid
+    pid=$(cat "$dir/pgbouncer.pid")
+    kill "$pid"
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+}
+
 running() { [ -f "$dir/pgbouncer.pid" ] && kill -0 "$(cat "$dir/pgbouncer.pid")" 2>/dev/null; }
 
 case "$command" in
@@ -51,28 +73,23 @@ case "$command" in
     pg_port=${3:?usage: $0 start DIR PG_PORT [PORT]}
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
-    port=${4:-}
-    if [ -z "$port" ]; then
-      for candidate in $(shuf -i 56432-56531); do
-        if port_is_free "$candidate"; then port=$candidate; break; fi
-      done
-    fi
-    write_config "$pg_port" "$port"
-    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir/pgbouncer.ini"
-    as_owner /usr/sbin/pgbouncer -q -d "$dir/pgbouncer.ini"
-    for _ in $(seq 50); do
-      port_is_free "$port" || break
-      sleep 0.1
+    # A port that looked free may be taken before PgBouncer binds it (these ports lie in the
+    # kernel's ephemeral range, which other programs' connections use): then try another.
+    candidates=${4:-$(shuf -i 56432-56531 | head -20)}
+    port=""
+    for candidate in $candidates; do
+      port_is_free "$candidate" || continue
+      if start_on "$pg_port" "$candidate"; then port=$candidate; break; fi
     done
-    if port_is_free "$port"; then echo "pgbouncer-throwaway: could not start; see $dir/pgbouncer.log" >&2; exit 69; fi
+    if [ -z "$port" ]; then
+      echo "pgbouncer-throwaway: could not start; its log ($dir/pgbouncer.log) ends:" >&2
+      tail -5 "$dir/pgbouncer.log" >&2 2>/dev/null || true
+      exit 69
+    fi
     echo "host=127.0.0.1 port=$port user=postgres dbname=postgres"
     ;;
   stop)
-    if running; then
-      pid=$(cat "$dir/pgbouncer.pid")
-      kill "$pid"
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
+    stop_running
     ;;
   *)
     echo "usage: $0 start DIR PG_PORT [PORT] | stop DIR" >&2
