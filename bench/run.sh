@@ -33,7 +33,7 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DORDER_SERVICE_BUILD_TESTS=OF
 cmake --build "$build" -j"$(nproc)" >/dev/null
 
 # The pgbench scripts must run what the repository runs.
-for statement in "INSERT INTO orders (user_id, product_id, quantity, status) VALUES " \
+for statement in "INSERT INTO orders (user_id, product_id, quantity, status, request_token) VALUES " \
                  " RETURNING id, user_id, product_id, quantity, status" \
                  "id, user_id, product_id, quantity, status, created_at, COALESCE(updated_at, created_at)" \
                  " FROM orders WHERE id IN "; do
