@@ -206,6 +206,17 @@ class OrdersDuringDatabaseRestart : public ServiceTest {
 
   Poco::Data::Session orders() const { return Poco::Data::Session("PostgreSQL", admin_ + " dbname=orders"); }
 
+  /// The service's WARN and ERROR lines (at most 20), to tell why a request failed.
+  std::string warningsAndErrors() const {
+    std::string said;
+    int shown = 0;
+    for (const std::string& line : server_->lines()) {
+      const bool notable = line.find("\"level\":\"WARN") != std::string::npos || line.find("\"level\":\"ERROR") != std::string::npos;
+      if (notable && shown++ < 20) said += line + "\n";
+    }
+    return said;
+  }
+
   const std::string scripts_ = std::string(ORDER_SERVICE_SOURCE_DIR) + "/scripts/";
   TempDir server_dir_;
   std::string admin_;
@@ -239,7 +250,8 @@ TEST_F(OrdersDuringDatabaseRestart, AnswersQuicklyRecoversByItselfAndLosesNoOrde
     failedAfterRecovery += attempt.sent > firstServedAgain && attempt.status != 201;
     unavailableWhileDown += attempt.sent > stopping + 500ms && attempt.sent < restarted && attempt.status == 503;
   }
-  EXPECT_EQ(failedAfterRecovery, 0) << "stale pooled sessions failed requests after the recovery";
+  EXPECT_EQ(failedAfterRecovery, 0) << "stale pooled sessions failed requests after the recovery; the service said:\n"
+                                    << warningsAndErrors();
   EXPECT_GT(unavailableWhileDown, 10) << "503s while the database was down";
   expectExactlyOnce(attempts, orders());
 }
