@@ -62,11 +62,27 @@ TEST_F(RequestFraming, WaitsForAContentLengthBody) {
 
 TEST_F(RequestFraming, DecodesAChunkedBody) {
   const std::string head = "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
-  EXPECT_EQ(frame(head + "4\r\nabcd\r\n"), Progress::NeedMore);
+  EXPECT_EQ(frame(head + "4;ext=1\r\nabcd\r\n"), Progress::NeedMore);
   EXPECT_EQ(frame(head + "4;ext=1\r\nabcd\r\n3\r\nef"), Progress::NeedMore);
   ASSERT_EQ(frame(head + "4;ext=1\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n"), Progress::Ready);
   EXPECT_TRUE(framer_.chunked());
   EXPECT_EQ(framer_.takeBody(), "abcdefg");
+}
+
+// A client may send a request a byte at a time: each frame goes on from where the last stopped.
+TEST_F(RequestFraming, FramesARequestArrivingAByteAtATimeAsIfItCameAtOnce) {
+  const std::string request =
+      "\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
+  Progress progress = Progress::NeedMore;
+  for (std::size_t size = 1; size <= request.size() && progress == Progress::NeedMore; ++size) {
+    const std::string arrived = request.substr(0, size);
+    RequestFramer atOnce{kLimits};
+    progress = frame(arrived);
+    ASSERT_EQ(progress, atOnce.frame(arrived, false)) << size;
+  }
+  ASSERT_EQ(progress, Progress::Ready);
+  EXPECT_EQ(framer_.request().get("Host"), "x");
+  EXPECT_EQ(framer_.takeBody(), "abcde");
 }
 
 TEST_F(RequestFraming, EndsAChunkedBodyAtAMalformedChunkAsPocoDoes) {

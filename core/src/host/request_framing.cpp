@@ -1,5 +1,6 @@
 #include "request_framing.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <Poco/Exception.h>
@@ -86,6 +87,8 @@ bool RequestFramer::takeContinueRequest() {
 void RequestFramer::reset() {
   request_.reset();
   headBytes_ = 0;
+  headScanned_ = 0;
+  chunkAt_ = 0;
   contentLength_ = 0;
   chunked_ = false;
   continueAsked_ = false;
@@ -109,9 +112,11 @@ RequestFramer::Progress RequestFramer::reject(int status, std::string detail) {
 
 RequestFramer::Progress RequestFramer::frameHead(std::string_view input, bool ended) {
   const std::size_t start = blankPrefix(input);
-  std::size_t end = headEnd(input, start);
+  // A line end found before may be completed by the new bytes: its last two are searched again.
+  std::size_t end = headEnd(input, std::max(start, headScanned_ >= 2 ? headScanned_ - 2 : 0));
   const bool complete = end != std::string_view::npos;
   if (!complete) {
+    headScanned_ = input.size();
     if (input.size() - start <= limits_.maxHeadBytes && !ended) return Progress::NeedMore;
     end = input.size();  // parsed as it is: POCO names what is wrong with it, if it can
   }
@@ -169,9 +174,9 @@ RequestFramer::Progress RequestFramer::frameChunkedBody(std::string_view input, 
     if (chunks.size() > 2 * limits_.maxBodyBytes + 1024) return tooLarge();
     return Progress::NeedMore;
   };
-  std::string body;
-  std::size_t at = 0;
+  std::size_t at = chunkAt_;
   while (true) {
+    chunkAt_ = at;
     while (at < chunks.size() && isBlank(chunks[at])) ++at;
     const std::size_t digits = at;
     while (at < chunks.size() && at - digits < 8 && isHexDigit(chunks[at])) ++at;
@@ -182,14 +187,12 @@ RequestFramer::Progress RequestFramer::frameChunkedBody(std::string_view input, 
     const std::size_t lineEnd = chunks.find('\n', at);
     if (!validSize || size == 0) break;  // the last chunk, or a malformed one: the body ends here
     if (lineEnd == std::string_view::npos || chunks.size() - lineEnd - 1 < size) return needMore();
-    if (body.size() + size > limits_.maxBodyBytes) return tooLarge();
-    body.append(chunks.substr(lineEnd + 1, size));
-    at = lineEnd + 1 + size;
-    const std::size_t dataEnd = chunks.find('\n', at);
+    if (body_.size() + size > limits_.maxBodyBytes) return tooLarge();
+    const std::size_t dataEnd = chunks.find('\n', lineEnd + 1 + size);
     if (dataEnd == std::string_view::npos) return needMore();
+    body_.append(chunks.substr(lineEnd + 1, size));
     at = dataEnd + 1;
   }
-  body_ = std::move(body);
   consumed_ = input.size();
   return Progress::Ready;
 }

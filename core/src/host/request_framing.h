@@ -36,7 +36,8 @@ class RequestFramer {
 
   explicit RequestFramer(const FramingLimits& limits) : limits_(limits) {}
 
-  /// Frames the request at the start of `input` (bytes already framed are not in it).
+  /// Frames the request at the start of `input` (bytes already framed are not in it). Until
+  /// reset(), each call's `input` is the last one with more bytes at its end.
   /// `ended`: the client will send nothing more.
   Progress frame(std::string_view input, bool ended);
 
@@ -65,6 +66,11 @@ class RequestFramer {
   FramingLimits limits_;
   std::unique_ptr<Poco::Net::HTTPRequest> request_;
   std::size_t headBytes_ = 0;  ///< of the head, with blank lines before it; 0 until it is parsed
+  /// How far the input was searched for the head's end: more bytes are searched from there, so
+  /// that a head arriving a few bytes at a time costs its length, not its length squared.
+  std::size_t headScanned_ = 0;
+  /// Where the first chunk not yet decoded into body_ starts, after the head (likewise).
+  std::size_t chunkAt_ = 0;
   std::size_t contentLength_ = 0;
   bool chunked_ = false;
   bool continueAsked_ = false;
