@@ -28,7 +28,6 @@ class HttpServer {
 
   std::uint16_t port() const { return port_; }
   void start();
-  std::size_t openConnections() const { return open_.load(); }
 
   /// Stops accepting (new connections are refused), closes idle keep-alive connections, lets
   /// requests in progress finish within `grace`, answering them with Connection: close.

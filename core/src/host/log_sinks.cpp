@@ -173,19 +173,21 @@ std::unique_ptr<LineTarget> makeDescriptorTarget(int fd, std::chrono::millisecon
   return std::make_unique<DescriptorTarget>(fd, stallBound);
 }
 
-std::unique_ptr<LineTarget> makeFileTarget(const LoggingSettings& settings,
-                                           std::function<void(const std::string& reason)> reportFailure) {
-  return std::make_unique<FileTarget>(settings, std::move(reportFailure));
-}
+namespace {
 
+// The target of `settings`: its file (rotated by POCO when `settings.rotation` is set, reopened
+// after a failure that `reportFailure` hears of), else stdout (syslog for a daemon, whose stdout
+// is /dev/null).
 std::unique_ptr<LineTarget> makeLogTarget(const LoggingSettings& settings, const std::string& serviceName, bool daemon,
                                           std::function<void(const std::string& reason)> reportFailure) {
   // A log reader that goes away must not end the service with SIGPIPE; writes then fail with EPIPE.
   std::signal(SIGPIPE, SIG_IGN);
-  if (!settings.file.empty()) return makeFileTarget(settings, std::move(reportFailure));
+  if (!settings.file.empty()) return std::make_unique<FileTarget>(settings, std::move(reportFailure));
   if (daemon) return std::make_unique<SyslogTarget>(serviceName);
   return makeDescriptorTarget(STDOUT_FILENO, std::chrono::milliseconds(1000));
 }
+
+}  // namespace
 
 std::shared_ptr<LogSink> makeBootstrapSink(const std::string& serviceName, bool daemon) {
   return std::make_shared<DirectLogSink>(makeLogTarget(LoggingSettings{}, serviceName, daemon, nullptr));

@@ -28,12 +28,6 @@ class LineTarget {
 /// take a byte: a pipe or socket is written without blocking, a regular file as usual.
 std::unique_ptr<LineTarget> makeDescriptorTarget(int fd, std::chrono::milliseconds stallBound);
 
-/// Appends to `settings.file` (rotated by POCO when `settings.rotation` is set). A file that cannot be
-/// opened or written is reopened on the next write; `reportFailure` hears of each failure that follows
-/// a success (and of the first one).
-std::unique_ptr<LineTarget> makeFileTarget(const LoggingSettings& settings,
-                                           std::function<void(const std::string& reason)> reportFailure);
-
 /// A sink that writes each line at once, on the caller's thread: for start-up messages and reports
 /// about the log itself. Failures are ignored.
 class DirectLogSink final : public LogSink {
@@ -76,11 +70,6 @@ class AsyncLogSink final : public LogSink {
   std::shared_ptr<State> state_;  // shared with the writer thread, which may outlive a stuck shutdown
   std::thread writer_;
 };
-
-/// The target of `settings`: its file, else stdout (syslog for a daemon, whose stdout is /dev/null).
-/// `reportFailure` hears of a log file that cannot be opened or written.
-std::unique_ptr<LineTarget> makeLogTarget(const LoggingSettings& settings, const std::string& serviceName, bool daemon,
-                                          std::function<void(const std::string& reason)> reportFailure);
 
 /// Writes at once to stdout (syslog for a daemon): for what is said before the service's log is set up.
 std::shared_ptr<LogSink> makeBootstrapSink(const std::string& serviceName, bool daemon);

@@ -180,6 +180,7 @@ HostSettings ServiceHost::loadSettings() {
 
 // Old names still work, and a misspelt variable is not silently ignored.
 void ServiceHost::logConfigurationNotes(const HostSettings& settings, const Logger& logger) const {
+  for (const std::string& warning : settings.warnings) logger.warning("Deprecated setting", {{"detail", warning}});
   if (!settings.storage) return logUnmatchedVariables(logger);
   std::string keys;
   for (const std::string& key : settings.deprecatedStorageKeys) keys += (keys.empty() ? "" : ",") + key;
@@ -214,7 +215,6 @@ int ServiceHost::main(const std::vector<std::string>&) {
   // Request threads only queue their lines; a log output that stalls or fails costs lines, not requests.
   const std::shared_ptr<AsyncLogSink> sink = makeServiceLogSink(settings.logging, settings.serviceName, daemon);
   const Logger logger(settings.serviceName, settings.logging.format, settings.logging.level, sink);
-  for (const std::string& warning : settings.warnings) logger.warning("Deprecated setting", {{"detail", warning}});
   logConfigurationNotes(settings, logger);
   return serve(settings, logger, *sink);
 }
