@@ -149,6 +149,8 @@ class Storage {
 
   /// How long a unit of work may take before the pool aborts it.
   virtual std::chrono::milliseconds workTimeout() const = 0;
+  /// When a unit of work starting now must end.
+  Deadline workDeadline() const { return std::chrono::steady_clock::now() + workTimeout(); }
 
   /// Runs `work(lease)` on a pooled session, then finishes the lease, and translates database
   /// failures: a lost connection becomes WorkInterrupted (a StorageUnavailable), a busy database or

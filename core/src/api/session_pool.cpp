@@ -113,12 +113,15 @@ SessionLease SessionPool::lease(std::unique_ptr<PooledConnection> connection) {
   return SessionLease(std::move(connection), *this);
 }
 
-// The statements go first, inside the transaction they were prepared in.
 void SessionPool::finishLease(PooledConnection& connection) {
-  if (!connection.leaseTransaction) return;
+  if (connection.leaseTransaction) endLeaseTransaction(connection, true);
+}
+
+// The statements go first, inside the transaction they were prepared in.
+void SessionPool::endLeaseTransaction(PooledConnection& connection, bool commit) {
   connection.prepared.clear();
   connection.leaseTransaction = false;
-  backend_->endLeaseTransaction(connection.session, true);
+  backend_->endLeaseTransaction(connection.session, commit);
 }
 
 // An idle connection, or nullptr after reserving a slot for a new one; waits until `deadline`
@@ -173,11 +176,7 @@ void SessionPool::giveBack(std::unique_ptr<PooledConnection> connection, bool re
   if (connection->abortStage.load() > 0) reusable = false;  // cancelled or cut: its state is unknown
   try {
     if (reusable && connection->session.isTransaction()) connection->session.rollback();
-    if (reusable && connection->leaseTransaction) {
-      connection->prepared.clear();
-      connection->leaseTransaction = false;
-      backend_->endLeaseTransaction(connection->session, false);
-    }
+    if (reusable && connection->leaseTransaction) endLeaseTransaction(*connection, false);
   } catch (...) {
     reusable = false;
   }

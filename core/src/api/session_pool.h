@@ -80,6 +80,8 @@ class SessionPool final : public Storage, private ConnectionOwner {
  private:
   void giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept override;
   void finishLease(PooledConnection& connection) override;
+  /// Commits or rolls back the transaction a lease ran in (behind a transaction-mode pooler).
+  void endLeaseTransaction(PooledConnection& connection, bool commit);
   SessionLease lease(std::unique_ptr<PooledConnection> connection);
   SessionLease acquireWithin(std::chrono::milliseconds wait, Deadline workDeadline);
   std::unique_ptr<PooledConnection> takeIdleOrReserve(std::chrono::steady_clock::time_point deadline,

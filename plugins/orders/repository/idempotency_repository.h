@@ -20,7 +20,7 @@ class IdempotencyRepository {
   /// or lifetime ran out), inserts the order and records its id with the key. When another
   /// request holds or completed the key, writes nothing and gives the key as stored.
   CreationAttempt createOnce(const KeyClaim& claim, const NewOrder& order);
-  std::optional<IdempotencyRecord> find(const std::string& key, svc::Deadline deadline = svc::Deadline::max());
+  std::optional<IdempotencyRecord> find(const std::string& key, svc::Deadline deadline);
   /// The key as stored once the work `failure` interrupted can no longer commit (see
   /// svc::Storage::afterEnd); nothing when that could not be known by `deadline`.
   std::optional<std::optional<IdempotencyRecord>> findAfterEnd(const svc::WorkInterrupted& failure,
@@ -30,7 +30,7 @@ class IdempotencyRepository {
     return storage_.awaitEnd(lostSession, deadline);
   }
   /// When a request's database work starting now must be over.
-  svc::Deadline workDeadline() const { return std::chrono::steady_clock::now() + storage_.workTimeout(); }
+  svc::Deadline workDeadline() const { return storage_.workDeadline(); }
 
   /// Forgets every key that expired, in bounded batches; a key still being processed only once
   /// its lock ran out too.

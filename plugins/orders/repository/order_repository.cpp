@@ -252,11 +252,9 @@ OrderRepository::OrderRepository(svc::Storage& storage, BatchLimits limits)
       lookups_([this](const std::vector<PendingLookup>& ids) { return findBatch(ids); },
                BatchPolicy{limits.maxBatch, limits.concurrentReads, true}) {}
 
-svc::Deadline OrderRepository::workDeadline() const { return std::chrono::steady_clock::now() + storage_.workTimeout(); }
-
 std::int64_t OrderRepository::insert(const NewOrder& order, std::string_view status) {
-  const svc::Deadline deadline = workDeadline();
-  const OrderRow row{order, std::string(status), newRequestToken()};
+  const svc::Deadline deadline = storage_.workDeadline();
+  const OrderRow row = newOrderRow(order, status);
   try {
     return inserts_.submit(PendingInsert{row, deadline});
   } catch (const svc::WorkInterrupted& failure) {
@@ -275,7 +273,7 @@ std::int64_t OrderRepository::resolveInsert(const OrderRow& row, const svc::Work
 }
 
 std::optional<Order> OrderRepository::findById(std::int64_t id) {
-  Lookup lookup = lookups_.submit(PendingLookup{id, workDeadline()});
+  Lookup lookup = lookups_.submit(PendingLookup{id, storage_.workDeadline()});
   if (!lookup.error.empty()) throw std::runtime_error(lookup.error);
   return std::move(lookup.order);
 }

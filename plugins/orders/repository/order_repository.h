@@ -62,8 +62,6 @@ class OrderRepository {
   std::vector<std::int64_t> insertBatch(const std::vector<PendingInsert>& rows);
   std::vector<Lookup> findBatch(const std::vector<PendingLookup>& ids);
   std::int64_t resolveInsert(const OrderRow& row, const svc::WorkInterrupted& failure, svc::Deadline deadline);
-  /// The request's deadline for its database work, from now.
-  svc::Deadline workDeadline() const;
 
   svc::Storage& storage_;
   Coalescer<PendingInsert, std::int64_t> inserts_;
