@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <sqlite3.h>
 
@@ -21,6 +22,7 @@ namespace {
 namespace sqlite = Poco::Data::SQLite;
 
 constexpr std::size_t kOpenTimeoutSeconds = 1;
+constexpr std::chrono::milliseconds kConfigureRetryPause{5};
 
 std::string synchronousMode(const Poco::Util::AbstractConfiguration& config) {
   const std::string mode = Poco::toUpper(Poco::trim(config.getString("synchronous", "FULL")));
@@ -51,7 +53,7 @@ class SqliteBackend final : public svc::StorageBackend {
   std::string target() const override { return database_; }
 
   // The open is bounded by kOpenTimeoutSeconds whatever `timeout` says: a local file.
-  Poco::Data::Session connect(std::chrono::milliseconds) override {
+  Poco::Data::Session connect(std::chrono::milliseconds timeout) override {
     const std::filesystem::path parent = std::filesystem::path(database_).parent_path();
     std::error_code error;
     if (!parent.empty() && !std::filesystem::create_directories(parent, error) && error) {
@@ -62,12 +64,7 @@ class SqliteBackend final : public svc::StorageBackend {
     Poco::Data::Session session(sqlite::Connector::KEY, database_, kOpenTimeoutSeconds);
     sqlite3* db = sqlite::Utility::dbHandle(session);
     sqlite3_busy_timeout(db, busyTimeoutMs_);
-    std::string pragmas =
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = " + synchronous_ + "; PRAGMA foreign_keys = ON;";
-    if (maxPageCount_ > 0) pragmas += " PRAGMA max_page_count = " + std::to_string(maxPageCount_) + ";";
-    if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
-      throw sqlite::SQLiteException("cannot configure " + database_ + ": " + sqlite3_errmsg(db));
-    }
+    configure(db, std::min(timeout, std::chrono::milliseconds(busyTimeoutMs_)));
     return session;
   }
 
@@ -108,6 +105,25 @@ class SqliteBackend final : public svc::StorageBackend {
   }
 
  private:
+  // Switching a new file to WAL needs its exclusive lock, and there SQLite answers "database is
+  // locked" at once rather than calling the busy handler: an instance opening the file while
+  // another migrates it would fail its start-up. So a busy answer is retried here, for as long
+  // as a busy statement would wait.
+  void configure(sqlite3* db, std::chrono::milliseconds wait) const {
+    std::string pragmas =
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = " + synchronous_ + "; PRAGMA foreign_keys = ON;";
+    if (maxPageCount_ > 0) pragmas += " PRAGMA max_page_count = " + std::to_string(maxPageCount_) + ";";
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (true) {
+      const int result = sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr);
+      if (result == SQLITE_OK) return;
+      const std::string reason = "cannot configure " + database_ + ": " + sqlite3_errmsg(db);
+      if ((result & 0xff) != SQLITE_BUSY) throw sqlite::SQLiteException(reason);
+      if (std::chrono::steady_clock::now() >= deadline) throw sqlite::DBLockedException(reason);
+      std::this_thread::sleep_for(kConfigureRetryPause);
+    }
+  }
+
   std::string database_;
   int busyTimeoutMs_;
   std::string synchronous_;
