@@ -9,6 +9,7 @@
 #include <future>
 #include <regex>
 
+#include <Poco/Data/Statement.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 
@@ -189,6 +190,20 @@ TEST_F(Startup, StopsOnSigtermAfterFinishingRequestsInProgress) {
   const HttpResponse finished = slow.get();
   EXPECT_EQ(finished.status, 200);
   EXPECT_EQ(server_->waitForExit(), 0);
+  EXPECT_TRUE(server_->waitForLine("\"Service stopped\""));
+}
+
+TEST_F(Startup, StopsCleanlyOnASigtermThatComesDuringStartUp) {
+  if (backendUnderTest() != Backend::Sqlite) GTEST_SKIP() << "SQLite only: the test holds the file's lock";
+  config_->set("storage-sqlite.busy_timeout_ms", "1000");
+  Poco::Data::Session holder = database_->connect();
+  holder << "BEGIN EXCLUSIVE", Poco::Data::Keywords::now;  // start-up waits for it while migrating
+  server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"--config=" + config_->write(directory_.path()).string()});
+  ASSERT_TRUE(server_->waitForLine("\"Loaded route plugin\"")) << server_->output();
+  server_->signal(SIGTERM);
+  std::this_thread::sleep_for(200ms);
+  holder << "ROLLBACK", Poco::Data::Keywords::now;
+  EXPECT_EQ(server_->waitForExit(), 0) << "killed instead of stopped: " << server_->output();
   EXPECT_TRUE(server_->waitForLine("\"Service stopped\""));
 }
 

@@ -1,9 +1,11 @@
 #include "service_host.h"
 
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -65,6 +67,18 @@ void drain(Runtime& runtime, const ServerSettings& server, const Logger& logger)
   runtime.beginDrain();
   logger.info("Draining: not ready, still serving", {{"drain_delay_ms", static_cast<std::int64_t>(server.drainDelay.count())}});
   std::this_thread::sleep_for(server.drainDelay);
+}
+
+// waitForTerminationRequest() takes SIGTERM, SIGINT and SIGQUIT with sigwait, blocking them only
+// then: one that came during start-up killed the process (exit 143) mid-migration. Blocked before
+// any thread starts, and so in every thread, it waits until the service is up and stops it cleanly.
+void holdTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  if (!std::getenv("POCO_ENABLE_DEBUGGER")) sigaddset(&signals, SIGINT);  // as POCO waits for them
+  sigaddset(&signals, SIGQUIT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
 }  // namespace
@@ -203,6 +217,7 @@ int ServiceHost::main(const std::vector<std::string>&) {
     displayHelp();
     return EXIT_OK;
   }
+  holdTerminationSignals();
   const bool daemon = config().getBool("application.runAsDaemon", false);
   const std::string baseName = config().getString("application.baseName");
   const Logger bootstrap(baseName, LogFormat::Json, LogLevel::Info, makeBootstrapSink(baseName, daemon));
