@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include <Poco/Data/PostgreSQL/Connector.h>
@@ -207,14 +208,30 @@ class OrdersDuringDatabaseRestart : public ServiceTest {
   Poco::Data::Session orders() const { return Poco::Data::Session("PostgreSQL", admin_ + " dbname=orders"); }
 
   /// The service's WARN and ERROR lines (at most 20), to tell why a request failed.
+  /// Each distinct WARN or ERROR (its message and cause) once, in order, with its count and the
+  /// times of its first and last line, and the INFO lines about the database coming back.
   std::string warningsAndErrors() const {
-    std::string said;
-    int shown = 0;
+    const std::regex timestamp(R"re("timestamp":"[^"]*T([^"]*)Z")re");
+    const std::regex said(R"re("level":"(WARN|ERROR)".*"message":"([^"]*)".*"(cause|reason)":"([^"]*))re");
+    std::vector<std::string> order;
+    std::map<std::string, std::tuple<int, std::string, std::string>> seen;  // count, first, last
+    std::string events;
     for (const std::string& line : server_->lines()) {
-      const bool notable = line.find("\"level\":\"WARN") != std::string::npos || line.find("\"level\":\"ERROR") != std::string::npos;
-      if (notable && shown++ < 20) said += line + "\n";
+      std::smatch at, what;
+      const std::string time = std::regex_search(line, at, timestamp) ? at[1].str() : "?";
+      if (line.find("Database reachable again") != std::string::npos) events += time + " Database reachable again\n";
+      if (!std::regex_search(line, what, said)) continue;
+      const std::string key = what[2].str() + ": " + what[4].str();
+      auto [entry, added] = seen.try_emplace(key, 0, time, time);
+      if (added) order.push_back(key);
+      ++std::get<0>(entry->second);
+      std::get<2>(entry->second) = time;
     }
-    return said;
+    for (const std::string& key : order) {
+      const auto& [count, first, last] = seen.at(key);
+      events += first + ".." + last + " " + std::to_string(count) + "x " + key + "\n";
+    }
+    return events;
   }
 
   const std::string scripts_ = std::string(ORDER_SERVICE_SOURCE_DIR) + "/scripts/";

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include <Poco/AutoPtr.h>
@@ -18,6 +19,8 @@
 #include "plugin_loader.h"
 #include "session_pool.h"
 #include "support/capturing_sink.h"
+#include "support/storage_outage.h"
+#include "support/tcp_proxy.h"
 #include "support/test_database.h"
 #include "e2e/orders_support.h"
 
@@ -50,7 +53,7 @@ class StoragePool : public testing::Test {
         std::move(backend),
         svc::PoolSettings{.size = size,
                           .acquireTimeout = acquireTimeout,
-                          .reconnectBackoff = 250ms,
+                          .reconnectBackoff = reconnectBackoff_,
                           .statementTimeout = statementTimeout,
                           .migrationsRoot = migrationsRoot_,
                           .schemaPlugins = schemaPlugins_},
@@ -151,6 +154,7 @@ class StoragePool : public testing::Test {
   Poco::AutoPtr<Poco::Util::MapConfiguration> section_ = new Poco::Util::MapConfiguration;
   std::filesystem::path migrationsRoot_ = std::string(ORDER_SERVICE_APP_DIR) + "/migrations";
   std::vector<std::string> schemaPlugins_{"orders"};
+  std::chrono::milliseconds reconnectBackoff_ = 250ms;
   svc::host::PluginLibraries libraries_;  // declared before the pools that hold its plugins' objects
 };
 
@@ -417,6 +421,35 @@ TEST_F(StoragePool, AnswersUnavailableQuicklyWhenTheDatabaseCannotBeReached) {
   EXPECT_THROW(pool->acquire(), svc::StorageUnavailable);
   EXPECT_LT(Clock::now() - started, 3s);
   EXPECT_EQ(sink_->count("Database unreachable"), 1u);
+}
+
+// As when the database comes back: one attempt is turned away just before, while another that
+// began earlier gets through. The database is reachable, so the back-off of the failure must not
+// fail the requests that follow (it failed every request for 250 ms after a restart).
+TEST_F(StoragePool, ConnectsAgainAtOnceWhenAConnectionSucceedsAfterAFailedAttempt) {
+  if (!isPostgres()) GTEST_SKIP() << "needs a database server whose connections can be held and refused";
+  std::map<std::string, std::string> storage = database_->storageSettings();
+  const auto [host, port] = test_support::postgresEndpoint(storage["connection"]);
+  test_support::TcpProxy proxy(host, port);
+  proxy.start();
+  storage["connection"] += " host=127.0.0.1 port=" + std::to_string(proxy.port());
+  reconnectBackoff_ = 30s;
+  auto pool = makePool(4, 5000ms, storage);
+  pool->prepareSchema();
+
+  proxy.blackHole();
+  const int before = proxy.accepted();
+  auto held = std::async(std::launch::async, [&] { return pool->acquire(); });  // its connect waits
+  while (proxy.accepted() == before) std::this_thread::sleep_for(5ms);
+  proxy.refuseNewConnections(true);
+  EXPECT_THROW(pool->acquire(), svc::StorageUnavailable) << "this attempt was turned away";
+  proxy.refuseNewConnections(false);
+  proxy.resume();
+  svc::SessionLease first = held.get();
+
+  const auto started = Clock::now();
+  EXPECT_NO_THROW(pool->acquire()) << "a new connection, although an attempt failed moments ago";
+  EXPECT_LT(Clock::now() - started, 2s);
 }
 
 TEST_F(StoragePool, AbortsWorkThatOutlivesItsDeadlineAndNeverReusesItsConnection) {

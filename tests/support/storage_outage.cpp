@@ -7,8 +7,6 @@
 
 namespace test_support {
 
-namespace {
-
 std::pair<std::string, std::uint16_t> postgresEndpoint(const std::string& connection) {
   std::string host = "127.0.0.1";
   std::uint16_t port = 5432;
@@ -19,8 +17,6 @@ std::pair<std::string, std::uint16_t> postgresEndpoint(const std::string& connec
   }
   return {host, port};
 }
-
-}  // namespace
 
 StorageOutage::StorageOutage(const TestDatabase& database, ServiceConfig& config) {
   if (database.backendName() == "postgresql") {

@@ -2,11 +2,16 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "support/tcp_proxy.h"
 #include "support/test_database.h"
 
 namespace test_support {
+
+/// The host and port a libpq connection string names (127.0.0.1 and 5432 unless it says).
+std::pair<std::string, std::uint16_t> postgresEndpoint(const std::string& connection);
 
 /// Makes the database of a test go away and come back while the service keeps running: for
 /// PostgreSQL a proxy in front of the server (which `config` is pointed at) cuts and refuses

@@ -44,6 +44,11 @@ void TcpProxy::acceptLoop() {
     if (!listener_->poll(Poco::Timespan(0, 20000), Poco::Net::Socket::SELECT_READ)) continue;
     try {
       Poco::Net::StreamSocket client = listener_->acceptConnection();
+      ++accepted_;
+      if (refusing_) {
+        client.close();
+        continue;
+      }
       std::lock_guard lock(mutex_);
       forwarders_.emplace_back([this, client] { forward(client); });
     } catch (const Poco::Exception&) {

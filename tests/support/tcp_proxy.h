@@ -30,6 +30,11 @@ class TcpProxy {
   void blackHole() { forwarding_ = false; }
   /// Forwards again, what was held back included (as TCP retransmits after a partition heals).
   void resume() { forwarding_ = true; }
+  /// Closes new connections as soon as they are accepted while `refusing` (a server that turns
+  /// clients away); those already open go on as they were.
+  void refuseNewConnections(bool refusing) { refusing_ = refusing; }
+  /// How many connections were accepted, refused ones included.
+  int accepted() const { return accepted_; }
 
  private:
   void acceptLoop();
@@ -41,6 +46,8 @@ class TcpProxy {
   std::unique_ptr<Poco::Net::ServerSocket> listener_;
   std::atomic<bool> running_{false};
   std::atomic<bool> forwarding_{true};
+  std::atomic<bool> refusing_{false};
+  std::atomic<int> accepted_{0};
   std::thread acceptor_;
   std::mutex mutex_;
   std::vector<Poco::Net::StreamSocket> open_;

@@ -152,6 +152,9 @@ std::unique_ptr<PooledConnection> SessionPool::connect(std::chrono::milliseconds
   }
   try {
     auto connection = std::make_unique<PooledConnection>(backend_->connect(timeout), "");
+    // An attempt that failed while this one was under way (the database was just coming back)
+    // said nothing more about now: requests that need a connection may have one at once.
+    nextConnectAttempt_.store(0, std::memory_order_relaxed);
     if (!reachable_.exchange(true)) logger_.info("Database reachable again", {{"backend", backendName_}});
     return connection;
   } catch (const Poco::Exception& failure) {
