@@ -208,25 +208,26 @@ class OrdersDuringDatabaseRestart : public ServiceTest {
   Poco::Data::Session orders() const { return Poco::Data::Session("PostgreSQL", admin_ + " dbname=orders"); }
 
   /// The service's WARN and ERROR lines (at most 20), to tell why a request failed.
-  /// Each distinct WARN or ERROR (its message and cause) once, in order, with its count and the
-  /// times of its first and last line, and the INFO lines about the database coming back.
+  /// Each distinct WARN or ERROR (its message and cause), and "Database reachable again", once in
+  /// order of first appearance, with its count and the times of its first and last line.
   std::string warningsAndErrors() const {
     const std::regex timestamp(R"re("timestamp":"[^"]*T([^"]*)Z")re");
-    const std::regex said(R"re("level":"(WARN|ERROR)".*"message":"([^"]*)".*"(cause|reason)":"([^"]*))re");
+    const std::regex notable(R"re("level":"(WARN|ERROR)".*"message":"([^"]*)".*"(cause|reason)":"((?:[^"\\]|\\.)*))re");
     std::vector<std::string> order;
     std::map<std::string, std::tuple<int, std::string, std::string>> seen;  // count, first, last
-    std::string events;
     for (const std::string& line : server_->lines()) {
       std::smatch at, what;
+      std::string key;
+      if (std::regex_search(line, what, notable)) key = what[2].str() + ": " + what[4].str().substr(0, 160);
+      else if (line.find("\"Database reachable again\"") != std::string::npos) key = "Database reachable again";
+      else continue;
       const std::string time = std::regex_search(line, at, timestamp) ? at[1].str() : "?";
-      if (line.find("Database reachable again") != std::string::npos) events += time + " Database reachable again\n";
-      if (!std::regex_search(line, what, said)) continue;
-      const std::string key = what[2].str() + ": " + what[4].str();
       auto [entry, added] = seen.try_emplace(key, 0, time, time);
       if (added) order.push_back(key);
       ++std::get<0>(entry->second);
       std::get<2>(entry->second) = time;
     }
+    std::string events;
     for (const std::string& key : order) {
       const auto& [count, first, last] = seen.at(key);
       events += first + ".." + last + " " + std::to_string(count) + "x " + key + "\n";
