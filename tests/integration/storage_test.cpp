@@ -142,6 +142,16 @@ class StoragePool : public testing::Test {
     return static_cast<std::int64_t>(svc::findMigrations(database_->migrationsDirectory("orders")).size());
   }
 
+  /// Waits (at most 5 s) until `proxy` has accepted more than `before` connections.
+  static bool acceptedMoreThan(const test_support::TcpProxy& proxy, int before) {
+    const auto deadline = Clock::now() + 5s;
+    while (proxy.accepted() == before) {
+      if (Clock::now() > deadline) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
+  }
+
   std::int64_t recorded(const std::string& plugin) {
     return scalar("SELECT COUNT(*) FROM plugin_migrations WHERE plugin = '" + plugin + "'");
   }
@@ -440,7 +450,7 @@ TEST_F(StoragePool, ConnectsAgainAtOnceWhenAConnectionSucceedsAfterAFailedAttemp
   proxy.blackHole();
   const int before = proxy.accepted();
   auto held = std::async(std::launch::async, [&] { return pool->acquire(); });  // its connect waits
-  while (proxy.accepted() == before) std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(acceptedMoreThan(proxy, before));
   proxy.refuseNewConnections(true);
   EXPECT_THROW(pool->acquire(), svc::StorageUnavailable) << "this attempt was turned away";
   proxy.refuseNewConnections(false);
@@ -450,6 +460,32 @@ TEST_F(StoragePool, ConnectsAgainAtOnceWhenAConnectionSucceedsAfterAFailedAttemp
   const auto started = Clock::now();
   EXPECT_NO_THROW(pool->acquire()) << "a new connection, although an attempt failed moments ago";
   EXPECT_LT(Clock::now() - started, 2s);
+}
+
+// The other order: an attempt under way since before the database came back fails only after
+// another one got through. Its failure is old news and must not fail the requests that follow.
+TEST_F(StoragePool, ConnectsAgainAtOnceWhenAnAttemptFailsAfterAnotherSucceeded) {
+  if (!isPostgres()) GTEST_SKIP() << "needs a database server whose connections can be held and refused";
+  std::map<std::string, std::string> storage = database_->storageSettings();
+  const auto [host, port] = test_support::postgresEndpoint(storage["connection"]);
+  test_support::TcpProxy proxy(host, port);
+  proxy.start();
+  storage["connection"] += " host=127.0.0.1 port=" + std::to_string(proxy.port());
+  reconnectBackoff_ = 30s;
+  auto pool = makePool(4, 5000ms, storage);
+  pool->prepareSchema();
+
+  proxy.holdNewConnections(true);
+  const int before = proxy.accepted();
+  auto late = std::async(std::launch::async, [&] { return pool->acquire(); });  // fails when cut
+  ASSERT_TRUE(acceptedMoreThan(proxy, before));
+  proxy.holdNewConnections(false);
+  svc::SessionLease through = pool->acquire();
+  proxy.cutHeldConnections();
+  EXPECT_THROW(late.get(), svc::StorageUnavailable);
+
+  EXPECT_NO_THROW(pool->acquire()) << "a new connection, although an attempt failed moments ago";
+  EXPECT_EQ(sink_->count("\"Database unreachable\""), 0u);
 }
 
 TEST_F(StoragePool, AbortsWorkThatOutlivesItsDeadlineAndNeverReusesItsConnection) {

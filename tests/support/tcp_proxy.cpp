@@ -37,6 +37,13 @@ void TcpProxy::stop() {
   for (auto& forwarder : forwarders_) forwarder.join();
   forwarders_.clear();
   open_.clear();
+  cutHeldConnections();
+}
+
+void TcpProxy::cutHeldConnections() {
+  std::lock_guard lock(mutex_);
+  for (auto& socket : held_) socket.close();
+  held_.clear();
 }
 
 void TcpProxy::acceptLoop() {
@@ -50,6 +57,10 @@ void TcpProxy::acceptLoop() {
         continue;
       }
       std::lock_guard lock(mutex_);
+      if (holding_) {
+        held_.push_back(client);
+        continue;
+      }
       forwarders_.emplace_back([this, client] { forward(client); });
     } catch (const Poco::Exception&) {
     }

@@ -33,7 +33,11 @@ class TcpProxy {
   /// Closes new connections as soon as they are accepted while `refusing` (a server that turns
   /// clients away); those already open go on as they were.
   void refuseNewConnections(bool refusing) { refusing_ = refusing; }
-  /// How many connections were accepted, refused ones included.
+  /// Accepts new connections while `holding` but neither forwards nor answers them, until
+  /// cutHeldConnections() closes them (a server that fails a connect only after a while).
+  void holdNewConnections(bool holding) { holding_ = holding; }
+  void cutHeldConnections();
+  /// How many connections were accepted, refused and held ones included.
   int accepted() const { return accepted_; }
 
  private:
@@ -47,10 +51,12 @@ class TcpProxy {
   std::atomic<bool> running_{false};
   std::atomic<bool> forwarding_{true};
   std::atomic<bool> refusing_{false};
+  std::atomic<bool> holding_{false};
   std::atomic<int> accepted_{0};
   std::thread acceptor_;
   std::mutex mutex_;
   std::vector<Poco::Net::StreamSocket> open_;
+  std::vector<Poco::Net::StreamSocket> held_;
   std::vector<std::thread> forwarders_;
 };
 

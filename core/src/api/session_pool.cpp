@@ -146,21 +146,25 @@ std::unique_ptr<PooledConnection> SessionPool::takeIdleOrReserve(Clock::time_poi
   return nullptr;
 }
 
+// A failed connect makes the next ones fail fast for reconnectBackoff, unless another connect
+// that was under way succeeds: then the database is back, whatever the order they end in.
 std::unique_ptr<PooledConnection> SessionPool::connect(std::chrono::milliseconds timeout) {
-  if (ticks(Clock::now()) < nextConnectAttempt_.load(std::memory_order_relaxed)) {
+  const std::int64_t attemptStart = ticks(Clock::now());
+  if (attemptStart < nextConnectAttempt_.load(std::memory_order_relaxed)) {
     throw StorageUnavailable("the database was unreachable moments ago");
   }
   try {
     auto connection = std::make_unique<PooledConnection>(backend_->connect(timeout), "");
-    // An attempt that failed while this one was under way (the database was just coming back)
-    // said nothing more about now: requests that need a connection may have one at once.
+    lastConnected_.store(ticks(Clock::now()), std::memory_order_relaxed);
     nextConnectAttempt_.store(0, std::memory_order_relaxed);
     if (!reachable_.exchange(true)) logger_.info("Database reachable again", {{"backend", backendName_}});
     return connection;
   } catch (const Poco::Exception& failure) {
-    nextConnectAttempt_.store(ticks(Clock::now() + settings_.reconnectBackoff), std::memory_order_relaxed);
-    if (reachable_.exchange(false)) {
-      logger_.warning("Database unreachable", {{"backend", backendName_}, {"reason", failure.displayText()}});
+    if (lastConnected_.load(std::memory_order_relaxed) < attemptStart) {
+      nextConnectAttempt_.store(ticks(Clock::now() + settings_.reconnectBackoff), std::memory_order_relaxed);
+      if (reachable_.exchange(false)) {
+        logger_.warning("Database unreachable", {{"backend", backendName_}, {"reason", failure.displayText()}});
+      }
     }
     throw StorageUnavailable(failure.displayText());
   }

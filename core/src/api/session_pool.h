@@ -117,6 +117,7 @@ class SessionPool final : public Storage, private ConnectionOwner {
   std::mutex schemaMutex_;
   std::atomic<bool> schemaReady_{false};
   std::atomic<std::int64_t> nextConnectAttempt_{0};  ///< steady-clock ticks
+  std::atomic<std::int64_t> lastConnected_{0};       ///< steady-clock ticks of the last successful connect
   std::atomic<bool> reachable_{true};
 
   std::mutex watchMutex_;  ///< held while the watchdog acts on a leased connection
