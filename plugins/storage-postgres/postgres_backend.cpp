@@ -195,21 +195,15 @@ class PostgresBackend final : public svc::StorageBackend {
   }
 
   Poco::Data::Session connectOrThrow(std::chrono::milliseconds timeout) {
-    if (probeFirst_.load()) probe(timeout);
-    try {
-      Poco::Data::Session session = open();
-      probeFirst_.store(false);
-      return session;
-    } catch (...) {
-      probeFirst_.store(true);
-      throw;
-    }
+    probe(timeout);
+    return open();
   }
 
   // POCO 1.11 leaks the libpq connection of a failed attempt (SessionHandle::connect throws
-  // without PQfinish): 35 KB a try, every reconnect_backoff_ms while the database is away. And
-  // POCO's attempt can only be bounded by connect_timeout (2 s at least). So until a connection
-  // succeeds, libpq itself tries first, within `timeout`, and frees what it made.
+  // without PQfinish): 35 KB a try, each first failure after a success included. And POCO's
+  // attempt can only be bounded by connect_timeout (2 s at least). So libpq itself tries first,
+  // within `timeout`, and frees what it made: one more handshake per new pooled connection, and
+  // POCO's attempt then fails only if the database goes away in between.
   void probe(std::chrono::milliseconds timeout) const {
     PGconn* attempt = PQconnectStart(connection_.c_str());
     const bool reachable = attempt != nullptr && connectsWithin(attempt, timeout);
@@ -250,7 +244,6 @@ class PostgresBackend final : public svc::StorageBackend {
   // The socket stays open (only its owner closes it, so that its number cannot be reused
   // meanwhile); shut, it makes libpq's wait end with "server closed the connection".
   void sever(Poco::Data::Session& session) const override {
-    probeFirst_.store(true);  // the next connection may meet the same silence: a bounded attempt first
     PGconn* connection = connectionOf(session);
     if (connection != nullptr && PQsocket(connection) >= 0) shutdown(PQsocket(connection), SHUT_RDWR);
   }
@@ -360,7 +353,6 @@ class PostgresBackend final : public svc::StorageBackend {
   bool transactionPooler_;
   std::string sessionSetup_;  ///< empty behind a transaction pooler, where session settings do not stick
   std::string leaseSetup_;
-  mutable std::atomic<bool> probeFirst_{true};  ///< no connection succeeded since the last failure or cut
   std::shared_ptr<std::atomic<int>> cancelsInFlight_ = std::make_shared<std::atomic<int>>(0);
 };
 
