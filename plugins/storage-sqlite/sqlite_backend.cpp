@@ -119,7 +119,8 @@ class SqliteBackend final : public svc::StorageBackend {
       if (result == SQLITE_OK) return;
       const std::string reason = "cannot configure " + database_ + ": " + sqlite3_errmsg(db);
       if ((result & 0xff) != SQLITE_BUSY) throw sqlite::SQLiteException(reason);
-      if (std::chrono::steady_clock::now() >= deadline) throw sqlite::DBLockedException(reason);
+      // Locked, not unreachable: no reconnect back-off for it.
+      if (std::chrono::steady_clock::now() >= deadline) throw svc::StorageUnavailable(reason);
       std::this_thread::sleep_for(kConfigureRetryPause);
     }
   }
