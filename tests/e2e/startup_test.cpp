@@ -195,15 +195,17 @@ TEST_F(Startup, StopsOnSigtermAfterFinishingRequestsInProgress) {
 
 TEST_F(Startup, StopsCleanlyOnASigtermThatComesDuringStartUp) {
   if (backendUnderTest() != Backend::Sqlite) GTEST_SKIP() << "SQLite only: the test holds the file's lock";
-  config_->set("storage-sqlite.busy_timeout_ms", "1000");
+  config_->set("storage-sqlite.busy_timeout_ms", "20000");  // start-up waits as long as the test holds the lock
   Poco::Data::Session holder = database_->connect();
-  holder << "BEGIN EXCLUSIVE", Poco::Data::Keywords::now;  // start-up waits for it while migrating
+  holder << "BEGIN EXCLUSIVE", Poco::Data::Keywords::now;
   server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"--config=" + config_->write(directory_.path()).string()});
   ASSERT_TRUE(server_->waitForLine("\"Loaded route plugin\"")) << server_->output();
   server_->signal(SIGTERM);
   std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(server_->waitForLine("\"Service started\"", 0ms)) << "the signal came too late";
   holder << "ROLLBACK", Poco::Data::Keywords::now;
   EXPECT_EQ(server_->waitForExit(), 0) << "killed instead of stopped: " << server_->output();
+  EXPECT_TRUE(server_->waitForLine("\"Database schema is current\"")) << "start-up finished its work first";
   EXPECT_TRUE(server_->waitForLine("\"Service stopped\""));
 }
 
