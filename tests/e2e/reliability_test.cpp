@@ -212,13 +212,14 @@ class OrdersDuringDatabaseRestart : public ServiceTest {
   /// order of first appearance, with its count and the times of its first and last line.
   std::string warningsAndErrors() const {
     const std::regex timestamp(R"re("timestamp":"[^"]*T([^"]*)Z")re");
-    const std::regex notable(R"re("level":"(WARN|ERROR)".*"message":"([^"]*)".*"(cause|reason)":"((?:[^"\\]|\\.)*))re");
+    const std::regex notable(
+        R"re("level":"(WARN|ERROR)".*"message":"([^"]*)"(?:.*"(cause|reason|error)":"((?:[^"\\]|\\.)*))?)re");
     std::vector<std::string> order;
     std::map<std::string, std::tuple<int, std::string, std::string>> seen;  // count, first, last
     for (const std::string& line : server_->lines()) {
       std::smatch at, what;
       std::string key;
-      if (std::regex_search(line, what, notable)) key = what[2].str() + ": " + what[4].str().substr(0, 160);
+      if (std::regex_search(line, what, notable)) key = what[2].str() + (what[4].matched ? ": " + what[4].str().substr(0, 160) : "");
       else if (line.find("\"Database reachable again\"") != std::string::npos) key = "Database reachable again";
       else continue;
       const std::string time = std::regex_search(line, at, timestamp) ? at[1].str() : "?";
