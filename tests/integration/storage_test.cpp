@@ -142,6 +142,20 @@ class StoragePool : public testing::Test {
     return static_cast<std::int64_t>(svc::findMigrations(database_->migrationsDirectory("orders")).size());
   }
 
+  /// A pool of this PostgreSQL database reached through proxy_, its schema ready, and a reconnect
+  /// back-off so long that only a successful connect can end it.
+  std::unique_ptr<svc::SessionPool> makePoolBehindProxy() {
+    std::map<std::string, std::string> storage = database_->storageSettings();
+    const auto [host, port] = test_support::postgresEndpoint(storage["connection"]);
+    proxy_ = std::make_unique<test_support::TcpProxy>(host, port);
+    proxy_->start();
+    storage["connection"] += " host=127.0.0.1 port=" + std::to_string(proxy_->port());
+    reconnectBackoff_ = 30s;
+    auto pool = makePool(4, 5000ms, storage);
+    pool->prepareSchema();
+    return pool;
+  }
+
   /// Waits (at most 5 s) until `proxy` has accepted more than `before` connections.
   static bool acceptedMoreThan(const test_support::TcpProxy& proxy, int before) {
     const auto deadline = Clock::now() + 5s;
@@ -165,6 +179,7 @@ class StoragePool : public testing::Test {
   std::filesystem::path migrationsRoot_ = std::string(ORDER_SERVICE_APP_DIR) + "/migrations";
   std::vector<std::string> schemaPlugins_{"orders"};
   std::chrono::milliseconds reconnectBackoff_ = 250ms;
+  std::unique_ptr<test_support::TcpProxy> proxy_;
   svc::host::PluginLibraries libraries_;  // declared before the pools that hold its plugins' objects
 };
 
@@ -438,14 +453,8 @@ TEST_F(StoragePool, AnswersUnavailableQuicklyWhenTheDatabaseCannotBeReached) {
 // fail the requests that follow (it failed every request for 250 ms after a restart).
 TEST_F(StoragePool, ConnectsAgainAtOnceWhenAConnectionSucceedsAfterAFailedAttempt) {
   if (!isPostgres()) GTEST_SKIP() << "needs a database server whose connections can be held and refused";
-  std::map<std::string, std::string> storage = database_->storageSettings();
-  const auto [host, port] = test_support::postgresEndpoint(storage["connection"]);
-  test_support::TcpProxy proxy(host, port);
-  proxy.start();
-  storage["connection"] += " host=127.0.0.1 port=" + std::to_string(proxy.port());
-  reconnectBackoff_ = 30s;
-  auto pool = makePool(4, 5000ms, storage);
-  pool->prepareSchema();
+  auto pool = makePoolBehindProxy();
+  test_support::TcpProxy& proxy = *proxy_;
 
   proxy.blackHole();
   const int before = proxy.accepted();
@@ -466,14 +475,8 @@ TEST_F(StoragePool, ConnectsAgainAtOnceWhenAConnectionSucceedsAfterAFailedAttemp
 // another one got through. Its failure is old news and must not fail the requests that follow.
 TEST_F(StoragePool, ConnectsAgainAtOnceWhenAnAttemptFailsAfterAnotherSucceeded) {
   if (!isPostgres()) GTEST_SKIP() << "needs a database server whose connections can be held and refused";
-  std::map<std::string, std::string> storage = database_->storageSettings();
-  const auto [host, port] = test_support::postgresEndpoint(storage["connection"]);
-  test_support::TcpProxy proxy(host, port);
-  proxy.start();
-  storage["connection"] += " host=127.0.0.1 port=" + std::to_string(proxy.port());
-  reconnectBackoff_ = 30s;
-  auto pool = makePool(4, 5000ms, storage);
-  pool->prepareSchema();
+  auto pool = makePoolBehindProxy();
+  test_support::TcpProxy& proxy = *proxy_;
 
   proxy.holdNewConnections(true);
   const int before = proxy.accepted();
