@@ -32,13 +32,21 @@ std::string synchronousMode(const Poco::Util::AbstractConfiguration& config) {
   return mode;
 }
 
+// What every new connection runs first (max_page_count 0: as large as the disk allows).
+std::string connectionPragmas(const svc::PluginContext& context) {
+  std::string pragmas =
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = " + synchronousMode(context.config) + "; PRAGMA foreign_keys = ON;";
+  const int maxPageCount = context.intSetting("max_page_count", 0, 0, std::numeric_limits<int>::max());
+  if (maxPageCount > 0) pragmas += " PRAGMA max_page_count = " + std::to_string(maxPageCount) + ";";
+  return pragmas;
+}
+
 class SqliteBackend final : public svc::StorageBackend {
  public:
   explicit SqliteBackend(const svc::PluginContext& context)
       : database_(Poco::trim(context.config.getString("database", ""))),
         busyTimeoutMs_(context.intSetting("busy_timeout_ms", 5000, 0, 600000)),
-        synchronous_(synchronousMode(context.config)),
-        maxPageCount_(context.intSetting("max_page_count", 0, 0, std::numeric_limits<int>::max())) {
+        pragmas_(connectionPragmas(context)) {
     if (database_.empty()) throw std::invalid_argument("storage-sqlite.database must name the SQLite file");
     if (database_ == ":memory:") {
       throw std::invalid_argument("storage-sqlite.database cannot be :memory: (each pooled connection would see its own "
@@ -52,7 +60,8 @@ class SqliteBackend final : public svc::StorageBackend {
   std::string name() const override { return "sqlite"; }
   std::string target() const override { return database_; }
 
-  // The open is bounded by kOpenTimeoutSeconds whatever `timeout` says: a local file.
+  // The open is bounded by kOpenTimeoutSeconds (a local file), waiting for a locked one by
+  // `timeout` and busy_timeout_ms.
   Poco::Data::Session connect(std::chrono::milliseconds timeout) override {
     const std::filesystem::path parent = std::filesystem::path(database_).parent_path();
     std::error_code error;
@@ -110,12 +119,9 @@ class SqliteBackend final : public svc::StorageBackend {
   // another migrates it would fail its start-up. So a busy answer is retried here, for as long
   // as a busy statement would wait.
   void configure(sqlite3* db, std::chrono::milliseconds wait) const {
-    std::string pragmas =
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = " + synchronous_ + "; PRAGMA foreign_keys = ON;";
-    if (maxPageCount_ > 0) pragmas += " PRAGMA max_page_count = " + std::to_string(maxPageCount_) + ";";
     const auto deadline = std::chrono::steady_clock::now() + wait;
     while (true) {
-      const int result = sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr);
+      const int result = sqlite3_exec(db, pragmas_.c_str(), nullptr, nullptr, nullptr);
       if (result == SQLITE_OK) return;
       const std::string reason = "cannot configure " + database_ + ": " + sqlite3_errmsg(db);
       if ((result & 0xff) != SQLITE_BUSY) throw sqlite::SQLiteException(reason);
@@ -127,8 +133,7 @@ class SqliteBackend final : public svc::StorageBackend {
 
   std::string database_;
   int busyTimeoutMs_;
-  std::string synchronous_;
-  int maxPageCount_;  ///< 0: as large as the disk allows
+  std::string pragmas_;
 };
 
 std::unique_ptr<svc::StorageBackend> createSqliteBackend(const svc::PluginContext& context) {
