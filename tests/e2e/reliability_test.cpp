@@ -10,7 +10,6 @@
 #include <map>
 #include <mutex>
 #include <random>
-#include <regex>
 #include <thread>
 
 #include <Poco/Data/PostgreSQL/Connector.h>
@@ -211,22 +210,26 @@ class OrdersDuringDatabaseRestart : public ServiceTest {
   /// Each distinct WARN or ERROR (its message and cause), and "Database reachable again", once in
   /// order of first appearance, with its count and the times of its first and last line.
   std::string warningsAndErrors() const {
-    const std::regex timestamp(R"re("timestamp":"[^"]*T([^"]*)Z")re");
-    const std::regex notable(
-        R"re("level":"(WARN|ERROR)".*"message":"([^"]*)"(?:.*"(cause|reason|error)":"((?:[^"\\]|\\.)*))?)re");
     std::vector<std::string> order;
     std::map<std::string, std::tuple<int, std::string, std::string>> seen;  // count, first, last
     for (const std::string& line : server_->lines()) {
-      std::smatch at, what;
-      std::string key;
-      if (std::regex_search(line, what, notable)) key = what[2].str() + (what[4].matched ? ": " + what[4].str().substr(0, 160) : "");
-      else if (line.find("\"Database reachable again\"") != std::string::npos) key = "Database reachable again";
-      else continue;
-      const std::string time = std::regex_search(line, at, timestamp) ? at[1].str() : "?";
-      auto [entry, added] = seen.try_emplace(key, 0, time, time);
+      const bool notable = line.find("\"level\":\"WARN\"") != std::string::npos ||
+                           line.find("\"level\":\"ERROR\"") != std::string::npos ||
+                           line.find("\"Database reachable again\"") != std::string::npos;
+      if (!notable) continue;
+      const svc::json::Value entry = svc::json::parse(line);
+      std::string key = entry.find("message")->text();
+      for (const char* field : {"cause", "reason", "error"}) {
+        if (const svc::json::Value* why = entry.find(field)) {
+          key += ": " + why->text().substr(0, 160);
+          break;
+        }
+      }
+      const std::string& time = entry.find("timestamp")->text();
+      auto [found, added] = seen.try_emplace(key, 0, time, time);
       if (added) order.push_back(key);
-      ++std::get<0>(entry->second);
-      std::get<2>(entry->second) = time;
+      ++std::get<0>(found->second);
+      std::get<2>(found->second) = time;
     }
     std::string events;
     for (const std::string& key : order) {
