@@ -248,15 +248,21 @@ class PostgresBackend final : public svc::StorageBackend {
     if (connection != nullptr && PQsocket(connection) >= 0) shutdown(PQsocket(connection), SHUT_RDWR);
   }
 
-  // POCO 1.11 closes only a healthy libpq connection (SessionHandle::disconnect checks
-  // CONNECTION_OK): a broken or cut one would leak its ~35 KB. Freed here once the session is
-  // destroyed, unless another Session shares it (one Session counts twice: itself and its
-  // StatementCreator).
+  // Closing sends nothing and waits for nothing. POCO 1.11 would DEALLOCATE each prepared
+  // statement with a blocking PQexec, which a link gone silent holds until it heals: so the
+  // socket is shut first and libpq reads its end, which marks the connection broken, and POCO
+  // then skips both the DEALLOCATEs and its PQfinish (SessionHandle::disconnect checks
+  // CONNECTION_OK). The server drops the statements with the session. The libpq connection is
+  // freed here once the session is destroyed, unless another Session shares it (one Session
+  // counts twice: itself and its StatementCreator).
   std::function<void()> closing(Poco::Data::Session& session) const override {
     PGconn* connection = connectionOf(session);
-    if (connection == nullptr || PQstatus(connection) == CONNECTION_OK || session.impl()->referenceCount() > 2) {
-      return {};
+    if (connection == nullptr || session.impl()->referenceCount() > 2) return {};
+    if (PQsocket(connection) >= 0) {
+      shutdown(PQsocket(connection), SHUT_RDWR);
+      PQconsumeInput(connection);
     }
+    if (PQstatus(connection) == CONNECTION_OK) return {};  // POCO finishes it
     return [connection] { PQfinish(connection); };
   }
 

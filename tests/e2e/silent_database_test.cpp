@@ -64,6 +64,19 @@ class Traffic {
     });
   }
 
+  /// Waits until `enough(exchanges so far)` holds, or `timeout` passes; whether it held.
+  bool awaitExchanges(const std::function<bool(const std::vector<Exchange>&)>& enough, Clock::duration timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      {
+        std::lock_guard lock(mutex_);
+        if (enough(exchanges_)) return true;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
   std::vector<Exchange> stop() {
     stopping_ = true;
     for (auto& client : clients_) client.join();
@@ -179,5 +192,71 @@ TEST_F(OrdersBehindASilentNetwork, AnswersWithinTheDeadlinesStaysAliveAndRecover
     EXPECT_GT(unavailableWhileSilent[what], 1) << what << ": too few requests while silent to mean anything";
     ASSERT_TRUE(firstSuccessAfterHealing.contains(what)) << what << " never succeeded after healing";
     EXPECT_LT(firstSuccessAfterHealing[what] - healed, 2s) << what;
+  }
+}
+
+// The shape of a silent partition that hung requests for its whole length: every pooled connection
+// holds prepared statements (12 clients of every kind first), the pool is idle, and the network
+// falls silent under the next requests. Once the watchdog cut the first connection it closed the
+// idle ones on its own thread, and closing a session that holds prepared statements sent
+// DEALLOCATE over the silent link: no other deadline fired until the network healed.
+TEST_F(OrdersBehindASilentNetwork, AWarmedPoolAnswersEveryRequestInFlightWithinItsDeadline) {
+  constexpr int kClients = 12;
+  config_->set("storage.pool_size", std::to_string(kClients));
+  startServer();
+  HttpClient http = client();
+  ASSERT_EQ(http.postJson("/orders", kSampleOrder).status, 201);
+
+  std::atomic<int> keys{0};
+  const auto addEveryKind = [&](Traffic& traffic) {
+    traffic.add(port_, "GET", [](HttpClient& h) { return h.get("/orders/1"); });
+    traffic.add(port_, "POST", [](HttpClient& h) { return h.postJson("/orders", kSampleOrder); });
+    traffic.add(port_, "keyed POST", [&keys](HttpClient& h) {
+      return h.request("POST", "/orders", kSampleOrder,
+                       {{"Content-Type", "application/json"}, {"Idempotency-Key", "silent-" + std::to_string(++keys)}});
+    });
+    traffic.add(port_, "list", [](HttpClient& h) { return h.get("/orders?user_id=123&limit=5"); });
+  };
+  // Whether every kind of request sent after `since` was answered `status` at least `count` times.
+  const auto everyKindAnswered = [](int okStatus, std::size_t count, Clock::time_point since) {
+    return [=](const std::vector<Exchange>& exchanges) {
+      std::map<std::string, std::size_t> counts;
+      for (const Exchange& e : exchanges) {
+        const int expected = okStatus == 503 ? 503 : e.what.find("POST") != std::string::npos ? 201 : 200;
+        if (e.status == expected && e.sent > since) ++counts[e.what];
+      }
+      return counts.size() == 4 && std::all_of(counts.begin(), counts.end(), [&](const auto& c) { return c.second >= count; });
+    };
+  };
+  {
+    Traffic warming;
+    for (int c = 0; c < kClients / 4; ++c) addEveryKind(warming);
+    ASSERT_TRUE(warming.awaitExchanges(everyKindAnswered(200, 50, {}), 20s)) << "the pool did not warm up";
+  }
+
+  const auto silenced = Clock::now();
+  outage_->silenceDatabase();
+  Traffic traffic;
+  addEveryKind(traffic);
+  traffic.awaitExchanges(everyKindAnswered(503, 3, silenced), 10s);
+  const auto healed = Clock::now();
+  outage_->healSilence();
+  traffic.awaitExchanges(everyKindAnswered(200, 3, healed), 10s);
+  const std::vector<Exchange> exchanges = traffic.stop();
+
+  printSummary(exchanges, silenced, healed);
+  std::map<std::string, int> refusedWhileSilent;
+  for (const Exchange& exchange : exchanges) {
+    SCOPED_TRACE(exchange.what + " answered " + std::to_string(exchange.status) + " after " +
+                 millis(exchange.latency()) + ", sent " + millis(exchange.sent - silenced) + " after the silence began");
+    ASSERT_NE(exchange.status, 0) << "no answer";
+    EXPECT_LT(exchange.latency(), kStatementTimeout + 1s) << "past its deadline";
+    if (exchange.status == 503) {
+      EXPECT_FALSE(exchange.problemType.empty()) << "a 503 is problem+json";
+      if (exchange.sent < healed) ++refusedWhileSilent[exchange.what];
+    }
+  }
+  for (const char* what : {"GET", "POST", "keyed POST", "list"}) {
+    EXPECT_GE(refusedWhileSilent[what], 3) << what << ": too few requests refused while silent";
   }
 }

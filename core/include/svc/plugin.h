@@ -78,6 +78,7 @@ class StorageBackend {
   virtual void sever(Poco::Data::Session& session) const = 0;
   /// Called before the pool destroys `session` for good; returns what to run once it is
   /// destroyed (e.g. free what the driver leaks for a broken connection), or an empty function.
+  /// Neither this nor the destruction may wait on the network: the link may have gone silent.
   virtual std::function<void()> closing(Poco::Data::Session& session) const = 0;
   /// Whether the server-side session `identity` has ended (so that nothing it ran can still
   /// commit), ending it if need be, waiting at most `wait`; checked over `session`.

@@ -363,9 +363,7 @@ void SessionPool::watchDeadlines() {
     if (watchChanged_.wait_until(lock, target, changed)) continue;  // stopping, or a sooner deadline
     nextCheck_ = abortDue(Clock::now());
     if (nextCheck_ == Deadline::min()) {  // a connection was cut: its idle siblings share its path
-      lock.unlock();
-      closeIdleConnections();
-      lock.lock();
+      severIdleConnections();
       nextCheck_ = Clock::now();  // look again, leases may have come and gone meanwhile
     }
   }
@@ -396,16 +394,13 @@ Deadline SessionPool::abortDue(Clock::time_point now) {
   return cut ? Deadline::min() : next;
 }
 
-void SessionPool::closeIdleConnections() noexcept {
-  std::vector<std::unique_ptr<PooledConnection>> closing;
-  {
-    std::lock_guard lock(mutex_);
-    closing.swap(idle_);
-    open_ -= closing.size();
-  }
-  if (closing.empty()) return;
-  released_.notify_all();
-  for (auto& connection : closing) close(std::move(connection));
+// Only severed here (a system call that returns at once), never closed: closing a PostgreSQL
+// session that holds prepared statements talks to the server, which a silent link would hold
+// until it heals, and no other deadline fires while the watchdog waits. A severed connection
+// is found dead (isAlive) and closed by whichever request next takes it.
+void SessionPool::severIdleConnections() noexcept {
+  std::lock_guard lock(mutex_);
+  for (const auto& connection : idle_) backend_->sever(connection->session);
 }
 
 void SessionPool::close(std::unique_ptr<PooledConnection> connection) noexcept {

@@ -92,7 +92,7 @@ class SessionPool final : public Storage, private ConnectionOwner {
   void unwatch(PooledConnection& connection) noexcept;
   void watchDeadlines();
   Deadline abortDue(std::chrono::steady_clock::time_point now);
-  void closeIdleConnections() noexcept;
+  void severIdleConnections() noexcept;
   void close(std::unique_ptr<PooledConnection> connection) noexcept;
   void selectOne(std::chrono::milliseconds wait);
   bool busyButReachable() const;
