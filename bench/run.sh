@@ -25,9 +25,13 @@
 #                     Naming no route means every route, no backend every backend; extras run only
 #                     when named; naming only extras measures no route. "list": the list on both
 #                     backends and its pgbench; "get list postgres"; "availability".
-#                   BUILD_DIR (build-bench)
+#                   BUILD_DIR (build-bench): where this tree is built
+#                   SERVICE_BUILD_DIR: an existing build directory whose bin/order-service is measured
+#                     as it is, not rebuilt (this tree's build still provides bench's own programs), so
+#                     that two builds can be compared in one sitting
 # pgbench runs up to 256 clients (PostgreSQL's max_connections); 2,000 connections have no yardstick.
 set -euo pipefail
+if [ -n "${SERVICE_BUILD_DIR:-}" ]; then SERVICE_BUILD_DIR=$(realpath -m "$SERVICE_BUILD_DIR"); fi  # from the caller's folder
 cd "$(dirname "$0")/.."
 seconds=${BENCH_SECONDS:-10}
 repeats=${BENCH_REPEATS:-3}
@@ -35,6 +39,7 @@ connection_counts=${BENCH_CONNECTIONS:-"32 256 2000"}
 idle_clients=${BENCH_IDLE:-10000}
 slowloris_clients=${BENCH_SLOWLORIS:-1000}
 build=${BUILD_DIR:-build-bench}
+service_build=${SERVICE_BUILD_DIR:-$build}
 preload=100000
 users=10000
 export BENCH_MAX_ID=$preload BENCH_USERS=$users
@@ -64,8 +69,13 @@ uses() { among "$1" "$routes $backends $extras"; }  # WORD: this run measures it
 
 scripts/install-deps.sh --bench
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DORDER_SERVICE_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" >/dev/null
-service=$build/bin/order-service
+if [ "$service_build" = "$build" ]; then
+  cmake --build "$build" -j"$(nproc)" >/dev/null
+else
+  cmake --build "$build" -j"$(nproc)" --target bare-server hold-clients >/dev/null
+fi
+service=$service_build/bin/order-service
+[ -x "$service" ] || { echo "bench: $service is missing: SERVICE_BUILD_DIR must be a built build directory" >&2; exit 1; }
 
 # The pgbench scripts must run what the repository runs: each entry names a pgbench script and a
 # piece of SQL that both it and the repository's source contain. The repository builds its
@@ -414,7 +424,7 @@ if [ -n "$sqlite_pid" ]; then rss+="${rss:+,} on SQLite $(peak_rss "$sqlite_pid"
 echo
 if [ -n "$rss" ]; then echo "Peak RSS of the service:$rss."; fi
 if [ -s "$results" ]; then echo "$repeats x ${seconds}s per figure (medians; max: the largest; errors summed)."; fi
-echo "$(nproc) cores shared by wrk, server and database."
+echo "$(nproc) cores shared by wrk, server and database; service: $service."
 if [ -s "$results" ]; then
   echo
   check_p99_within_10x_p50 || { echo "bench: failed: p99 > 10 x p50 on a route (lines above)" >&2; exit 1; }
