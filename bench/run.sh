@@ -25,6 +25,7 @@
 #                     Naming no route means every route, no backend every backend; extras run only
 #                     when named; naming only extras measures no route. "list": the list on both
 #                     backends and its pgbench; "get list postgres"; "availability".
+#                   BENCH_BURST=1: beside the load, one core busy 50 ms every 250 ms
 #                   BUILD_DIR (build-bench): where this tree is built
 #                   SERVICE_BUILD_DIR: an existing build directory whose bin/order-service is measured
 #                     as it is, not rebuilt (this tree's build still provides bench's own programs), so
@@ -290,15 +291,26 @@ measure() {  # CONNECTIONS: each selected route, its yardsticks first, then on e
   done
 }
 
+# BENCH_BURST=1: another program's bursts on a shared machine. Issue 20 found that they bring out
+# the list's stalls every time.
+start_burst() {
+  (while true; do timeout 0.05 sh -c 'while :; do :; done' || true; sleep 0.2; done) &
+  burst_pid=$!
+  pids+=("$burst_pid")
+}
+stop_burst() { kill -TERM "$burst_pid"; wait "$burst_pid" 2>/dev/null || true; }
+
 if [ -n "$routes" ]; then
   echo "bench: $repeats x ${seconds}s per measurement, connections: $connection_counts;" \
-       "routes: $routes; backends: $backends" >&2
+       "routes: $routes; backends: $backends${BENCH_BURST:+; burst: $BENCH_BURST}" >&2
+  if [ "${BENCH_BURST:-0}" = 1 ]; then start_burst; fi
   for repeat in $(seq "$repeats"); do
     for connections in $connection_counts; do
       echo "bench: run $repeat, $connections connections" >&2
       measure "$connections"
     done
   done
+  if [ "${BENCH_BURST:-0}" = 1 ]; then stop_burst; fi
 fi
 
 # Context switches of the whole machine per request while `command` runs (perf stat -a).
@@ -421,10 +433,12 @@ fi
 rss=""
 if [ -n "$pg_pid" ]; then rss+=" on PostgreSQL $(peak_rss "$pg_pid")"; fi
 if [ -n "$sqlite_pid" ]; then rss+="${rss:+,} on SQLite $(peak_rss "$sqlite_pid")"; fi
+burst=""
+if [ "${BENCH_BURST:-0}" = 1 ]; then burst="; the CPU burst (BENCH_BURST=1) ran beside the load"; fi
 echo
 if [ -n "$rss" ]; then echo "Peak RSS of the service:$rss."; fi
 if [ -s "$results" ]; then echo "$repeats x ${seconds}s per figure (medians; max: the largest; errors summed)."; fi
-echo "$(nproc) cores shared by wrk, server and database; service: $service."
+echo "$(nproc) cores shared by wrk, server and database; service: $service$burst."
 if [ -s "$results" ]; then
   echo
   check_p99_within_10x_p50 || { echo "bench: failed: p99 > 10 x p50 on a route (lines above)" >&2; exit 1; }
