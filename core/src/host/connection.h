@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <Poco/Net/StreamSocket.h>
@@ -72,27 +73,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void abort();
   /// Closes the connection now (from its owner's thread): the loop forgets it.
   void close();
+  /// The answer of an asynchronous handler, from the thread that finished it (which now owns
+  /// the connection).
+  void finishAsync(Dispatcher::Dispatched result);
 
  private:
   void receive();
   void discardInput();
-  /// Frames and answers the requests received, until one needs more bytes, a worker, or the
-  /// connection ends. `onWorker`: called by a worker, which runs blocking handlers itself.
-  void advance(bool onWorker);
-  void awaitRequest(bool onWorker);
+  /// Frames and answers the requests received, until one needs more bytes, a worker, a reply
+  /// to come, or the connection ends. `offLoop`: the connection is out of its loop's poll set,
+  /// owned by the calling thread (a worker, or whoever finished an asynchronous handler).
+  void advance(bool offLoop);
+  void awaitRequest(bool offLoop);
   void handToWorker(Dispatcher::Routing routing);
   void runOnWorker(Dispatcher::Routing routing);
+  void startAsync(Dispatcher::Routing routing, bool offLoop);
   /// Queues the answer and sends what fits; true when the connection carries on with the next
   /// request now, false when it ends or waits for room to send.
-  bool respond(Dispatcher::Dispatched result, bool onWorker);
-  void reject(const Rejection& rejection, bool onWorker);
+  bool respond(Dispatcher::Dispatched result, bool offLoop);
+  void reject(const Rejection& rejection, bool offLoop);
   /// Sends what is queued; false when the client is gone. What does not fit waits for onWritable.
   bool flush();
-  bool finishAnswer(bool keepAlive, bool linger, bool onWorker);
-  void startLingering(bool onWorker);
+  bool finishAnswer(bool keepAlive, bool linger, bool offLoop);
+  void startLingering(bool offLoop);
   void watch(int mode);
   void unwatch();
-  void waitFor(State state, int mode, bool onWorker);
+  void waitFor(State state, int mode, bool offLoop);
 
   Poco::Net::StreamSocket socket_;
   const ConnectionEnvironment& shared_;
@@ -108,6 +114,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int served_ = 0;
   bool requestStarted_ = false;
   Clock::time_point requestStartedAt_;
+  Clock::time_point inputArrivedAt_;  ///< when the kernel received the oldest bytes of input_
+  std::shared_ptr<const RequestContext> context_;  ///< of the request being served
   Clock::time_point deadline_;
   Clock::time_point requestDeadline_;
   Clock::time_point lingerUntil_;

@@ -44,10 +44,10 @@ std::uint64_t raiseOpenFileLimit(std::uint64_t wanted) {
 }
 
 HttpServer::HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher, HttpMetrics& metrics,
-                       const Logger& logger)
+                       WorkerPool& workers, const Logger& logger)
     : settings_(settings),
       logger_(logger),
-      workers_(settings.maxThreads, static_cast<std::size_t>(settings.maxQueued)),
+      workers_(workers),
       environment_{.dispatcher = dispatcher,
                    .metrics = metrics,
                    .logger = logger,

@@ -23,7 +23,8 @@ namespace svc::host {
 class HttpServer {
  public:
   /// Binds and listens at once: throws Poco::Net::NetException when the address is taken.
-  HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher, HttpMetrics& metrics, const Logger& logger);
+  HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher, HttpMetrics& metrics, WorkerPool& workers,
+             const Logger& logger);
   ~HttpServer();
 
   std::uint16_t port() const { return port_; }
@@ -45,7 +46,7 @@ class HttpServer {
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> open_{0};
-  WorkerPool workers_;
+  WorkerPool& workers_;
   ConnectionEnvironment environment_;
   std::vector<std::unique_ptr<EventLoop>> loops_;
   std::size_t nextLoop_ = 0;

@@ -4,11 +4,18 @@
 
 namespace svc::host {
 
+namespace {
+thread_local bool isWorker = false;
+}  // namespace
+
+bool WorkerPool::onWorkerThread() { return isWorker; }
+
 WorkerPool::WorkerPool(int threads, std::size_t maxQueued) : maxQueued_(maxQueued) {
   threads_.reserve(static_cast<std::size_t>(threads));
   for (int i = 0; i < threads; ++i) {
     threads_.emplace_back([this] {
       ::pthread_setname_np(::pthread_self(), "http-worker");  // as top -H and perf show it
+      isWorker = true;
       work();
     });
   }
@@ -24,6 +31,13 @@ bool WorkerPool::offer(Task task) {
   }
   ready_.notify_one();
   return true;
+}
+
+bool WorkerPool::post(Task task) {
+  return offer([request = currentRequest(), task = std::move(task)] {
+    const RequestScope scope(request);
+    task();
+  });
 }
 
 void WorkerPool::stop() {

@@ -8,12 +8,14 @@
 #include <thread>
 #include <vector>
 
+#include "svc/async.h"
+
 namespace svc::host {
 
 /// A fixed set of threads running tasks that may block (a handler waiting on the database),
 /// with a bounded queue in front of them: a task offered to a full queue is refused, so the
 /// caller can answer 503 at once instead of letting work pile up without bound.
-class WorkerPool {
+class WorkerPool final : public Executor {
  public:
   using Task = std::function<void()>;
 
@@ -24,6 +26,10 @@ class WorkerPool {
 
   /// Queues `task`; false (and `task` not run) when the queue is full or the pool stopped.
   bool offer(Task task);
+  /// offer() for a plugin's task, which runs as part of the request that posted it.
+  bool post(Task task) override;
+  /// Whether the calling thread is a worker (of any pool).
+  static bool onWorkerThread();
   /// Runs what is queued, then ends the threads.
   void stop();
 
