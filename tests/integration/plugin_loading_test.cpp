@@ -9,6 +9,7 @@
 #include "metrics_registry.h"
 #include "plugin_loader.h"
 #include "router.h"
+#include "upstream_clients.h"
 #include "worker_pool.h"
 #include "support/capturing_sink.h"
 #include "support/test_database.h"
@@ -27,6 +28,7 @@ class PluginLoading : public testing::Test {
                               .logger = logger_,
                               .metrics = metrics_,
                               .workers = workers_,
+                              .upstreams = upstreams_,
                               .storage = nullptr};
   }
 
@@ -46,6 +48,7 @@ class PluginLoading : public testing::Test {
                       std::make_shared<test_support::CapturingSink>()};
   svc::host::MetricsRegistry metrics_{std::vector<std::string>{}};
   svc::host::WorkerPool workers_{1, 10};
+  svc::host::UpstreamClients upstreams_{logger_};
   PluginLibraries libraries_;  // outlives every plugin object the tests make
 };
 

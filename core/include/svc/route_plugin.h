@@ -20,6 +20,7 @@
 #include "svc/settings.h"
 #include "svc/storage.h"
 #include "svc/timestamp.h"
+#include "svc/upstream.h"
 #include "svc/version.h"
 
 namespace svc {
@@ -31,6 +32,7 @@ struct PluginContext {
   const Logger& logger;
   Metrics& metrics;          ///< counters the host serves at GET /metrics
   Executor& workers;         ///< the host's threads for work that may block
+  Upstreams& upstreams;      ///< clients of the other services it calls
   Storage* storage = nullptr;  ///< the storage plugin's connections; null when none is configured
 
   /// The storage, or an exception explaining that this plugin needs one.

@@ -82,6 +82,9 @@ std::optional<Response> errorResponse(const std::exception& error) {
     if (invalid->errors().empty()) return Response::problem(Problem{.status = 422, .detail = error.what()});
     return Response::problem(validationProblem(422, invalid->title(), invalid->errors()));
   }
+  if (dynamic_cast<const TimedOut*>(&error) != nullptr) {
+    return Response::problem(Problem{.status = 504, .detail = error.what()});
+  }
   if (const auto* conflict = dynamic_cast<const Conflict*>(&error)) {
     return withRetryAfter(Response::problem(Problem{.status = 409, .detail = error.what()}), conflict->retryAfter());
   }

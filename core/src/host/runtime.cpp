@@ -51,7 +51,8 @@ Runtime::Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration
       logLinesDropped_(logLinesDropped),
       pluginMetrics_(hostMetricNames()),
       workers_(workerThreads(settings.server, settings.storage, settings.pool),
-               static_cast<std::size_t>(settings.server.maxQueued)) {
+               static_cast<std::size_t>(settings.server.maxQueued)),
+      upstreams_(logger) {
   addHostRoutes();
   std::vector<RoutePluginManifest> manifests;
   std::vector<std::string> schemas;
@@ -131,6 +132,7 @@ void Runtime::loadRoutes(const PluginRef& plugin, const RoutePluginManifest& man
                             .logger = logger_,
                             .metrics = pluginMetrics_,
                             .workers = workers_,
+                            .upstreams = upstreams_,
                             .storage = storage_.get()});
   const std::size_t before = router_.routes().size();
   try {

@@ -19,6 +19,7 @@
 #include "session_pool.h"
 #include "settings.h"
 #include "svc/log.h"
+#include "upstream_clients.h"
 #include "worker_pool.h"
 #include "svc/metrics.h"
 
@@ -66,6 +67,7 @@ class Runtime {
   std::vector<std::string> settingWarnings_;
   std::unique_ptr<SessionPool> storage_;
   WorkerPool workers_;  ///< before the plugins that post to it, after the storage its tasks use
+  UpstreamClients upstreams_;  ///< likewise
   std::vector<std::unique_ptr<RoutePlugin>> routePlugins_;
   Router router_;
   std::unique_ptr<HttpMetrics> httpMetrics_;  ///< sized for the routes, so made once they are all registered
