@@ -206,6 +206,7 @@ TEST_F(CoreConnections, DrainOnSigtermNotReadyButServingThenStop) {
   EXPECT_EQ(server_->waitForExit(10s).value_or(-1), 0);
   EXPECT_GE(Clock::now() - signalled, 1500ms);
   EXPECT_THROW(HttpClient(port_, 1s).get("/health"), Poco::Exception) << "no longer accepting";
+  EXPECT_FALSE(server_->waitForLine("press Ctrl-C again", 0ms)) << "no terminal to tell";
 }
 
 TEST_F(CoreConnections, AClientThatDoesNotReadHoldsUpNobodyAndGetsEveryAnswerInTheEnd) {
