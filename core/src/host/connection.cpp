@@ -137,6 +137,7 @@ void Connection::advance(bool onWorker) {
         return;
       }
       requestStarted_ = true;
+      leaveIdle();
       requestStartedAt_ = Clock::now();
       requestDeadline_ = requestStartedAt_ + shared_.settings.requestTimeout;
     }
@@ -162,7 +163,21 @@ void Connection::awaitRequest(bool onWorker) {
   if (inputEnded_ || shared_.stopping.load()) return close();
   input_.clear();  // blank lines between requests, if anything
   deadline_ = Clock::now() + (served_ == 0 ? shared_.settings.receiveTimeout : shared_.settings.keepAliveTimeout);
+  if (served_ > 0) enterIdle();
   waitFor(State::Reading, PollSet::POLL_READ, onWorker);
+}
+
+// Before the hand-back to the loop, whose scan for the longest-idle connection reads these fields.
+void Connection::enterIdle() {
+  if (idleKeepAlive_) return;  // blank lines between requests: still idle since the answer
+  idleKeepAlive_ = true;
+  loop_.idleConnectionAdded(answeredAt_);
+}
+
+void Connection::leaveIdle() {
+  if (!idleKeepAlive_) return;
+  idleKeepAlive_ = false;
+  loop_.idleConnectionRemoved();
 }
 
 void Connection::handToWorker(Dispatcher::Routing routing) {
@@ -204,7 +219,8 @@ bool Connection::respond(Dispatcher::Dispatched result, bool onWorker) {
   const bool keepAlive = shared_.settings.keepAlive && request.getKeepAlive() && (limit == 0 || served_ < limit) &&
                          !framer_.chunked() && !shared_.stopping.load();
   // Counted before sending: a client that has its answer finds it counted in /metrics.
-  const auto elapsed = Clock::now() - requestStartedAt_;
+  answeredAt_ = Clock::now();
+  const auto elapsed = answeredAt_ - requestStartedAt_;
   shared_.metrics.record(request.getMethod(), result.patternId, result.response.status, elapsed);
   appendResponse(output_, result.response, request.getVersion(), keepAlive, request.getMethod() == "HEAD");
   shared_.logger.info("Request handled", {{"method", request.getMethod()},
@@ -321,6 +337,7 @@ void Connection::abort() {
 
 void Connection::close() {
   if (state() == State::Closed) return;
+  leaveIdle();
   unwatch();
   loop_.forget(*this);
   state_ = State::Closed;
