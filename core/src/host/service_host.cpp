@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <Poco/Net/NetException.h>
 #include <Poco/Util/HelpFormatter.h>
@@ -95,11 +96,14 @@ int awaitTerminationSignal(std::chrono::milliseconds timeout) {
   }
 }
 
-// Someone at a terminal pressed Ctrl-C and waits: say why the service does not stop yet.
+// Someone at a terminal pressed Ctrl-C and waits: say why the service does not stop yet. One
+// write, so that the log writer's lines cannot split it.
 void tellTheTerminalHowToSkipTheDrain(const ServerSettings& server) {
   if (!::isatty(STDIN_FILENO) && !::isatty(STDERR_FILENO)) return;
-  std::cerr << "Draining for " << static_cast<double>(server.drainDelay.count()) / 1000
-            << " s before stopping (readiness answers 503); press Ctrl-C again to stop now" << std::endl;
+  std::ostringstream line;
+  line << "Draining for " << static_cast<double>(server.drainDelay.count()) / 1000
+       << " s before stopping (readiness answers 503); press Ctrl-C again to stop now\n";
+  std::cerr << line.str() << std::flush;
 }
 
 // Load balancers and Kubernetes Services go on sending new connections for a moment after the
