@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Checks the responses the end-to-end tests received against docs/openapi.json.
 
-    check_responses.py DOCUMENT RECORD_DIR [--minimum N] [--set POINTER=JSON ...]
+    check_responses.py DOCUMENT RECORD_DIR [--minimum N] [--require "METHOD /path" ...] [--set POINTER=JSON ...]
 
 RECORD_DIR holds the files the tests' HttpClient writes when OPENAPI_RECORD_DIR is set (one JSON
 object a line: method, target, status, content_type, body). For each response of a documented
-operation: its status must be documented for that operation, its content type among the
+operation: its status must be documented for that operation, its content type, parameters
+included (as a client that compares the whole header, such as dredd, sees it), among the
 documented ones, and its body valid against the documented schema (JSON Schema 2020-12, with
 python3-jsonschema). Responses of routes the document does not describe (the tests' echo plugin)
-are skipped. Fails when fewer than N responses were checked.
+are skipped. Fails when fewer than N responses were checked, or none of an operation --require names.
 
 --set changes the document before checking (a JSON pointer and a JSON value): the tests use it to
 show that a wrong schema fails the check.
@@ -37,6 +38,12 @@ def set_pointer(document, pointer, value):
 
 def base_media_type(content_type):
     return content_type.split(";")[0].strip().lower()
+
+
+def media_type(content_type):
+    """`content_type` with its parameters, spelt one way: lower case, no spaces around ';' and '='."""
+    parts = [part.strip().lower() for part in content_type.split(";")]
+    return "; ".join([parts[0]] + ["=".join(side.strip() for side in part.split("=", 1)) for part in parts[1:] if part])
 
 
 def path_matcher(template):
@@ -74,10 +81,15 @@ class Checker:
         return self.validators[key]
 
     def problems(self, record):
-        """What is wrong with one recorded response; None when its route is not documented."""
+        """The operation ("GET /orders/{id}") and what is wrong with one recorded response; None
+        when its route is not documented."""
         template, operation = self.operation(record["method"], record["target"])
         if operation is None:
             return None
+        return f'{record["method"]} {template}', self.response_problems(record, template, operation)
+
+    def response_problems(self, record, template, operation):
+        """What is wrong with one recorded response of `operation` (at path `template`)."""
         where = f'{record["method"]} {record["target"]} -> {record["status"]}'
         responses = operation.get("responses", {})
         response = responses.get(str(record["status"])) or responses.get("default")
@@ -90,14 +102,14 @@ class Checker:
             return [f"{where}: undocumented body {body[:200]!r}"] if body else []
         if record["method"] == "HEAD":
             return []
-        media_type = base_media_type(record["content_type"])
-        documented = {base_media_type(name): value for name, value in content.items()}
-        if media_type not in documented:
-            return [f"{where}: content type {media_type!r}, documented: {sorted(documented)}"]
-        schema = documented[media_type].get("schema")
+        served = media_type(record["content_type"])
+        documented = {media_type(name): value for name, value in content.items()}
+        if served not in documented:
+            return [f"{where}: content type {served!r}, documented: {sorted(documented)}"]
+        schema = documented[served].get("schema")
         if schema is None:
             return []
-        if media_type.endswith("json"):
+        if base_media_type(served).endswith("json"):
             try:
                 instance = json.loads(body)
             except ValueError as error:
@@ -113,6 +125,8 @@ def main():
     parser.add_argument("document")
     parser.add_argument("record_dir")
     parser.add_argument("--minimum", type=int, default=1)
+    parser.add_argument("--require", action="append", default=[], metavar="OPERATION",
+                        help='an operation ("GET /metrics") whose responses must have been recorded')
     parser.add_argument("--set", action="append", default=[], metavar="POINTER=JSON")
     args = parser.parse_args()
 
@@ -123,18 +137,19 @@ def main():
         set_pointer(document, pointer, json.loads(value))
 
     checker = Checker(document)
-    checked, skipped, failures = 0, 0, collections.Counter()
+    checked, skipped, failures, operations = 0, 0, collections.Counter(), collections.Counter()
     for name in sorted(glob.glob(os.path.join(args.record_dir, "*.jsonl"))):
         with open(name, encoding="utf-8") as file:
             for line in file:
                 if not line.strip():
                     continue
-                problems = checker.problems(json.loads(line))
-                if problems is None:
+                result = checker.problems(json.loads(line))
+                if result is None:
                     skipped += 1
                     continue
                 checked += 1
-                failures.update(problems)
+                operations[result[0]] += 1
+                failures.update(result[1])
 
     for problem, count in failures.most_common(30):
         print(f"FAIL ({count}x) {problem}")
@@ -143,6 +158,11 @@ def main():
     if checked < args.minimum:
         print(f"check_responses: fewer than {args.minimum} responses recorded in {args.record_dir}: "
               "run the e2e tests with OPENAPI_RECORD_DIR set first")
+        return 1
+    unchecked = [operation for operation in args.require if operations[operation] == 0]
+    if unchecked:
+        print(f"check_responses: no response recorded for {', '.join(unchecked)}: no e2e test declared "
+              "RECORD_RESPONSES calls it")
         return 1
     return 1 if failures else 0
 

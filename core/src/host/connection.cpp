@@ -250,6 +250,7 @@ void Connection::advance(bool offLoop) {
         return;
       }
       requestStarted_ = true;
+      leaveIdle();
       // The client waits from the moment its first bytes arrived, which may be before now.
       requestStartedAt_ = std::min(inputArrivedAt_, Clock::now());
       requestDeadline_ = Clock::now() + shared_.settings.requestTimeout;
@@ -278,7 +279,21 @@ void Connection::awaitRequest(bool offLoop) {
   if (inputEnded_ || shared_.stopping.load()) return close();
   input_.clear();  // blank lines between requests, if anything
   deadline_ = Clock::now() + (served_ == 0 ? shared_.settings.receiveTimeout : shared_.settings.keepAliveTimeout);
+  if (served_ > 0) enterIdle();
   waitFor(State::Reading, PollSet::POLL_READ, offLoop);
+}
+
+// Before the hand-back to the loop, whose scan for the longest-idle connection reads these fields.
+void Connection::enterIdle() {
+  if (idleKeepAlive_) return;  // blank lines between requests: still idle since the answer
+  idleKeepAlive_ = true;
+  loop_.idleConnectionAdded(answeredAt_);
+}
+
+void Connection::leaveIdle() {
+  if (!idleKeepAlive_) return;
+  idleKeepAlive_ = false;
+  loop_.idleConnectionRemoved();
 }
 
 void Connection::handToWorker(Dispatcher::Routing routing) {
@@ -349,7 +364,8 @@ bool Connection::respond(Dispatcher::Dispatched result, bool offLoop) {
   // Counted as it is handed to the socket, from the moment the request's first byte arrived
   // (the kernel's receive time): what the client waits for. A client that has its answer finds
   // it counted in /metrics.
-  const auto elapsed = Clock::now() - requestStartedAt_;
+  answeredAt_ = Clock::now();
+  const auto elapsed = answeredAt_ - requestStartedAt_;
   shared_.metrics.record(request.getMethod(), result.patternId, result.response.status, elapsed);
   appendResponse(output_, result.response, request.getVersion(), keepAlive, request.getMethod() == "HEAD");
   {
@@ -470,6 +486,7 @@ void Connection::abort() {
 
 void Connection::close() {
   if (state() == State::Closed) return;
+  leaveIdle();
   unwatch();
   loop_.forget(*this);
   state_ = State::Closed;

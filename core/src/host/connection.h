@@ -69,6 +69,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void enforceDeadline(Clock::time_point now);
   /// Closes the connection if it waits for a request that has not begun; true if it did.
   bool closeIfIdle();
+  /// A keep-alive connection between requests: it has served one and nothing of the next has
+  /// arrived. For the loop's thread (a worker owns the connection while it is Processing).
+  bool idleKeepAlive() const { return state() == State::Reading && idleKeepAlive_; }
+  /// When the connection became idle (valid while idleKeepAlive()): when its last answer was
+  /// ready, before the client could have it, so that connections answered in turn are idle in turn.
+  Clock::time_point idleSince() const { return answeredAt_; }
   /// Shuts the socket down whatever it is doing (a handler still running finds it closed).
   void abort();
   /// Closes the connection now (from its owner's thread): the loop forgets it.
@@ -85,6 +91,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// owned by the calling thread (a worker, or whoever finished an asynchronous handler).
   void advance(bool offLoop);
   void awaitRequest(bool offLoop);
+  void enterIdle();
+  void leaveIdle();
   void handToWorker(Dispatcher::Routing routing);
   void runOnWorker(Dispatcher::Routing routing);
   void startAsync(Dispatcher::Routing routing, bool offLoop);
@@ -113,6 +121,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool lingerAfterOutput_ = false;
   int served_ = 0;
   bool requestStarted_ = false;
+  bool idleKeepAlive_ = false;  ///< counted in the loop's idle connections
+  Clock::time_point answeredAt_;
   Clock::time_point requestStartedAt_;
   Clock::time_point inputArrivedAt_;  ///< when the kernel received the oldest bytes of input_
   std::shared_ptr<const RequestContext> context_;  ///< of the request being served

@@ -83,7 +83,8 @@ HttpMetrics::HttpMetrics(std::vector<std::string> routePatterns) : routes_(std::
 
 std::vector<std::string> HttpMetrics::familyNames() {
   return {"http_requests_total", "http_request_duration_seconds", "http_request_duration_seconds_bucket",
-          "http_request_duration_seconds_sum", "http_request_duration_seconds_count"};
+          "http_request_duration_seconds_sum", "http_request_duration_seconds_count",
+          "http_connections_evicted_total"};
 }
 
 std::size_t HttpMetrics::routeSlot(std::size_t routeId) const noexcept {
@@ -101,6 +102,7 @@ void HttpMetrics::record(std::string_view method, std::size_t routeId, int statu
 void HttpMetrics::render(std::string& out) const {
   renderRequests(out);
   renderDurations(out);
+  renderEvictions(out);
 }
 
 std::string HttpMetrics::labels(std::size_t route, std::size_t method) const {
@@ -148,6 +150,12 @@ void HttpMetrics::renderHistogram(std::string& out, std::size_t route, std::size
   const double seconds = static_cast<double>(read(nanos_[series])) / 1e9;
   prometheus::writeSample(out, "http_request_duration_seconds_sum", "{" + labelSet + "}", seconds);
   prometheus::writeSample(out, "http_request_duration_seconds_count", "{" + labelSet + "}", cumulative);
+}
+
+void HttpMetrics::renderEvictions(std::string& out) const {
+  prometheus::writeFamily(out, "http_connections_evicted_total", "counter",
+                          "Idle keep-alive connections closed to make room for new ones at max_connections.");
+  prometheus::writeSample(out, "http_connections_evicted_total", "", read(evictions_));
 }
 
 }  // namespace svc::host

@@ -18,8 +18,9 @@
 namespace svc::host {
 
 /// The HTTP/1.1 server: `io_threads` event loops hold every open connection (up to
-/// `max_connections`) at the cost of a socket and a buffer each; requests whose handler may
-/// block run on `max_threads` workers, with up to `max_queued` waiting for one.
+/// `max_connections`, beyond which a newcomer takes an idle keep-alive connection's place or gets
+/// 503) at the cost of a socket and a buffer each; requests whose handler may block run on
+/// `max_threads` workers, with up to `max_queued` waiting for one.
 class HttpServer {
  public:
   /// Binds and listens at once: throws Poco::Net::NetException when the address is taken.
@@ -38,6 +39,7 @@ class HttpServer {
 
  private:
   void acceptConnections();
+  void admitOverCapacity(const Poco::Net::StreamSocket& socket);
   void refuseOverCapacity(const Poco::Net::StreamSocket& socket);
 
   const ServerSettings& settings_;
