@@ -225,7 +225,7 @@ CreationAttempt OrderRepository::createUnderKey(const KeyClaim& claim, const Ord
       [&](svc::SessionLease& lease) {
         lease.begin();
         if (!claims(lease, claim)) {
-          CreationAttempt existing{.createdId = std::nullopt, .existing = findKey(lease, claim.key)};
+          CreationAttempt existing{.createdId = std::nullopt, .existing = orders::findKey(lease, claim.key)};
           lease.rollback();
           return existing;
         }
@@ -239,6 +239,10 @@ CreationAttempt OrderRepository::createUnderKey(const KeyClaim& claim, const Ord
         if (!stored) return std::nullopt;
         return CreationAttempt{.createdId = stored->at(0), .existing = std::nullopt};
       });
+}
+
+std::optional<IdempotencyRecord> OrderRepository::findKey(const std::string& key) {
+  return storage_.withSession([&](svc::SessionLease& lease) { return orders::findKey(lease, key); });
 }
 
 void OrderRepository::purgeExpiredKeys() {

@@ -49,6 +49,8 @@ class OrderRepository {
   /// the key, writes nothing and gives the key as stored. When the connection broke, finds out
   /// whether the transaction was committed first.
   CreationAttempt createUnderKey(const KeyClaim& claim, const OrderRow& row);
+  /// The key as stored, if it is.
+  std::optional<IdempotencyRecord> findKey(const std::string& key);
   /// Forgets every key that expired, in bounded batches; a key still being processed only once
   /// its lock ran out too.
   void purgeExpiredKeys();

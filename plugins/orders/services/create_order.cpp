@@ -49,6 +49,22 @@ std::string fingerprint(const NewOrder& order) {
   return Poco::DigestEngine::digestToHex(sha256.digest());
 }
 
+/// Runs `task` on a worker, or completes `done` with a 503 when none can take it. What `task`
+/// throws completes `done`.
+void runOnWorker(svc::Executor& workers, const svc::Completion<CreatedOrder>& done, std::function<void()> task) {
+  const bool queued = workers.post([done, task = std::move(task)] {
+    try {
+      task();
+    } catch (...) {
+      done(svc::Result<CreatedOrder>(std::current_exception()));
+    }
+  });
+  if (!queued) {
+    done(svc::Result<CreatedOrder>(std::make_exception_ptr(svc::Unavailable(
+        "The server is busy: every worker is taken and its queue is full; retry shortly", std::chrono::seconds(1)))));
+  }
+}
+
 [[noreturn]] void rejectInFlight() {
   throw svc::Conflict("A request with this Idempotency-Key is still being processed; retry later",
                       std::chrono::seconds(1));
@@ -80,8 +96,17 @@ svc::Result<T> inOrdersWords(svc::Result<T> result, const char* outcomeUnknown) 
 void CreateOrder::create(const OrderDraft& draft, const std::optional<std::string>& key,
                          svc::Completion<CreatedOrder> done) {
   const NewOrder order = validateNewOrder(draft);
-  if (key) return storeUnderKey(order, *key, std::move(done));
-  store(order, std::move(done));
+  if (key) return storeUnderKey(order, claimFor(*key, order), std::move(done));
+  afterUserCheck(order, done, [this, order, done] { store(order, done); });
+}
+
+void CreateOrder::afterUserCheck(const NewOrder& order, const svc::Completion<CreatedOrder>& done,
+                                 std::function<void()> next) {
+  if (users_ == nullptr) return next();
+  users_->ensureExists(order.userId, [done, next = std::move(next)](svc::Result<KnownUser> user) {
+    if (user.ok()) return next();
+    done(svc::Result<CreatedOrder>(user.error()));
+  });
 }
 
 void CreateOrder::store(const NewOrder& order, svc::Completion<CreatedOrder> done) {
@@ -95,22 +120,32 @@ void CreateOrder::store(const NewOrder& order, svc::Completion<CreatedOrder> don
                      });
 }
 
-void CreateOrder::storeUnderKey(const NewOrder& order, const std::string& key, svc::Completion<CreatedOrder> done) {
-  const KeyClaim claim = claimFor(key, order);
-  const bool queued = workers_.post([this, order, claim, done] {
-    done.complete([&] {
-      purgeExpiredKeysOncePerMinute();
-      try {
-        return createUnderKey(order, claim);
-      } catch (const svc::OutcomeUnknown&) {
-        throw svc::OutcomeUnknown(kOrderMayExistRetryWithKey);
-      }
+// With a directory of users, a key already completed is answered from what it stored, without
+// asking for the user again; any other goes on to the user, then to the transaction (which also
+// answers a key completed meanwhile).
+void CreateOrder::storeUnderKey(const NewOrder& order, const KeyClaim& claim, svc::Completion<CreatedOrder> done) {
+  if (users_ == nullptr) {
+    return runOnWorker(workers_, done, [this, order, claim, done] { createUnderKeyOnWorker(order, claim, done); });
+  }
+  runOnWorker(workers_, done, [this, order, claim, done] {
+    const std::optional<IdempotencyRecord> stored = repository_.findKey(claim.key);
+    if (stored && stored->orderId) return done(svc::Result<CreatedOrder>(answerRetry(*stored, claim)));
+    afterUserCheck(order, done, [this, order, claim, done] {
+      runOnWorker(workers_, done, [this, order, claim, done] { createUnderKeyOnWorker(order, claim, done); });
     });
   });
-  if (!queued) {
-    done(svc::Result<CreatedOrder>(std::make_exception_ptr(svc::Unavailable(
-        "The server is busy: every worker is taken and its queue is full; retry shortly", std::chrono::seconds(1)))));
-  }
+}
+
+void CreateOrder::createUnderKeyOnWorker(const NewOrder& order, const KeyClaim& claim,
+                                         svc::Completion<CreatedOrder> done) {
+  done.complete([&] {
+    purgeExpiredKeysOncePerMinute();
+    try {
+      return createUnderKey(order, claim);
+    } catch (const svc::OutcomeUnknown&) {
+      throw svc::OutcomeUnknown(kOrderMayExistRetryWithKey);
+    }
+  });
 }
 
 CreatedOrder CreateOrder::createUnderKey(const NewOrder& order, const KeyClaim& claim) {
