@@ -81,22 +81,24 @@ service=$service_build/bin/order-service
 # The pgbench scripts must run what the repository runs: each entry names a pgbench script and a
 # piece of SQL that both it and the repository's source contain. The repository builds its
 # statements from pieces, hence pieces; when the statements move, edit repository_sql and the list.
-repository_sql=(plugins/orders/repository/order_repository.cpp)
+repository_sql=(plugins/orders/repository/order_statements.h)
 order_columns="id, user_id, product_id, quantity, status, created_at, COALESCE(updated_at, created_at)"
 same_sql=(
-  "pgbench_insert.sql|INSERT INTO orders (user_id, product_id, quantity, status, request_token) VALUES "
-  "pgbench_insert.sql| RETURNING id, user_id, product_id, quantity, status"
+  "pgbench_insert.sql|INSERT INTO orders (user_id, product_id, quantity, request_token, status) "
+  "pgbench_insert.sql|SELECT batch.user_id, batch.product_id, batch.quantity, batch.request_token, "
+  "pgbench_insert.sql| AS batch(user_id, product_id, quantity, request_token) "
+  "pgbench_insert.sql|RETURNING id, request_token"
   "pgbench_select.sql|$order_columns"
-  "pgbench_select.sql| FROM orders WHERE id IN "
+  "pgbench_select.sql| FROM orders WHERE id = ANY("
   "pgbench_list.sql|$order_columns"
-  "pgbench_list.sql|user_id ="
+  "pgbench_list.sql| FROM orders WHERE user_id = "
+  "pgbench_list.sql| AND id < "
   "pgbench_list.sql| ORDER BY id DESC LIMIT "
   "pgbench_cancel.sql|UPDATE orders SET status = "
   "pgbench_cancel.sql|, updated_at = "
   "pgbench_cancel.sql| WHERE id = "
   "pgbench_cancel.sql| AND status = "
-  "pgbench_cancel.sql|$order_columns"
-  "pgbench_cancel.sql| FROM orders WHERE id IN "
+  "pgbench_cancel.sql| FROM orders WHERE id = ANY("
 )
 for entry in "${same_sql[@]}"; do
   script=bench/${entry%%|*} statement=${entry#*|}
