@@ -289,7 +289,7 @@ class Query<std::tuple<Params...>, std::tuple<Columns...>> {
  private:
   template <std::size_t... I>
   Rows run(SessionLease& lease, std::index_sequence<I...>, const Params&... params) const {
-    std::array<std::string, sizeof...(Params)> texts;
+    [[maybe_unused]] std::array<std::string, sizeof...(Params)> texts;  // empty for a statement without parameters
     const std::array<SqlValue, sizeof...(Params)> values{query_detail::toSql(params, texts[I])...};
     return Rows(lease.run(sql_, values));
   }
