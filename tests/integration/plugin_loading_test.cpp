@@ -48,7 +48,7 @@ class PluginLoading : public testing::Test {
                       std::make_shared<test_support::CapturingSink>()};
   svc::host::MetricsRegistry metrics_{std::vector<std::string>{}};
   svc::host::WorkerPool workers_{1, 10};
-  svc::host::UpstreamClients upstreams_{logger_};
+  svc::host::UpstreamClients upstreams_{svc::host::UpstreamSettings{}, logger_};
   PluginLibraries libraries_;  // outlives every plugin object the tests make
 };
 

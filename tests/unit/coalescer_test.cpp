@@ -109,7 +109,7 @@ TEST(Coalescer, CompletesItemsOnTheWorkerThatRanTheirBatch) {
   svc::host::WorkerPool workers(2, 100);
   Doubler coalescer([](const std::vector<int>& items) { return items; }, orders::BatchPolicy{8, 1}, workers);
   std::promise<bool> onWorker;
-  coalescer.submit(1, [&](svc::Result<int>) { onWorker.set_value(svc::host::WorkerPool::onWorkerThread()); });
+  coalescer.submit(1, [&](svc::Result<int>) { onWorker.set_value(workers.onOwnThread()); });
   EXPECT_TRUE(onWorker.get_future().get());
 }
 

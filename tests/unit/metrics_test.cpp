@@ -100,6 +100,7 @@ TEST(MetricsRegistry, RefusesInvalidNamesAndTheHostsOwn) {
   EXPECT_THROW(registry.counter("http_requests_total", "h"), std::invalid_argument);
   EXPECT_THROW(registry.counter("db_pool_size", "h"), std::invalid_argument);
   EXPECT_THROW(registry.counter("http_connections_evicted_total", "h"), std::invalid_argument);
+  EXPECT_THROW(registry.counter("upstream_requests_total", "h"), std::invalid_argument);
   EXPECT_NO_THROW(registry.counter("ns:orders_created_total", "h"));
 }
 

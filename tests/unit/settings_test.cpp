@@ -97,6 +97,34 @@ TEST(Settings, NamesTheKeyOfAnInvalidValue) {
   EXPECT_NE(configErrorOf(*config({{"server.host", "${nowhere}"}})), "");
 }
 
+TEST(Settings, ReadsTheUpstreamPolicyWithDefaultsThatRecoverWithinASecond) {
+  const auto defaults = readSettings(*config({}), "svc").upstreams;
+  EXPECT_EQ(defaults.maxConnections, 16);
+  EXPECT_EQ(defaults.retries, 2);
+  EXPECT_LT(defaults.breakerOpen.count(), 1000);
+  const auto upstreams = readSettings(*config({{"upstreams.max_connections", "4"},
+                                               {"upstreams.max_queued", "0"},
+                                               {"upstreams.retries", "0"},
+                                               {"upstreams.retry_budget_percent", "50"},
+                                               {"upstreams.breaker_failures", "2"},
+                                               {"upstreams.breaker_open_ms", "250"}}),
+                                     "svc")
+                             .upstreams;
+  EXPECT_EQ(upstreams.maxConnections, 4);
+  EXPECT_EQ(upstreams.maxQueued, 0);
+  EXPECT_EQ(upstreams.retries, 0);
+  EXPECT_EQ(upstreams.retryBudgetPercent, 50);
+  EXPECT_EQ(upstreams.breakerFailures, 2);
+  EXPECT_EQ(upstreams.breakerOpen.count(), 250);
+  EXPECT_NE(configErrorOf(*config({{"upstreams.max_connections", "0"}})).find("upstreams.max_connections"),
+            std::string::npos);
+  EXPECT_NE(configErrorOf(*config({{"upstreams.retry_budget_percent", "101"}})).find("retry_budget_percent"),
+            std::string::npos);
+  const auto overrides = svc::host::environmentOverrides(*config({}), "ORDER_SERVICE",
+                                                         {{"ORDER_SERVICE_UPSTREAMS_BREAKER_OPEN_MS", "300"}});
+  EXPECT_EQ(overrides.values, (std::map<std::string, std::string>{{"upstreams.breaker_open_ms", "300"}}));
+}
+
 TEST(EnvironmentOverrides, NameVariablesAfterTheServiceAndTheKey) {
   EXPECT_EQ(svc::host::environmentPrefix("order-service"), "ORDER_SERVICE");
   EXPECT_EQ(svc::host::environmentName("ORDER_SERVICE", "storage.pool_size"), "ORDER_SERVICE_STORAGE_POOL_SIZE");

@@ -52,7 +52,9 @@ class Upstream {
   virtual ~Upstream() = default;
   virtual const std::string& name() const = 0;
   /// Sends `request`; `done` gets the response, whatever its status, or UpstreamUnavailable, or
-  /// svc::TimedOut when no answer came by the call's deadline. Returns at once.
+  /// svc::TimedOut when no answer came by the call's deadline. Returns at once: `done` runs on
+  /// the client's thread, or, for a call refused before anything is sent (breaker open, too many
+  /// calls in flight), on the caller's thread before call() returns.
   virtual void call(UpstreamRequest request, Completion<UpstreamResponse> done) = 0;
 };
 

@@ -268,7 +268,7 @@ void Connection::advance(bool offLoop) {
     Dispatcher::Routing routing = shared_.dispatcher.route(framer_.request(), requestStartedAt_);
     context_ = routing.context;
     if (routing.async()) return startAsync(std::move(routing), offLoop);
-    if (routing.mayBlock() && !WorkerPool::onWorkerThread()) return handToWorker(std::move(routing));
+    if (routing.mayBlock() && !shared_.workers.onOwnThread()) return handToWorker(std::move(routing));
     if (!respond(shared_.dispatcher.dispatch(framer_.request(), std::move(routing), framer_.takeBody()), offLoop)) {
       return;
     }

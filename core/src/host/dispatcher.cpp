@@ -62,8 +62,10 @@ std::string requestIdOf(const Poco::Net::HTTPRequest& request) {
   const std::string& given = request.get("X-Request-Id", "");
   if (isWellFormedRequestId(given)) return given;
   if (auto trace = traceIdOf(request.get("traceparent", ""))) return *trace;
-  return randomHex(32);
+  return newRequestId();
 }
+
+std::string newRequestId() { return randomHex(32); }
 
 std::string traceParentOf(const Poco::Net::HTTPRequest& request) {
   const std::string& given = request.get("traceparent", "");

@@ -69,5 +69,7 @@ class Dispatcher {
 std::string requestIdOf(const Poco::Net::HTTPRequest& request);
 /// A new traceparent of the trace `request` is part of (a child of its traceparent), or "".
 std::string traceParentOf(const Poco::Net::HTTPRequest& request);
+/// A new random request id, for work that no request asked for.
+std::string newRequestId();
 
 }  // namespace svc::host

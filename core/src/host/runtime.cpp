@@ -52,7 +52,7 @@ Runtime::Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration
       pluginMetrics_(hostMetricNames()),
       workers_(workerThreads(settings.server, settings.storage, settings.pool),
                static_cast<std::size_t>(settings.server.maxQueued)),
-      upstreams_(logger) {
+      upstreams_(settings.upstreams, logger) {
   addHostRoutes();
   std::vector<RoutePluginManifest> manifests;
   std::vector<std::string> schemas;
@@ -89,10 +89,12 @@ Response Runtime::readiness() const {
 Response Runtime::metrics() const {
   return Response{.status = 200,
                   .contentType = prometheus::kContentType,
-                  .body = metricsPage(*httpMetrics_, storage_.get(), logLinesDropped_, pluginMetrics_)};
+                  .body = metricsPage(*httpMetrics_, storage_.get(), logLinesDropped_, upstreams_, pluginMetrics_)};
 }
 
-Runtime::~Runtime() = default;
+// Calls still under way complete into the plugins and connections they came from: they end
+// while those are still there.
+Runtime::~Runtime() { upstreams_.stop(); }
 
 const Settings& Runtime::keep(Settings settings) {
   sections_.push_back(std::move(settings));

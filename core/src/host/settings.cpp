@@ -18,7 +18,7 @@ namespace {
 using Config = Poco::Util::AbstractConfiguration;
 
 // The sections the host reads itself; [config] only names a base file.
-const std::set<std::string> kHostSections{"config", "service", "server", "logging", "plugins", "storage"};
+const std::set<std::string> kHostSections{"config", "service", "server", "upstreams", "logging", "plugins", "storage"};
 const std::set<std::string> kHostStorageKeys{"pool_size",        "acquire_timeout_ms", "reconnect_backoff_ms",
                                              "ready_timeout_ms", "statement_timeout_ms", "migrations"};
 
@@ -91,6 +91,20 @@ ServerSettings readServer(const Config& config) {
   server.drainDelay = millis(config, "server.drain_delay_ms", server.drainDelay, 0);
   server.shutdownGrace = millis(config, "server.shutdown_grace_ms", server.shutdownGrace, 0);
   return server;
+}
+
+UpstreamSettings readUpstreams(const Config& config) {
+  UpstreamSettings upstreams;
+  upstreams.maxConnections =
+      static_cast<int>(integer(config, "upstreams.max_connections", upstreams.maxConnections, 1, 1024));
+  upstreams.maxQueued = static_cast<int>(integer(config, "upstreams.max_queued", upstreams.maxQueued, 0, 1 << 20));
+  upstreams.retries = static_cast<int>(integer(config, "upstreams.retries", upstreams.retries, 0, 10));
+  upstreams.retryBudgetPercent =
+      static_cast<int>(integer(config, "upstreams.retry_budget_percent", upstreams.retryBudgetPercent, 0, 100));
+  upstreams.breakerFailures =
+      static_cast<int>(integer(config, "upstreams.breaker_failures", upstreams.breakerFailures, 1, 1000));
+  upstreams.breakerOpen = millis(config, "upstreams.breaker_open_ms", upstreams.breakerOpen);
+  return upstreams;
 }
 
 LoggingSettings readLogging(const Config& config) {
@@ -179,6 +193,7 @@ HostSettings readSettings(const Config& config, const std::string& defaultServic
     settings.serviceName = text(config, "service.name", defaultServiceName);
     settings.openApiDocument = text(config, "service.openapi_document");
     settings.server = readServer(config);
+    settings.upstreams = readUpstreams(config);
     settings.logging = readLogging(config);
     settings.storage = readStoragePlugin(config);
     settings.routes = readRoutePlugins(config);

@@ -49,6 +49,16 @@ struct ServerSettings {
   std::chrono::milliseconds shutdownGrace{10000};
 };
 
+/// The policy of every client of another service (svc::Upstreams), per upstream.
+struct UpstreamSettings {
+  int maxConnections = 16;  ///< calls in flight at once, each on a thread and connection of its own
+  int maxQueued = 64;       ///< calls waiting for one of those; beyond them, refused at once (503)
+  int retries = 2;          ///< extra attempts of an idempotent call at most
+  int retryBudgetPercent = 20;  ///< retries at most this share of the calls of the last 10 s
+  int breakerFailures = 5;  ///< consecutive failed attempts that open the breaker
+  std::chrono::milliseconds breakerOpen{500};  ///< how long it stays open before a probe
+};
+
 struct LoggingSettings {
   LogFormat format = LogFormat::Json;
   LogLevel level = LogLevel::Info;
@@ -67,6 +77,7 @@ struct HostSettings {
   std::string serviceName;
   std::filesystem::path openApiDocument;  ///< served at /openapi.json; empty: not served
   ServerSettings server;
+  UpstreamSettings upstreams;
   LoggingSettings logging;
   std::optional<PluginRef> storage;
   std::vector<PluginRef> routes;

@@ -5,17 +5,17 @@
 namespace svc::host {
 
 namespace {
-thread_local bool isWorker = false;
+thread_local const WorkerPool* ownerPool = nullptr;
 }  // namespace
 
-bool WorkerPool::onWorkerThread() { return isWorker; }
+bool WorkerPool::onOwnThread() const { return ownerPool == this; }
 
-WorkerPool::WorkerPool(int threads, std::size_t maxQueued) : maxQueued_(maxQueued) {
+WorkerPool::WorkerPool(int threads, std::size_t maxQueued, const std::string& threadName) : maxQueued_(maxQueued) {
   threads_.reserve(static_cast<std::size_t>(threads));
   for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] {
-      ::pthread_setname_np(::pthread_self(), "http-worker");  // as top -H and perf show it
-      isWorker = true;
+    threads_.emplace_back([this, threadName] {
+      ::pthread_setname_np(::pthread_self(), threadName.substr(0, 15).c_str());
+      ownerPool = this;
       work();
     });
   }

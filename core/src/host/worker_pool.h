@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -19,7 +20,8 @@ class WorkerPool final : public Executor {
  public:
   using Task = std::function<void()>;
 
-  WorkerPool(int threads, std::size_t maxQueued);
+  /// `threadName` (at most 15 characters) is how top -H and perf show its threads.
+  WorkerPool(int threads, std::size_t maxQueued, const std::string& threadName = "http-worker");
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -28,8 +30,8 @@ class WorkerPool final : public Executor {
   bool offer(Task task);
   /// offer() for a plugin's task, which runs as part of the request that posted it.
   bool post(Task task) override;
-  /// Whether the calling thread is a worker (of any pool).
-  static bool onWorkerThread();
+  /// Whether the calling thread is one of this pool's workers.
+  bool onOwnThread() const;
   /// Runs what is queued, then ends the threads.
   void stop();
 
