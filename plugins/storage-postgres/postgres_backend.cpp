@@ -6,6 +6,7 @@
 // connection may be missing on the next, so every statement goes unnamed (Parse, Bind, Execute
 // in one message): POCO 1.11 could do neither (it prepares, describes and executes in three
 // round trips, then DEALLOCATEs in a fourth).
+#include <dlfcn.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -209,13 +210,25 @@ class PostgresResult final : public svc::SqlResult {
   PGresult* result_ = nullptr;
 };
 
+// A cancel's thread outlives the backend that started it and runs this library's code: were the
+// host to unload the library meanwhile (at exit, or a test's pool going away), the thread would
+// crash. Once a cancel was sent, the library stays loaded until the process ends.
+void keepThisLibraryLoaded() {
+  static const bool pinned = [] {
+    Dl_info self{};
+    if (dladdr(reinterpret_cast<void*>(&keepThisLibraryLoaded), &self) == 0 || self.dli_fname == nullptr) return false;
+    return dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) != nullptr;
+  }();
+  (void)pinned;
+}
+
 /// What every connection of a backend shares.
 struct Shared {
   std::string connection;
   std::atomic<bool> unnamedStatements;  ///< behind a transaction pooler, said or found
   const svc::Logger& logger;
   std::chrono::milliseconds statementTimeout;
-  std::atomic<int> cancelsInFlight{0};
+  std::shared_ptr<std::atomic<int>> cancelsInFlight = std::make_shared<std::atomic<int>>(0);
   std::atomic<bool> poolerReported{false};
 };
 
@@ -334,15 +347,16 @@ class PostgresConnection final : public svc::StorageConnection {
   // forever (PQcancel has no timeout): it runs on a thread of its own, the connection is cut at
   // the deadline whatever becomes of it, and a few at most are left waiting.
   void cancel() override {
-    if (shared_.cancelsInFlight.load() >= kMaxCancelsInFlight) return;
+    if (shared_.cancelsInFlight->load() >= kMaxCancelsInFlight) return;
     PGcancel* request = PQgetCancel(pg_);
     if (request == nullptr) return;
-    shared_.cancelsInFlight.fetch_add(1);
-    std::thread([request, &inFlight = shared_.cancelsInFlight] {
+    keepThisLibraryLoaded();
+    shared_.cancelsInFlight->fetch_add(1);
+    std::thread([request, inFlight = shared_.cancelsInFlight] {
       char error[256];
       PQcancel(request, error, sizeof error);
       PQfreeCancel(request);
-      inFlight.fetch_sub(1);
+      inFlight->fetch_sub(1);
     }).detach();
   }
 
