@@ -13,6 +13,19 @@ svc::Invalid unknownUser(std::int32_t userId) {
                       {{"/user_id", "user_id " + std::to_string(userId) + " names no user of the User Service"}});
 }
 
+// An order waits for its user's check no longer than the call's deadline: a User Service slower
+// than that is, for the order, one that cannot answer now (503, as when it is down).
+const svc::UpstreamResponse& answeredInTime(svc::Result<svc::UpstreamResponse>& answer, const std::string& upstream,
+                                            std::int32_t userId) {
+  try {
+    return answer.value();
+  } catch (const svc::TimedOut&) {
+    throw svc::UpstreamUnavailable(upstream, "The User Service did not say in time whether user " +
+                                                std::to_string(userId) + " exists; retry later",
+                                   std::chrono::seconds(1));
+  }
+}
+
 }  // namespace
 
 void UsersClient::ensureExists(std::int32_t userId, svc::Completion<KnownUser> done) {
@@ -20,7 +33,7 @@ void UsersClient::ensureExists(std::int32_t userId, svc::Completion<KnownUser> d
   svc::UpstreamRequest request{.method = "GET", .target = "/users/" + std::to_string(userId)};
   users_.call(std::move(request), [this, userId, done](svc::Result<svc::UpstreamResponse> answer) {
     done.complete([&] {
-      const svc::UpstreamResponse& response = answer.value();
+      const svc::UpstreamResponse& response = answeredInTime(answer, users_.name(), userId);
       if (response.status == 404) throw unknownUser(userId);
       if (response.status != 200) {
         throw svc::UpstreamUnavailable(users_.name(),
