@@ -12,6 +12,7 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/StreamSocket.h>
 
+#include "support/eventually.h"
 #include "support/service_fixture.h"
 #include "e2e/orders_support.h"
 
@@ -61,6 +62,18 @@ std::vector<std::string> readResponses(Poco::Net::StreamSocket& socket, std::siz
   return responses;
 }
 
+/// Waits until the bytes waiting in `socket` stop growing: its sender is stalled on full buffers.
+bool awaitStalledSender(Poco::Net::StreamSocket& socket) {
+  int waiting = 0;
+  int unchangedPolls = 0;
+  return eventually([&] {
+    const int now = socket.available();
+    unchangedPolls = now > 0 && now == waiting ? unchangedPolls + 1 : 0;
+    waiting = now;
+    return unchangedPolls >= 5;
+  }, 10s);
+}
+
 /// Clients that send a request head one byte at a time, `pause` apart, until stopped.
 class Slowloris {
  public:
@@ -76,6 +89,7 @@ class Slowloris {
             ++cutOff_;
           }
         }
+        ++bytesSent_;
         std::this_thread::sleep_for(pause);
       }
     });
@@ -85,11 +99,16 @@ class Slowloris {
     sender_.join();
   }
   int cutOff() const { return cutOff_; }
+  /// Whether every client has sent `count` bytes of its head, within `timeout`.
+  bool awaitBytesSent(int count, std::chrono::milliseconds timeout) {
+    return eventually([&] { return bytesSent_ >= count; }, timeout);
+  }
 
  private:
   std::vector<Poco::Net::StreamSocket> sockets_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> cutOff_{0};
+  std::atomic<int> bytesSent_{0};
   std::thread sender_;
 };
 
@@ -135,7 +154,7 @@ TEST_F(CoreConnections, ServeFreshClientsPromptlyWhileThousandsIdleAndHundredsTr
   startServer();
   std::vector<Poco::Net::StreamSocket> idle = idleConnections(2000);
   Slowloris slowloris(port_, 300, 100ms);
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(slowloris.awaitBytesSent(2, 5s)) << "the trickling clients did not start";
 
   const std::vector<Clock::duration> latencies = freshClients(25);
   const auto median = latencies[latencies.size() / 2];
@@ -164,9 +183,8 @@ TEST_F(CoreConnections, BeyondTheCapGetA503AndAreClosed) {
   char byte = 0;
   EXPECT_EQ(over.receiveBytes(&byte, 1), 0) << "the connection is closed after the answer";
 
-  idle.resize(30);  // ten clients leave: room for fresh ones again
-  std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(client().get("/health").status, 200);
+  idle.resize(30);  // ten clients leave: room for fresh ones again, once the server saw them go
+  EXPECT_TRUE(eventually([&] { return client().get("/health").status == 200; }, 2s));
 }
 
 TEST_F(CoreConnections, AnswerPipelinedRequestsInOrderWhereverEachRuns) {
@@ -214,7 +232,7 @@ TEST_F(CoreConnections, AClientThatDoesNotReadHoldsUpNobodyAndGetsEveryAnswerInT
   std::string requests;
   for (int i = 0; i < 200; ++i) requests += "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n";
   send(reader, requests);  // ~12 MB of answers: far more than the socket buffers hold
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(awaitStalledSender(reader)) << "the server did not fill the buffers of the client that does not read";
 
   for (int i = 0; i < 10; ++i) {
     const auto started = Clock::now();
