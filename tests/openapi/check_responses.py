@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks the responses the end-to-end tests received against docs/openapi.json.
 
-    check_responses.py DOCUMENT RECORD_DIR [--minimum N] [--set POINTER=JSON ...]
+    check_responses.py DOCUMENT RECORD_DIR [--minimum N] [--set POINTER=JSON ...] [--stop-at-first-failure]
 
 RECORD_DIR holds the files the tests' HttpClient writes when OPENAPI_RECORD_DIR is set (one JSON
 object a line: method, target, status, content_type, body). For each response of a documented
@@ -11,10 +11,12 @@ python3-jsonschema). Responses of routes the document does not describe (the tes
 are skipped. Fails when fewer than N responses were checked.
 
 --set changes the document before checking (a JSON pointer and a JSON value): the tests use it to
-show that a wrong schema fails the check.
+show that a wrong schema fails the check, which --stop-at-first-failure then shows without reading
+every record. The record files are checked on every CPU at once.
 """
 import argparse
 import collections
+import concurrent.futures
 import glob
 import json
 import os
@@ -118,12 +120,63 @@ class Checker:
         return [f"{error.message[:300]} at {list(error.absolute_path)}" for error in errors[:3]]
 
 
+def check_file(checker, name, stop_at_first_failure=False):
+    """How many of the file's records were checked and skipped, and what was wrong with them."""
+    checked, skipped, failures = 0, 0, collections.Counter()
+    with open(name, encoding="utf-8") as file:
+        for line in file:
+            if not line.strip():
+                continue
+            problems = checker.problems(json.loads(line))
+            if problems is None:
+                skipped += 1
+                continue
+            checked += 1
+            failures.update(problems)
+            if failures and stop_at_first_failure:
+                break
+    return checked, skipped, failures
+
+
+worker_checker = None
+
+
+def start_worker(document):
+    global worker_checker
+    worker_checker = Checker(document)
+
+
+def check_in_worker(name):
+    return check_file(worker_checker, name)
+
+
+def check_files(document, names, stop_at_first_failure):
+    """(checked, skipped, failures) of the files: one after another up to the first failure, or
+    spread over every CPU, each keeping its judgements for the files it gets next."""
+    if stop_at_first_failure:
+        checker = Checker(document)
+        results = []
+        for name in names:
+            results.append(check_file(checker, name, stop_at_first_failure=True))
+            if results[-1][2]:
+                break
+    else:
+        with concurrent.futures.ProcessPoolExecutor(len(os.sched_getaffinity(0)), initializer=start_worker,
+                                                    initargs=(document,)) as pool:
+            results = list(pool.map(check_in_worker, names))
+    failures = collections.Counter()
+    for _, _, found in results:
+        failures.update(found)
+    return sum(r[0] for r in results), sum(r[1] for r in results), failures
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("document")
     parser.add_argument("record_dir")
     parser.add_argument("--minimum", type=int, default=1)
     parser.add_argument("--set", action="append", default=[], metavar="POINTER=JSON")
+    parser.add_argument("--stop-at-first-failure", action="store_true")
     args = parser.parse_args()
 
     with open(args.document, encoding="utf-8") as file:
@@ -132,19 +185,8 @@ def main():
         pointer, value = assignment.split("=", 1)
         set_pointer(document, pointer, json.loads(value))
 
-    checker = Checker(document)
-    checked, skipped, failures = 0, 0, collections.Counter()
-    for name in sorted(glob.glob(os.path.join(args.record_dir, "*.jsonl"))):
-        with open(name, encoding="utf-8") as file:
-            for line in file:
-                if not line.strip():
-                    continue
-                problems = checker.problems(json.loads(line))
-                if problems is None:
-                    skipped += 1
-                    continue
-                checked += 1
-                failures.update(problems)
+    names = sorted(glob.glob(os.path.join(args.record_dir, "*.jsonl")))
+    checked, skipped, failures = check_files(document, names, args.stop_at_first_failure)
 
     for problem, count in failures.most_common(30):
         print(f"FAIL ({count}x) {problem}")
