@@ -11,7 +11,7 @@
 #     (scripts/test.sh sets it), postgres.* (label postgres): TestDatabase::create(backendUnderTest())
 #     then gives each run its database;
 #   - with PGBOUNCER too (and PER_BACKEND), once more as pgbouncer.* (label pgbouncer) behind the
-#     PgBouncer in transaction mode of ORDER_SERVICE_TEST_PGBOUNCER (not in the sanitizer build).
+#     PgBouncer in transaction mode of ORDER_SERVICE_TEST_PGBOUNCER.
 # SERIAL: each test runs alone (they measure recovery or latency within seconds, or hold
 # thousands of connections). RECORD_RESPONSES: every response is recorded and checked against
 # docs/openapi.json (the service's own routes only). PLUGINS: targets built before the tests run
@@ -47,8 +47,8 @@ function(order_service_add_tests target)
       PROPERTIES ENVIRONMENT "TEST_POSTGRES=${ORDER_SERVICE_TEST_POSTGRES}" LABELS "postgres" ${recorded})
   endif()
   # One variable: TEST_POSTGRES gets the pooler's port as " pgbouncer_port=N" (gtest_discover_tests
-  # cannot pass a list of them). Not under the sanitizers: see tests/CMakeLists.txt.
-  if(arg_PGBOUNCER AND ORDER_SERVICE_TEST_POSTGRES AND ORDER_SERVICE_TEST_PGBOUNCER AND NOT ORDER_SERVICE_SANITIZE)
+  # cannot pass a list of them).
+  if(arg_PGBOUNCER AND ORDER_SERVICE_TEST_POSTGRES AND ORDER_SERVICE_TEST_PGBOUNCER)
     string(REGEX MATCH "port=([0-9]+)" pgbouncer_port "${ORDER_SERVICE_TEST_PGBOUNCER}")
     gtest_discover_tests(${target} TEST_PREFIX "pgbouncer." DISCOVERY_TIMEOUT 30
       PROPERTIES ENVIRONMENT "TEST_POSTGRES=${ORDER_SERVICE_TEST_POSTGRES} pgbouncer_port=${CMAKE_MATCH_1}"

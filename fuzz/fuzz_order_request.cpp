@@ -2,7 +2,7 @@
 // POCO reads the head, Poco::URI splits the target, the Router (holding the routes the service
 // registers: the host's and the orders routes with and without /api/v1) finds the route, and
 // the route's own parsing runs: positiveIdParam for an order's routes, the query parameters for
-// the listing, parseJsonBody + readNewOrder and the Idempotency-Key for POST. The handlers'
+// the listing, parseJsonBody + readOrderDraft + validateNewOrder and the Idempotency-Key for POST. The handlers'
 // database work is left out. Invariants, abort() when one breaks:
 //  - an svc::HttpError or a domain error (svc/errors.h) is answered (svc::errorResponse) with a
 //    4xx status and a body that svc::json::parse reads back to an object with the same status
@@ -36,6 +36,7 @@
 #include "routes/list_cursor.h"
 #include "routes/order_representation.h"
 #include "services/order_validation.h"
+#include "problems.h"
 #include "svc/http.h"
 #include "svc/json.h"
 
@@ -122,14 +123,15 @@ void serve(const std::string& method, const std::string& path, std::string query
     if (value.empty()) fail("empty route parameter", name);
   }
 
-  const svc::Request request(method, path, std::move(query), route.pattern, lookup.params, head, std::move(body));
+  const svc::Request request(method, path, std::move(query), route.pattern, lookup.params, head, std::move(body),
+                             std::make_shared<const svc::RequestContext>());
   if (route.pattern.find("{id}") != std::string::npos) {
     if (svc::positiveIdParam(request, "id") < 1) fail("positiveIdParam returned < 1", request.pathParam("id"));
   } else if (!route.pattern.ends_with("/orders")) {
     return;  // the host's routes read nothing from the request
   } else if (route.method == "POST") {
     const svc::json::Value json = svc::parseJsonBody(request);
-    const orders::NewOrder order = orders::readNewOrder(json);
+    const orders::NewOrder order = orders::validateNewOrder(orders::readOrderDraft(json));
     checkField(json, "user_id", order.userId);
     checkField(json, "product_id", order.productId);
     checkField(json, "quantity", order.quantity);

@@ -5,7 +5,7 @@
 #   order-service-dev_<version>_amd64.deb  the plugin SDK (find_package(OrderService))
 # Prints the path of order-service_<version>_amd64.deb.
 #
-#   scripts/deb-build.sh      (BUILD_DIR=... to build elsewhere than build-deb)
+#   scripts/deb-build.sh      (BUILD_DIR=... to build elsewhere than build-deb: absolute, or relative to the repository)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --package
@@ -22,6 +22,7 @@ cmake --build "$build" -j"$(nproc)" >&2
 rm -f "$build"/*.deb
 (cd "$build" && cpack -G DEB >&2)
 version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
-deb=$(pwd)/$build/order-service_${version}_$(dpkg --print-architecture).deb
+# BUILD_DIR may be absolute or relative to the repository: let cd resolve it either way.
+deb=$(cd "$build" && pwd)/order-service_${version}_$(dpkg --print-architecture).deb
 [ -f "$deb" ] || { echo "deb-build: no $deb" >&2; exit 1; }
 echo "$deb"

@@ -3,13 +3,19 @@
 #include <memory>
 #include <string>
 
-#include "svc/plugin_api.h"
+#include "svc/route_plugin.h"
 
 namespace {
 
+constexpr svc::Setting kSettings[] = {
+    svc::Setting::text("greeting", "hello", "What GET /hello/{name} greets with"),
+};
+
+svc::RoutePluginManifest manifest() { return {.schema = "", .settings = kSettings}; }
+
 class HelloPlugin final : public svc::RoutePlugin {
  public:
-  explicit HelloPlugin(const svc::PluginContext& context) : greeting_(context.config.getString("greeting", "hello")) {}
+  explicit HelloPlugin(const svc::PluginContext& context) : greeting_(context.settings.text("greeting")) {}
 
   void registerRoutes(svc::RouteRegistry& routes) override {
     routes.add("GET", "/hello/{name}", [this](const svc::Request& request) {
@@ -29,4 +35,4 @@ std::unique_ptr<svc::RoutePlugin> createHelloPlugin(const svc::PluginContext& co
 
 }  // namespace
 
-SVC_ROUTE_PLUGIN(createHelloPlugin)
+SVC_ROUTE_PLUGIN(createHelloPlugin, manifest)

@@ -1,66 +1,97 @@
-// The production backend. Sessions are checked for a closed socket before reuse, so a database
-// restart costs no failed request, and every session works in UTC with ISO dates.
+// The production backend: connections opened through POCO Data, statements run with libpq.
 //
-// `pooler = transaction` is for a transaction-mode pooler (PgBouncer pool_mode = transaction)
-// between the service and PostgreSQL. POCO 1.11 prepares every statement under a generated name
-// (PQprepare, then PQdescribePrepared and PQexecPrepared, each its own round trip) and drops it
-// only when the Statement is destroyed; such a pooler may run each of those round trips on
-// another server connection, where the name does not exist. So each lease runs as one
-// transaction, which keeps one server connection: its settings are SET LOCAL, the host destroys
-// its statements (DEALLOCATE) before the COMMIT, and DEALLOCATE ALL at its start clears whatever
-// a client that failed midway left on that server connection.
+// Each statement is one round trip. On a direct connection a statement is prepared once per
+// connection, under a name of its own, and then only executed. Behind a transaction-mode pooler
+// (PgBouncer pool_mode = transaction, `pooler = transaction`) a name prepared on one server
+// connection may be missing on the next, so every statement goes unnamed (Parse, Bind, Execute
+// in one message): POCO 1.11 could do neither (it prepares, describes and executes in three
+// round trips, then DEALLOCATEs in a fourth).
+#include <dlfcn.h>
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
-#include <cstdint>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
-#include <functional>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include <libpq-fe.h>
 
 #include <Poco/Data/PostgreSQL/Connector.h>
-#include <Poco/Data/PostgreSQL/PostgreSQLException.h>
 #include <Poco/Data/PostgreSQL/SessionImpl.h>
-#include <Poco/String.h>
+#include <Poco/Exception.h>
 
-#include "svc/plugin_api.h"
+#include "svc/storage_plugin.h"
 
 namespace {
 
 namespace postgres = Poco::Data::PostgreSQL;
 using Clock = std::chrono::steady_clock;
+using svc::StorageFailure;
+
+constexpr svc::Setting kSettings[] = {
+    svc::Setting::text("connection", "",
+                       "libpq key=value pairs (host=... port=... dbname=... user=...); a postgresql:// URI is "
+                       "not accepted. Never logged in full; a password may come from PGPASSWORD instead"),
+    svc::Setting::choice("pooler", "none", "none|transaction",
+                         "transaction when `connection` names a pooler in transaction mode (PgBouncer "
+                         "pool_mode = transaction): statements then run unnamed, one round trip each"),
+};
+
+svc::SettingsSchema settingsSchema() { return kSettings; }
 
 // Cancel requests waiting for an answer at most; past it the connection is only cut.
 constexpr int kMaxCancelsInFlight = 8;
 
-// The server-side session of this connection, as "pid:backend start in microseconds": a pid
-// alone may be reused by a later session.
-// What identify() answers where no server session can be named (behind a transaction pooler).
+// What serverSession() answers where no server session can be named (behind a transaction pooler):
+// the end of a lost one can never be confirmed.
 constexpr const char* kUnknowableSession = "unknowable";
+
+// The server-side session as "pid:backend start in microseconds" (a pid alone may be reused by a
+// later session), and the pid the server says it runs as: behind a pooler it is not the one the
+// connection was given at start-up.
 constexpr const char* kIdentifySql =
-    "SELECT pid::text || ':' || (extract(epoch FROM backend_start) * 1000000)::bigint::text "
+    "SELECT pid::text || ':' || (extract(epoch FROM backend_start) * 1000000)::bigint::text, pid "
     "FROM pg_stat_activity WHERE pid = pg_backend_pid()";
 
 // Ends the session $1 ("pid:start") if it still runs, waiting up to $2 ms: true when it is gone.
-constexpr const char* kAwaitEndedSql =
+constexpr svc::Statement kAwaitEnded{
+    "await_ended",
     "SELECT COALESCE(bool_and(pg_terminate_backend(pid, $2::bigint)), true) FROM pg_stat_activity "
     "WHERE pid = split_part($1, ':', 1)::int "
-    "AND (extract(epoch FROM backend_start) * 1000000)::bigint::text = split_part($1, ':', 2)";
+    "AND (extract(epoch FROM backend_start) * 1000000)::bigint::text = split_part($1, ':', 2)"};
 
-// One row, one column of text from a libpq result, or a ConnectionException for a failure.
-std::string singleValue(PGconn* connection, PGresult* result) {
-  const bool ok = PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1;
-  const std::string value = ok ? PQgetvalue(result, 0, 0) : "";
-  PQclear(result);
-  if (!ok) throw postgres::StatementException(std::string("Statement Error: ") + PQerrorMessage(connection));
-  return value;
+// The key of the advisory lock migrations hold (a fixed number other applications do not use).
+constexpr std::int64_t kMigrationLock = 0x6f72646572730001;  // "orders", 1
+
+StorageFailure failureOfState(std::string_view state) {
+  if (state == "23505") return StorageFailure::UniqueViolation;
+  if (state == "53100") return StorageFailure::OutOfDiskSpace;
+  if (state == "53200") return StorageFailure::OutOfMemory;
+  if (state == "53300") return StorageFailure::TooManyConnections;
+  // serialization, deadlock, lock not available, statement timeout or cancel
+  if (state == "40001" || state == "40P01" || state == "55P03" || state == "57014") return StorageFailure::Busy;
+  // connection exceptions, and the server shutting down or terminating the session
+  if (state.starts_with("08") || state.starts_with("57P")) return StorageFailure::ConnectionLost;
+  return StorageFailure::Other;
+}
+
+// At connection time libpq gives the server's message, not its SQLSTATE: these are the texts of
+// 53300 too_many_connections and 53200 out_of_memory (in the server's lc_messages, English by default).
+StorageFailure failureAtConnect(const std::string& message) {
+  for (const char* text : {"too many clients", "too many connections", "remaining connection slots are reserved"}) {
+    if (message.find(text) != std::string::npos) return StorageFailure::TooManyConnections;
+  }
+  if (message.find("out of memory") != std::string::npos) return StorageFailure::OutOfMemory;
+  return StorageFailure::ConnectionLost;
 }
 
 // Whether a connection attempt of libpq's non-blocking API succeeds within `timeout` (libpq's
@@ -90,14 +121,14 @@ PGconn* connectionOf(Poco::Data::Session& session) {
 // string at spaces and '=' itself, even inside quotes.
 std::map<std::string, std::string> parseConnection(const std::string& connection) {
   if (connection.find("://") != std::string::npos) {
-    throw std::invalid_argument("storage-postgres.connection must be libpq key=value pairs (host=... dbname=...); "
-                                "POCO does not accept a postgresql:// URI");
+    throw svc::SettingError("storage-postgres.connection must be libpq key=value pairs (host=... dbname=...); "
+                            "POCO does not accept a postgresql:// URI");
   }
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(connection.c_str(), &error);
   if (options == nullptr) {
     PQfreemem(error);
-    throw std::invalid_argument("storage-postgres.connection is not a libpq key=value connection string");
+    throw svc::SettingError("storage-postgres.connection is not a libpq key=value connection string");
   }
   std::map<std::string, std::string> values;
   for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
@@ -106,12 +137,12 @@ std::map<std::string, std::string> parseConnection(const std::string& connection
   PQconninfoFree(options);
   for (const auto& [key, value] : values) {
     if (value.empty()) {
-      throw std::invalid_argument("storage-postgres.connection: " + key + " has no value; leave the key out instead");
+      throw svc::SettingError("storage-postgres.connection: " + key + " has no value; leave the key out instead");
     }
     if (value.find_first_of(" \t'\"=\\") != std::string::npos) {
-      throw std::invalid_argument("storage-postgres.connection: the value of " + key +
-                                  " has a space, quote, '=' or backslash, which POCO cannot pass on;"
-                                  " give such a password in PGPASSWORD instead");
+      throw svc::SettingError("storage-postgres.connection: the value of " + key +
+                              " has a space, quote, '=' or backslash, which POCO cannot pass on;"
+                              " give such a password in PGPASSWORD instead");
     }
   }
   return values;
@@ -128,112 +159,200 @@ std::string describe(std::map<std::string, std::string> values) {
   return described;
 }
 
-// Whether `[storage] pooler` names a transaction-mode pooler ("transaction") or none ("none").
-bool behindTransactionPooler(const svc::PluginContext& context) {
-  const std::string pooler = Poco::trim(context.config.getString("pooler", "none"));
-  if (pooler != "none" && pooler != "transaction") {
-    throw std::invalid_argument("storage-postgres.pooler must be none or transaction, not \"" + pooler + "\"");
-  }
-  return pooler == "transaction";
+// The settings of a direct session. Behind a transaction pooler none would stick: timestamps are
+// then read with whatever offset the server prints, and only the service's own deadline holds.
+std::string sessionSettings(std::chrono::milliseconds statementTimeout) {
+  return "SET TIME ZONE 'UTC'; SET datestyle TO ISO; SET statement_timeout TO " +
+         std::to_string(statementTimeout.count());
 }
 
-// client_min_messages: libpq would print NOTICEs (e.g. from CREATE TABLE IF NOT EXISTS) as plain
-// text among the JSON log lines. Behind a pooler, also the WARNING of a BEGIN inside the lease's
-// transaction.
-std::string sessionSettings(const svc::PluginContext& context, bool local) {
-  const std::string set = local ? "SET LOCAL " : "SET ";
-  return set + "TIME ZONE 'UTC'; " + set + "datestyle TO ISO; " + set + "client_min_messages TO " +
-         (local ? "error; " : "warning; ") + set + "statement_timeout TO " +
-         std::to_string(context.intSetting("statement_timeout_ms", 5000, 0, 3600000));
-}
-
-// Runs `sql` (statements separated by ';') through the simple query protocol: no named statement.
-void execute(PGconn* connection, const std::string& sql) {
-  PGresult* result = PQexec(connection, sql.c_str());
-  const bool done = PQresultStatus(result) == PGRES_COMMAND_OK || PQresultStatus(result) == PGRES_TUPLES_OK;
-  PQclear(result);
-  if (!done) throw postgres::StatementException(sql.substr(0, sql.find(' ')) + " failed: " + PQerrorMessage(connection));
-}
-
-class PostgresBackend final : public svc::StorageBackend {
+/// A libpq result, cleared when replaced or destroyed, read as text columns.
+class PostgresResult final : public svc::SqlResult {
  public:
-  /// The key of the advisory lock migrations hold (any fixed number other applications do not use).
-  static constexpr std::int64_t kMigrationLock = 0x6f72646572730001;  // "orders", 1
-  explicit PostgresBackend(const svc::PluginContext& context)
-      : connection_(Poco::trim(context.config.getString("connection", ""))),
-        target_(describe(parseConnection(connection_))),
-        transactionPooler_(behindTransactionPooler(context)),
-        sessionSetup_(transactionPooler_ ? "" : sessionSettings(context, false)),
-        leaseSetup_("BEGIN; " + sessionSettings(context, true) + "; DEALLOCATE ALL") {
-    postgres::Connector::registerConnector();
+  PostgresResult() = default;
+  PostgresResult(const PostgresResult&) = delete;
+  PostgresResult& operator=(const PostgresResult&) = delete;
+  ~PostgresResult() { PQclear(result_); }
+
+  void reset(PGresult* result) {
+    PQclear(result_);
+    result_ = result;
   }
 
-  ~PostgresBackend() override { postgres::Connector::unregisterConnector(); }
+  std::size_t rows() const override { return static_cast<std::size_t>(PQntuples(result_)); }
+  std::size_t affected() const override {
+    const char* count = PQcmdTuples(result_);
+    std::size_t value = 0;
+    std::from_chars(count, count + std::char_traits<char>::length(count), value);
+    return value;
+  }
+  bool isNull(std::size_t row, std::size_t column) const override {
+    return PQgetisnull(result_, static_cast<int>(row), static_cast<int>(column)) != 0;
+  }
+  std::int64_t integer(std::size_t row, std::size_t column) const override {
+    const std::string_view value = text(row, column);
+    if (value == "t" || value == "f") return value == "t";  // a boolean column
+    std::int64_t number = 0;
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+    if (error != std::errc() || end != value.data() + value.size()) {
+      throw std::runtime_error("column " + std::to_string(column) + " is not an integer: " + std::string(value));
+    }
+    return number;
+  }
+  double real(std::size_t row, std::size_t column) const override { return std::stod(std::string(text(row, column))); }
+  std::string_view text(std::size_t row, std::size_t column) const override {
+    const int r = static_cast<int>(row);
+    const int c = static_cast<int>(column);
+    return {PQgetvalue(result_, r, c), static_cast<std::size_t>(PQgetlength(result_, r, c))};
+  }
 
-  std::string name() const override { return "postgresql"; }
-  std::string target() const override { return target_; }
+ private:
+  PGresult* result_ = nullptr;
+};
 
-  Poco::Data::Session connect(std::chrono::milliseconds timeout) override {
-    try {
-      return connectOrThrow(timeout);
-    } catch (const Poco::Exception& failure) {
-      if (const auto shortage = shortageAtConnect(failure.displayText())) {
-        throw svc::StorageUnavailable(*shortage, failure.displayText());
+// A cancel's thread outlives the backend that started it and runs this library's code: were the
+// host to unload the library meanwhile (at exit, or a test's pool going away), the thread would
+// crash. Once a cancel was sent, the library stays loaded until the process ends.
+void keepThisLibraryLoaded() {
+  static const bool pinned = [] {
+    Dl_info self{};
+    if (dladdr(reinterpret_cast<void*>(&keepThisLibraryLoaded), &self) == 0 || self.dli_fname == nullptr) return false;
+    return dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) != nullptr;
+  }();
+  (void)pinned;
+}
+
+/// What every connection of a backend shares.
+struct Shared {
+  std::string connection;
+  std::atomic<bool> unnamedStatements;  ///< behind a transaction pooler, said or found
+  const svc::Logger& logger;
+  std::chrono::milliseconds statementTimeout;
+  std::shared_ptr<std::atomic<int>> cancelsInFlight = std::make_shared<std::atomic<int>>(0);
+  std::atomic<bool> poolerReported{false};
+};
+
+/// The text parameters of one statement: integers and arrays are written out here, text is viewed.
+class TextParameters {
+ public:
+  explicit TextParameters(std::span<const svc::SqlValue> values) {
+    owned_.reserve(values.size());
+    for (const svc::SqlValue& value : values) add(value);
+    for (std::size_t i = 0; i < values_.size(); ++i) {
+      if (ownedAt_[i] >= 0) values_[i] = owned_[static_cast<std::size_t>(ownedAt_[i])].c_str();
+    }
+  }
+  int count() const { return static_cast<int>(values_.size()); }
+  const char* const* values() const { return values_.data(); }
+  const int* lengths() const { return lengths_.data(); }
+
+ private:
+  void add(const svc::SqlValue& value) {
+    if (std::holds_alternative<std::nullptr_t>(value)) return push(nullptr, 0);
+    if (const auto* text = std::get_if<std::string_view>(&value)) {
+      return push(text->data(), static_cast<int>(text->size()));
+    }
+    std::string written;
+    if (const auto* number = std::get_if<std::int64_t>(&value)) {
+      written = std::to_string(*number);
+    } else if (const auto* real = std::get_if<double>(&value)) {
+      written = std::to_string(*real);
+    } else {
+      written = "{";
+      for (const std::int64_t item : std::get<std::span<const std::int64_t>>(value)) {
+        if (written.size() > 1) written += ',';
+        written += std::to_string(item);
       }
-      throw;
+      written += '}';
     }
+    ownedAt_.push_back(static_cast<int>(owned_.size()));
+    values_.push_back(nullptr);  // set once owned_ no longer moves
+    lengths_.push_back(static_cast<int>(written.size()));
+    owned_.push_back(std::move(written));
+  }
+  void push(const char* data, int length) {
+    ownedAt_.push_back(-1);
+    values_.push_back(data);
+    lengths_.push_back(length);
   }
 
-  // At connection time libpq gives the server's message, not its SQLSTATE: these are the texts of
-  // 53300 too_many_connections and 53200 out_of_memory (in the server's lc_messages, English by default).
-  static std::optional<svc::DatabaseShortage> shortageAtConnect(const std::string& message) {
-    for (const char* text : {"too many clients", "too many connections", "remaining connection slots are reserved"}) {
-      if (message.find(text) != std::string::npos) return svc::DatabaseShortage::Connections;
+  std::vector<std::string> owned_;
+  std::vector<int> ownedAt_;
+  std::vector<const char*> values_;
+  std::vector<int> lengths_;
+};
+
+// libpq prints NOTICEs (e.g. of CREATE TABLE IF NOT EXISTS) on stderr, among the JSON log lines.
+void ignoreNotice(void*, const char*) {}
+
+class PostgresConnection final : public svc::StorageConnection {
+ public:
+  PostgresConnection(Poco::Data::Session session, Shared& shared)
+      : session_(std::move(session)), pg_(connectionOf(*session_)), shared_(shared) {
+    PQsetNoticeProcessor(pg_, ignoreNotice, nullptr);
+  }
+
+  /// Names the server session and sets up a direct one; throws DatabaseError.
+  void configure() {
+    identify();
+    if (!shared_.unnamedStatements) runScript(sessionSettings(shared_.statementTimeout));
+  }
+
+  // Closing sends nothing and waits for nothing: the socket is shut and libpq reads its end, so
+  // that POCO sees a broken connection and skips the goodbye it would send (and its PQfinish);
+  // the connection is freed here. The server drops the session's statements with it.
+  ~PostgresConnection() override {
+    if (PQsocket(pg_) >= 0) {
+      shutdown(PQsocket(pg_), SHUT_RDWR);
+      PQconsumeInput(pg_);
     }
-    if (message.find("out of memory") != std::string::npos) return svc::DatabaseShortage::Memory;
-    return std::nullopt;
+    const bool pocoFinishes = PQstatus(pg_) == CONNECTION_OK;
+    result_.reset(nullptr);
+    session_.reset();
+    if (!pocoFinishes) PQfinish(pg_);
   }
 
-  Poco::Data::Session connectOrThrow(std::chrono::milliseconds timeout) {
-    probe(timeout);
-    return open();
+  Poco::Data::Session& session() override { return *session_; }
+
+  const svc::SqlResult& run(const svc::Statement& statement, std::span<const svc::SqlValue> parameters) override {
+    const TextParameters text(parameters);
+    if (shared_.unnamedStatements) {
+      check(PQexecParams(pg_, std::string(statement.text).c_str(), text.count(), nullptr, text.values(), text.lengths(),
+                         nullptr, 0),
+            statement);
+    } else {
+      const std::string& name = preparedName(statement, text.count());
+      check(PQexecPrepared(pg_, name.c_str(), text.count(), text.values(), text.lengths(), nullptr, 0), statement);
+    }
+    return result_;
   }
 
-  // POCO 1.11 leaks the libpq connection of a failed attempt (SessionHandle::connect throws
-  // without PQfinish): 35 KB a try, each first failure after a success included. And POCO's
-  // attempt can only be bounded by connect_timeout (2 s at least). So libpq itself tries first,
-  // within `timeout`, and frees what it made: one more handshake per new pooled connection, and
-  // POCO's attempt then fails only if the database goes away in between.
-  void probe(std::chrono::milliseconds timeout) const {
-    PGconn* attempt = PQconnectStart(connection_.c_str());
-    const bool reachable = attempt != nullptr && connectsWithin(attempt, timeout);
-    const std::string error = reachable ? ""
-                              : attempt == nullptr || PQstatus(attempt) != CONNECTION_BAD
-                                  ? "no answer within " + std::to_string(timeout.count()) + " ms"
-                                  : PQerrorMessage(attempt);
-    PQfinish(attempt);
-    if (!reachable) throw postgres::ConnectionException("Connection Error: " + error);
+  void runScript(std::string_view sql) override {
+    check(PQexec(pg_, std::string(sql).c_str()), svc::Statement{"script", sql});
   }
 
-  // Behind a transaction-mode pooler each transaction may run on another server session, so none
-  // names the work of a lost connection: its end can never be confirmed (awaitEnded says no, and an
-  // interrupted order is answered "outcome unknown" rather than guessed).
-  std::string identify(Poco::Data::Session& session) const override {
-    if (transactionPooler_) return kUnknowableSession;
-    PGconn* connection = connectionOf(session);
-    return singleValue(connection, PQexec(connection, kIdentifySql));
+  bool inTransaction() override { return PQtransactionStatus(pg_) != PQTRANS_IDLE; }
+  std::string serverSession() override { return shared_.unnamedStatements ? kUnknowableSession : serverSession_; }
+
+  // An idle connection has nothing to read: no statement is running and nothing LISTENs. If
+  // its socket is readable, the server has said goodbye ("terminating connection" on a restart
+  // or pg_terminate_backend) or closed it. libpq would report that only after a failed statement.
+  bool isAlive() override {
+    if (PQstatus(pg_) != CONNECTION_OK) return false;
+    pollfd socket{.fd = PQsocket(pg_), .events = POLLIN, .revents = 0};
+    return poll(&socket, 1, 0) == 0;
   }
 
   // A cancel request goes on a connection of its own, which a partitioned network can hold
   // forever (PQcancel has no timeout): it runs on a thread of its own, the connection is cut at
   // the deadline whatever becomes of it, and a few at most are left waiting.
-  void cancel(Poco::Data::Session& session) const override {
-    PGconn* connection = connectionOf(session);
-    if (connection == nullptr || cancelsInFlight_->load() >= kMaxCancelsInFlight) return;
-    PGcancel* request = PQgetCancel(connection);
+  void cancel() override {
+    if (shared_.cancelsInFlight->load() >= kMaxCancelsInFlight) return;
+    PGcancel* request = PQgetCancel(pg_);
     if (request == nullptr) return;
-    cancelsInFlight_->fetch_add(1);
-    std::thread([request, inFlight = cancelsInFlight_] {
+    keepThisLibraryLoaded();
+    shared_.cancelsInFlight->fetch_add(1);
+    std::thread([request, inFlight = shared_.cancelsInFlight] {
       char error[256];
       PQcancel(request, error, sizeof error);
       PQfreeCancel(request);
@@ -243,129 +362,131 @@ class PostgresBackend final : public svc::StorageBackend {
 
   // The socket stays open (only its owner closes it, so that its number cannot be reused
   // meanwhile); shut, it makes libpq's wait end with "server closed the connection".
-  void sever(Poco::Data::Session& session) const override {
-    PGconn* connection = connectionOf(session);
-    if (connection != nullptr && PQsocket(connection) >= 0) shutdown(PQsocket(connection), SHUT_RDWR);
-  }
-
-  // Closing sends nothing and waits for nothing. POCO 1.11 would DEALLOCATE each prepared
-  // statement with a blocking PQexec, which a link gone silent holds until it heals: so the
-  // socket is shut first and libpq reads its end, which marks the connection broken, and POCO
-  // then skips both the DEALLOCATEs and its PQfinish (SessionHandle::disconnect checks
-  // CONNECTION_OK). The server drops the statements with the session. The libpq connection is
-  // freed here once the session is destroyed, unless another Session shares it (one Session
-  // counts twice: itself and its StatementCreator).
-  std::function<void()> closing(Poco::Data::Session& session) const override {
-    PGconn* connection = connectionOf(session);
-    if (connection == nullptr || session.impl()->referenceCount() > 2) return {};
-    if (PQsocket(connection) >= 0) {
-      shutdown(PQsocket(connection), SHUT_RDWR);
-      PQconsumeInput(connection);
-    }
-    if (PQstatus(connection) == CONNECTION_OK) return {};  // POCO finishes it
-    return [connection] { PQfinish(connection); };
-  }
-
-  bool awaitEnded(Poco::Data::Session& session, const std::string& identity,
-                  std::chrono::milliseconds wait) const override {
-    if (identity == kUnknowableSession) return false;
-    PGconn* connection = connectionOf(session);
-    const std::string waitMs = std::to_string(wait.count());
-    const char* values[] = {identity.c_str(), waitMs.c_str()};
-    PGresult* result = PQexecParams(connection, kAwaitEndedSql, 2, nullptr, values, nullptr, nullptr, 0);
-    return singleValue(connection, result) == "t";
-  }
-
-  Poco::Data::Session open() const {
-    Poco::Data::Session session(postgres::Connector::KEY, connection_);
-    if (sessionSetup_.empty()) return session;
-    PGresult* result = PQexec(connectionOf(session), sessionSetup_.c_str());
-    const bool configured = PQresultStatus(result) == PGRES_COMMAND_OK;
-    PQclear(result);
-    if (!configured) {
-      throw postgres::ConnectionException(std::string("cannot configure the session: ") +
-                                          PQerrorMessage(connectionOf(session)));
-    }
-    return session;
-  }
-
-  // An idle connection has nothing to read: no statement is running and nothing LISTENs. If
-  // its socket is readable, the server has said goodbye ("terminating connection" on a restart
-  // or pg_terminate_backend) or closed it. libpq would report that only after a failed statement.
-  bool isAlive(Poco::Data::Session& session) const override {
-    PGconn* connection = connectionOf(session);
-    if (connection == nullptr || PQstatus(connection) != CONNECTION_OK) return false;
-    pollfd socket{.fd = PQsocket(connection), .events = POLLIN, .revents = 0};
-    return poll(&socket, 1, 0) == 0;
-  }
-
-  svc::StorageFailure classify(const Poco::Exception& failure, Poco::Data::Session& session) const override {
-    const std::string text = failure.displayText();
-    if (!isAlive(session) || text.find("State: 57P") != std::string::npos ||
-        dynamic_cast<const postgres::ConnectionException*>(&failure) != nullptr) {
-      return svc::StorageFailure::ConnectionLost;
-    }
-    if (text.find("State: 23505") != std::string::npos) return svc::StorageFailure::UniqueViolation;
-    if (text.find("State: 53100") != std::string::npos) return svc::StorageFailure::OutOfDiskSpace;
-    if (text.find("State: 53200") != std::string::npos) return svc::StorageFailure::OutOfMemory;
-    if (text.find("State: 40001") != std::string::npos || text.find("State: 40P01") != std::string::npos ||
-        text.find("State: 55P03") != std::string::npos || text.find("State: 57014") != std::string::npos) {
-      return svc::StorageFailure::Busy;  // serialization, deadlock, lock timeout, statement timeout
-    }
-    // A statement that waits for a lock while it is prepared (a SELECT of a locked table) fails in
-    // PQprepare, which POCO reports without the SQLSTATE: the server's message (English by default)
-    // says it, for statement and lock timeouts (57014, 55P03).
-    if (text.find("canceling statement due to") != std::string::npos) return svc::StorageFailure::Busy;
-    return svc::StorageFailure::Other;
-  }
-
-  bool beginLease(Poco::Data::Session& session) override {
-    if (!transactionPooler_) return false;
-    execute(connectionOf(session), leaseSetup_);
-    return true;
-  }
-
-  // A transaction-level advisory lock: it also holds behind a transaction pooler, and ends with
-  // the transaction whatever happens to the connection.
-  void beginMigrations(Poco::Data::Session& session) override {
-    execute(connectionOf(session), (transactionPooler_ ? leaseSetup_ : "BEGIN") +
-                                       "; SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")");
-  }
-
-  void endMigrations(Poco::Data::Session& session, bool commit) override { endLeaseTransaction(session, commit); }
-
-  // The transaction may have ended already: the plugin committed or rolled back its own.
-  void endLeaseTransaction(Poco::Data::Session& session, bool commit) override {
-    PGconn* connection = connectionOf(session);
-    switch (PQtransactionStatus(connection)) {
-      case PQTRANS_INTRANS:
-        execute(connection, commit ? "COMMIT" : "ROLLBACK");
-        return;
-      case PQTRANS_INERROR:
-        execute(connection, "ROLLBACK");
-        if (commit) throw postgres::StatementException("the lease's transaction failed and was rolled back");
-        return;
-      case PQTRANS_IDLE:
-        return;
-      default:  // the connection broke (or is still busy): whether the work committed is unknown
-        if (commit) throw postgres::ConnectionException("the connection was lost before the lease's transaction committed");
-        return;
-    }
+  void sever() override {
+    if (PQsocket(pg_) >= 0) shutdown(PQsocket(pg_), SHUT_RDWR);
   }
 
  private:
-  std::string connection_;
-  std::string target_;
-  bool transactionPooler_;
-  std::string sessionSetup_;  ///< empty behind a transaction pooler, where session settings do not stick
-  std::string leaseSetup_;
-  std::shared_ptr<std::atomic<int>> cancelsInFlight_ = std::make_shared<std::atomic<int>>(0);
+  // Behind a pooler the pid the server runs as is not the one libpq was given at start-up (the
+  // pooler's own). With `pooler = none` that is a misconfiguration: named statements would fail
+  // on the pooler's other server connections, and a lost session could not be named. Said once,
+  // and every connection goes unnamed from then on.
+  void identify() {
+    runScript(kIdentifySql);
+    if (result_.rows() != 1) throw svc::DatabaseError(StorageFailure::Other, "cannot identify the server session");
+    serverSession_ = std::string(result_.text(0, 0));
+    const bool behindPooler = result_.integer(0, 1) != PQbackendPID(pg_);
+    if (behindPooler && !shared_.unnamedStatements.exchange(true) && !shared_.poolerReported.exchange(true)) {
+      shared_.logger.error(
+          "The PostgreSQL connection goes through a pooler but storage-postgres.pooler is none: set "
+          "[storage-postgres] pooler = transaction. Statements run unnamed from now on, and the outcome of "
+          "work on a lost connection cannot be confirmed",
+          {{"setting", "storage-postgres.pooler"}, {"value", "none"}, {"expected", "transaction"}});
+    }
+  }
+
+  // The connection's name for `statement`, prepared on first use: one name per statement text.
+  const std::string& preparedName(const svc::Statement& statement, int parameterCount) {
+    const auto known = prepared_.find(statement.text);
+    if (known != prepared_.end()) return known->second;
+    std::string name = "s" + std::to_string(prepared_.size() + 1);
+    check(PQprepare(pg_, name.c_str(), std::string(statement.text).c_str(), parameterCount, nullptr), statement);
+    return prepared_.emplace(statement.text, std::move(name)).first->second;
+  }
+
+  void check(PGresult* result, const svc::Statement& statement) {
+    result_.reset(result);
+    const ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
+    const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    std::string message = std::string(statement.name) + ": " + PQerrorMessage(pg_);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    if (state == nullptr) {  // no answer from the server: the connection failed
+      throw svc::DatabaseError(StorageFailure::ConnectionLost, message);
+    }
+    message += std::string(" (SQLSTATE ") + state + ")";
+    throw svc::DatabaseError(PQstatus(pg_) == CONNECTION_OK ? failureOfState(state) : StorageFailure::ConnectionLost,
+                             message);
+  }
+
+  std::optional<Poco::Data::Session> session_;
+  PGconn* pg_;
+  Shared& shared_;
+  PostgresResult result_;
+  std::unordered_map<std::string_view, std::string> prepared_;  ///< by statement text
+  std::string serverSession_;
 };
 
-std::unique_ptr<svc::StorageBackend> createPostgresBackend(const svc::PluginContext& context) {
+class PostgresBackend final : public svc::StorageBackend {
+ public:
+  explicit PostgresBackend(const svc::StoragePluginContext& context)
+      : shared_{.connection = context.settings.text("connection"),
+                .unnamedStatements = context.settings.text("pooler") == "transaction",
+                .logger = context.logger,
+                .statementTimeout = context.statementTimeout},
+        target_(describe(parseConnection(shared_.connection))) {
+    postgres::Connector::registerConnector();
+  }
+
+  ~PostgresBackend() override { postgres::Connector::unregisterConnector(); }
+
+  std::string name() const override { return "postgresql"; }
+  std::string target() const override { return target_; }
+
+  std::unique_ptr<svc::StorageConnection> connect(std::chrono::milliseconds timeout) override {
+    probe(timeout);
+    std::unique_ptr<PostgresConnection> connection;
+    try {
+      connection = std::make_unique<PostgresConnection>(
+          Poco::Data::Session(postgres::Connector::KEY, shared_.connection), shared_);
+    } catch (const Poco::Exception& failure) {
+      throw svc::DatabaseError(failureAtConnect(failure.displayText()), failure.displayText());
+    }
+    connection->configure();
+    return connection;
+  }
+
+  bool awaitEnded(svc::StorageConnection& over, const std::string& serverSession,
+                  std::chrono::milliseconds wait) override {
+    if (serverSession == kUnknowableSession) return false;
+    const svc::SqlValue parameters[] = {std::string_view(serverSession), static_cast<std::int64_t>(wait.count())};
+    const svc::SqlResult& ended = over.run(kAwaitEnded, parameters);
+    return ended.rows() == 1 && ended.integer(0, 0) == 1;
+  }
+
+  // A transaction-level advisory lock: it also holds behind a transaction pooler, and ends with
+  // the transaction whatever happens to the connection. So does the statement timeout, which
+  // bounds the wait for the lock and for locked tables (no watchdog watches migrations).
+  void beginMigrations(svc::StorageConnection& connection) override {
+    connection.runScript("BEGIN; SET LOCAL statement_timeout TO " + std::to_string(shared_.statementTimeout.count()) +
+                         "; SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")");
+  }
+
+ private:
+  // POCO 1.11 leaks the libpq connection of a failed attempt (SessionHandle::connect throws
+  // without PQfinish): 35 KB a try. And POCO's attempt can only be bounded by connect_timeout
+  // (2 s at least). So libpq itself tries first, within `timeout`, and frees what it made: one
+  // more handshake per new pooled connection, and POCO's attempt then fails only if the
+  // database goes away in between.
+  void probe(std::chrono::milliseconds timeout) const {
+    PGconn* attempt = PQconnectStart(shared_.connection.c_str());
+    const bool reachable = attempt != nullptr && connectsWithin(attempt, timeout);
+    const std::string error = reachable ? ""
+                              : attempt == nullptr || PQstatus(attempt) != CONNECTION_BAD
+                                  ? "no answer within " + std::to_string(timeout.count()) + " ms"
+                                  : PQerrorMessage(attempt);
+    PQfinish(attempt);
+    if (!reachable) throw svc::DatabaseError(failureAtConnect(error), "Connection Error: " + error);
+  }
+
+  Shared shared_;
+  std::string target_;
+};
+
+std::unique_ptr<svc::StorageBackend> createPostgresBackend(const svc::StoragePluginContext& context) {
   return std::make_unique<PostgresBackend>(context);
 }
 
 }  // namespace
 
-SVC_STORAGE_PLUGIN(createPostgresBackend)
+SVC_STORAGE_PLUGIN(createPostgresBackend, settingsSchema)

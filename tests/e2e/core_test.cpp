@@ -125,7 +125,7 @@ TEST_F(CoreConfiguration, WritesTheSeedsTextLogFormatWhenAskedTo) {
   const auto line = server_->waitForLine("Created new order");
   ASSERT_TRUE(line);
   static const std::regex format(
-      R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO Created new order service_name=order-service order_id=1 user_id=7 product_id=8 quantity=9)");
+      R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO Created new order service_name=order-service request_id=[0-9a-f]{32} order_id=1 user_id=7 product_id=8 quantity=9)");
   EXPECT_TRUE(std::regex_match(*line, format)) << *line;
 }
 

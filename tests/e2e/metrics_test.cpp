@@ -40,6 +40,7 @@ TEST_F(OrdersMetrics, ServesPrometheusTextWithHelpAndTypeForEveryFamily) {
   for (const auto& [family, type] : std::vector<std::pair<std::string, std::string>>{
            {"http_requests_total", "counter"},
            {"http_request_duration_seconds", "histogram"},
+           {"http_connections_evicted_total", "counter"},
            {"db_pool_connections", "gauge"},
            {"db_pool_size", "gauge"},
            {"db_pool_waits_total", "counter"},

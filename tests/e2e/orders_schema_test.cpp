@@ -105,3 +105,24 @@ TEST_F(OrdersSchema, ServesHealthAndAnswersUnavailableWhileAMigrationCannotRunAn
   EXPECT_EQ(status, 201) << server_->output();
   EXPECT_TRUE(server_->waitForLine("Database schema is current"));
 }
+
+// A route plugin loaded under another name keeps the schema its library declares: route.shop =
+// orders gets orders' tables (before, it found no migrations under "shop" and said nothing).
+class OrdersUnderAnotherName : public ServiceTest {
+ protected:
+  std::optional<std::vector<RoutePluginUnderTest>> routePlugins() const override {
+    return std::vector<RoutePluginUnderTest>{{.name = "shop", .library = "orders"}};
+  }
+};
+
+TEST_F(OrdersUnderAnotherName, GetsTheSchemaItsLibraryDeclares) {
+  startServer();
+  HttpClient http = client();
+  EXPECT_EQ(http.postJson("/orders", kSampleOrder).status, 201);
+  const auto loaded = logLines("\"Loaded route plugin\"");
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].find("plugin")->text(), "shop");
+  EXPECT_EQ(loaded[0].find("schema")->text(), "orders");
+  EXPECT_EQ(logLines("\"Applied database migration\"").size(), ordersMigrationFiles(*database_));
+  EXPECT_EQ(countOrders(*database_), 1);
+}

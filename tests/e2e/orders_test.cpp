@@ -311,3 +311,35 @@ TEST_F(OrdersApi, FailsOnlyTheLookupOfAnUnreadableRowInABatch) {
   EXPECT_EQ(badAnswers, 50);
   EXPECT_TRUE(server_->waitForLine("has an unreadable created_at: garbage"));
 }
+
+// A transaction-mode pooler behind pooler = none: said once, naming the setting, and every request
+// is still answered (the service goes on with unnamed statements); on a direct connection, nothing.
+TEST_F(OrdersApi, SaysWhichSettingToChangeWhenItFindsAPoolerItWasNotToldOf) {
+  if (database_->backendName() != "postgresql") GTEST_SKIP() << "a pooler stands in front of a database server";
+  const bool behindPooler = database_->storageSettings()["pooler"] == "transaction";
+  stopServer();
+  config_->set("storage-postgres.pooler", "none");
+  startServer();
+  std::vector<std::thread> clients;
+  std::atomic<int> failures{0};
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&] {
+      HttpClient http = client();
+      for (int i = 0; i < 20; ++i) {
+        const std::int64_t id = *http.postJson("/orders", kSampleOrder).json().find("order_id")->asInt64();
+        if (http.get("/orders/" + std::to_string(id)).status != 200) ++failures;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(failures, 0);
+  const auto told = logLines("storage-postgres.pooler is none");
+  if (!behindPooler) {
+    EXPECT_TRUE(told.empty()) << "a direct connection was taken for a pooler";
+    return;
+  }
+  ASSERT_EQ(told.size(), 1u) << server_->output();
+  EXPECT_EQ(told[0].find("level")->text(), "ERROR");
+  EXPECT_EQ(told[0].find("setting")->text(), "storage-postgres.pooler");
+  EXPECT_EQ(told[0].find("expected")->text(), "transaction");
+}

@@ -282,6 +282,44 @@ TEST_F(Startup, ExitsWhenTheGracePeriodEndsWithARequestStillRunning) {
   EXPECT_EQ(stuck.get(), 0) << "the stuck request was cut off";
 }
 
+// Ctrl-C in a terminal, then Ctrl-C again: the operator does not wait out the drain.
+TEST_F(Startup, ASecondSignalDuringTheDrainStopsAtOnce) {
+  config_->set("server.drain_delay_ms", "60000");
+  server_ = std::make_unique<ServerProcess>(
+      std::vector<std::string>{"--config=" + config_->write(directory_.path()).string()},
+      std::map<std::string, std::string>{}, StandardInput::Terminal);
+  port_ = server_->waitUntilServing();
+  server_->signal(SIGTERM);
+  ASSERT_TRUE(server_->waitForLine("\"Draining")) << server_->output();
+  EXPECT_TRUE(server_->waitForLine("Draining for 60 s before stopping (readiness answers 503); press Ctrl-C again to "
+                                   "stop now"))
+      << "a terminal is told how to skip the drain: " << server_->output();
+  auto inFlight = std::async(std::launch::async, [this] {
+    try {
+      return client().get("/echo/sleep/10000").status;
+    } catch (const Poco::Exception&) {
+      return 0;
+    }
+  });
+  std::this_thread::sleep_for(100ms);  // the request reaches its handler
+
+  const auto signalledAgain = std::chrono::steady_clock::now();
+  server_->signal(SIGTERM);
+  const std::optional<int> code = server_->waitForExit(5s);
+  const auto took = std::chrono::steady_clock::now() - signalledAgain;
+  ASSERT_TRUE(code.has_value()) << "still draining after the second signal: " << server_->output();
+  EXPECT_EQ(*code, 0) << server_->output();
+  EXPECT_LT(took, 1s);
+  const auto stoppingNow = server_->waitForLine("\"Second termination signal: stopping now\"");
+  ASSERT_TRUE(stoppingNow) << server_->output();
+  EXPECT_NE(stoppingNow->find("\"signal\":\"SIGTERM\""), std::string::npos) << *stoppingNow;
+  const auto shuttingDown = server_->waitForLine("\"Shutting down\"");
+  ASSERT_TRUE(shuttingDown);
+  EXPECT_NE(shuttingDown->find("\"grace_ms\":300"), std::string::npos) << *shuttingDown;
+  EXPECT_TRUE(server_->waitForLine("Requests still running were cut short")) << server_->output();
+  EXPECT_EQ(inFlight.get(), 0) << "the request in progress was cut";
+}
+
 TEST_F(Startup, TellsTheLauncherOfADaemonWhyItDidNotStart) {
   config_->set("plugins.route.extra", "/nonexistent/libextra.so");
   const std::string ini = config_->write(directory_.path()).string();

@@ -9,6 +9,8 @@
 #include "metrics_registry.h"
 #include "plugin_loader.h"
 #include "router.h"
+#include "upstream_clients.h"
+#include "worker_pool.h"
 #include "support/capturing_sink.h"
 #include "support/test_database.h"
 
@@ -21,48 +23,78 @@ namespace {
 class PluginLoading : public testing::Test {
  protected:
   svc::PluginContext context(const std::string& name) {
-    return svc::PluginContext{.name = name, .config = *section_, .logger = logger_, .metrics = metrics_, .storage = nullptr};
+    return svc::PluginContext{.name = name,
+                              .settings = settings_,
+                              .logger = logger_,
+                              .metrics = metrics_,
+                              .workers = workers_,
+                              .upstreams = upstreams_,
+                              .storage = nullptr};
   }
 
   std::string loadError(const std::string& file) {
     try {
-      libraries_.createRoutePlugin(PluginRef{"probe", std::string(TEST_PLUGIN_DIR) + "/" + file}, context("probe"));
+      const PluginRef plugin{"probe", std::string(TEST_PLUGIN_DIR) + "/" + file};
+      libraries_.routeManifest(plugin);
+      libraries_.createRoutePlugin(plugin, context("probe"));
     } catch (const PluginLoadError& error) {
       return error.what();
     }
     return "";
   }
 
-  Poco::AutoPtr<Poco::Util::MapConfiguration> section_ = new Poco::Util::MapConfiguration;
+  svc::Settings settings_;
   svc::Logger logger_{"test", svc::LogFormat::Json, svc::LogLevel::Debug,
                       std::make_shared<test_support::CapturingSink>()};
   svc::host::MetricsRegistry metrics_{std::vector<std::string>{}};
+  svc::host::WorkerPool workers_{1, 10};
+  svc::host::UpstreamClients upstreams_{svc::host::UpstreamSettings{}, logger_};
   PluginLibraries libraries_;  // outlives every plugin object the tests make
 };
 
 }  // namespace
 
-TEST_F(PluginLoading, LoadsARoutePluginWhichRegistersWorkingRoutes) {
-  section_->setString("greeting", "hi");
-  auto plugin = libraries_.createRoutePlugin(PluginRef{"echo", std::string(TEST_PLUGIN_DIR) + "/libtest-echo.so"},
-                                             context("echo"));
+TEST_F(PluginLoading, LoadsARoutePluginWhichRegistersWorkingRoutesWithItsSettings) {
+  const PluginRef echo{"echo", std::string(TEST_PLUGIN_DIR) + "/libtest-echo.so"};
+  const svc::RoutePluginManifest manifest = libraries_.routeManifest(echo);
+  EXPECT_EQ(manifest.schema, "echo");
+  settings_ = svc::Settings("echo", manifest.settings, {{"greeting", "hi"}});
+  auto plugin = libraries_.createRoutePlugin(echo, context("echo"));
   svc::host::Router router;
   plugin->registerRoutes(router);
   const auto lookup = router.find("GET", "/echo/abc");
   ASSERT_TRUE(lookup.found());
   Poco::Net::NameValueCollection headers;
-  const svc::Request request("GET", "/echo/abc", "", lookup.route->pattern, lookup.params, headers, "");
+  const svc::Request request("GET", "/echo/abc", "", lookup.route->pattern, lookup.params, headers, "",
+                             std::make_shared<const svc::RequestContext>());
   EXPECT_EQ(lookup.route->handler(request).body, R"({"greeting":"hi","word":"abc"})");
+}
+
+TEST_F(PluginLoading, RefusesASettingOutsideItsSchema) {
+  const PluginRef notes{"notes", std::string(TEST_PLUGIN_DIR) + "/libtest-notes.so"};
+  const svc::RoutePluginManifest manifest = libraries_.routeManifest(notes);
+  EXPECT_EQ(manifest.schema, "notes");
+  try {
+    svc::Settings("notes", manifest.settings, {{"max_text_length", "0"}});
+    FAIL() << "a value below its range was accepted";
+  } catch (const svc::SettingError& error) {
+    EXPECT_STREQ(error.what(), "notes.max_text_length must be an integer from 1 to 100000, not \"0\"");
+  }
 }
 
 TEST_F(PluginLoading, LoadsAStoragePlugin) {
   test_support::TempDir directory;
-  section_->setString("database", (directory.path() / "x.db").string());
+  const PluginRef sqlite{"storage-sqlite", std::string(ORDER_SERVICE_APP_DIR) + "/plugins/libstorage-sqlite.so"};
+  const svc::Settings settings("storage-sqlite", libraries_.storageSettings(sqlite),
+                               {{"database", (directory.path() / "x.db").string()}});
   auto backend = libraries_.createStorageBackend(
-      PluginRef{"storage", std::string(ORDER_SERVICE_APP_DIR) + "/plugins/libstorage-sqlite.so"}, context("storage"));
+      sqlite, svc::StoragePluginContext{.name = "storage-sqlite",
+                                        .settings = settings,
+                                        .logger = logger_,
+                                        .statementTimeout = std::chrono::milliseconds(1000)});
   EXPECT_EQ(backend->name(), "sqlite");
-  Poco::Data::Session session = backend->connect(std::chrono::milliseconds(1000));
-  EXPECT_TRUE(backend->isAlive(session));
+  const std::unique_ptr<svc::StorageConnection> connection = backend->connect(std::chrono::milliseconds(1000));
+  EXPECT_TRUE(connection->isAlive());
 }
 
 TEST_F(PluginLoading, RefusesAMissingFileNamingIt) {
@@ -100,8 +132,7 @@ TEST_F(PluginLoading, ReportsAFactoryThatThrows) {
 
 TEST_F(PluginLoading, RefusesAPluginOfTheOtherKind) {
   try {
-    libraries_.createStorageBackend(PluginRef{"storage", std::string(TEST_PLUGIN_DIR) + "/libtest-echo.so"},
-                                    context("storage"));
+    libraries_.storageSettings(PluginRef{"storage", std::string(TEST_PLUGIN_DIR) + "/libtest-echo.so"});
     FAIL() << "a route plugin was loaded as storage";
   } catch (const PluginLoadError& error) {
     EXPECT_NE(std::string(error.what()).find("svc_create_storage_backend"), std::string::npos) << error.what();

@@ -8,16 +8,11 @@
 #include <iostream>
 #include <thread>
 
-#include <Poco/AutoPtr.h>
-#include <Poco/Data/PostgreSQL/PostgreSQLException.h>
-#include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/Statement.h>
-#include <Poco/Util/MapConfiguration.h>
 
-#include "metrics_registry.h"
-#include "svc/http.h"
+#include "integration/pool_under_test.h"
 #include "migrations.h"
-#include "plugin_loader.h"
+#include "problems.h"
 #include "session_pool.h"
 #include "support/capturing_sink.h"
 #include "support/storage_outage.h"
@@ -31,11 +26,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-/// Counts how often it is built: once per connection when the pool reuses connections.
-struct CountingStatements {
-  explicit CountingStatements(Poco::Data::Session&) { ++built; }
-  static inline std::atomic<int> built{0};
-};
+constexpr svc::Sql kSelectOne{"select_one", "SELECT 1"};
+const svc::Query<std::tuple<>, std::tuple<std::int64_t>> kOne{kSelectOne};
+const svc::Query<std::tuple<>, std::tuple<>> kInsertOrder{
+    svc::Sql{"insert_order", "INSERT INTO orders (user_id, product_id, quantity) VALUES (1, 1, 1)"}};
 
 class StoragePool : public testing::Test {
  protected:
@@ -46,24 +40,19 @@ class StoragePool : public testing::Test {
     }
   }
 
-  std::unique_ptr<svc::SessionPool> makePool(std::size_t size = 4, std::chrono::milliseconds acquireTimeout = 1000ms,
+  std::shared_ptr<svc::SessionPool> makePool(std::size_t size = 4, std::chrono::milliseconds acquireTimeout = 1000ms,
                                              std::map<std::string, std::string> storage = {},
                                              std::chrono::milliseconds statementTimeout = 5000ms) {
     if (storage.empty()) storage = database_->storageSettings();
-    for (const auto& [key, value] : storage) section_->setString(key, value);
-    const std::string library = std::string(ORDER_SERVICE_APP_DIR) + "/plugins/lib" + database_->storagePlugin() + ".so";
-    auto backend = libraries_.createStorageBackend(
-        svc::host::PluginRef{"storage", library},
-        svc::PluginContext{.name = "storage", .config = *section_, .logger = logger_, .metrics = metrics_, .storage = nullptr});
-    return std::make_unique<svc::SessionPool>(
-        std::move(backend),
-        svc::PoolSettings{.size = size,
-                          .acquireTimeout = acquireTimeout,
-                          .reconnectBackoff = reconnectBackoff_,
-                          .statementTimeout = statementTimeout,
-                          .migrationsRoot = migrationsRoot_,
-                          .schemaPlugins = schemaPlugins_},
-        logger_);
+    return test_support::makeTestPool(*database_, storage,
+                                      {.size = size,
+                                       .acquireTimeout = acquireTimeout,
+                                       .reconnectBackoff = reconnectBackoff_,
+                                       .statementTimeout = statementTimeout,
+                                       .serverStatementTimeout = serverStatementTimeout_,
+                                       .migrationsRoot = migrationsRoot_,
+                                       .schemas = schemaPlugins_},
+                                      logger_);
   }
 
   std::int64_t scalar(const std::string& sql) {
@@ -78,9 +67,15 @@ class StoragePool : public testing::Test {
   /// A lease in a transaction that inserted an order of user 1, not committed.
   static svc::SessionLease leaseWithUncommittedOrder(svc::SessionPool& pool) {
     svc::SessionLease lease = pool.acquire();
-    lease.session().begin();
-    lease.session() << "INSERT INTO orders (user_id, product_id, quantity) VALUES (1, 1, 1)", now;
+    lease.begin();
+    kInsertOrder.run(lease);
     return lease;
+  }
+
+  /// Runs a statement that takes seconds on `lease`.
+  void runSlowStatement(svc::SessionLease& lease) {
+    slowText_ = slowStatement();
+    lease.run(svc::Sql{"slow", slowText_}, {});
   }
 
   /// A statement that runs for seconds.
@@ -150,7 +145,7 @@ class StoragePool : public testing::Test {
 
   /// A pool of this PostgreSQL database reached through proxy_, its schema ready, and a reconnect
   /// back-off so long that only a successful connect can end it.
-  std::unique_ptr<svc::SessionPool> makePoolBehindProxy() {
+  std::shared_ptr<svc::SessionPool> makePoolBehindProxy() {
     std::map<std::string, std::string> storage = database_->storageSettings();
     const auto [host, port] = test_support::postgresEndpoint(storage["connection"]);
     proxy_ = std::make_unique<test_support::TcpProxy>(host, port);
@@ -178,15 +173,14 @@ class StoragePool : public testing::Test {
 
   std::shared_ptr<test_support::CapturingSink> sink_ = std::make_shared<test_support::CapturingSink>();
   svc::Logger logger_{"test", svc::LogFormat::Json, svc::LogLevel::Debug, sink_};
-  svc::host::MetricsRegistry metrics_{std::vector<std::string>{}};
   std::unique_ptr<test_support::TestDatabase> database_;
   test_support::TempDir scratch_;
-  Poco::AutoPtr<Poco::Util::MapConfiguration> section_ = new Poco::Util::MapConfiguration;
   std::filesystem::path migrationsRoot_ = std::string(ORDER_SERVICE_APP_DIR) + "/migrations";
   std::vector<std::string> schemaPlugins_{"orders"};
   std::chrono::milliseconds reconnectBackoff_ = 250ms;
+  std::optional<std::chrono::milliseconds> serverStatementTimeout_;
   std::unique_ptr<test_support::TcpProxy> proxy_;
-  svc::host::PluginLibraries libraries_;  // declared before the pools that hold its plugins' objects
+  std::string slowText_;
 };
 
 }  // namespace
@@ -270,9 +264,7 @@ TEST_F(StoragePool, AdoptsEachLegacyRecordOnce) {
 TEST_F(StoragePool, RetriesWhenTheLegacyTableCannotBeReadInsteadOfRunningItsMigrationsAgain) {
   if (!isPostgres()) GTEST_SKIP() << "SQLite locks the whole database, not one table";
   makeDatabaseOfEarlierRelease(4);
-  auto storage = database_->storageSettings();
-  storage["statement_timeout_ms"] = "300";
-  auto pool = makePool(4, 1000ms, storage);
+  auto pool = makePool(4, 1000ms, {}, 300ms);
   {
     Poco::Data::Session holder = database_->connect();
     holder << "BEGIN", now;
@@ -301,9 +293,9 @@ TEST_F(StoragePool, RecordsASchemaCreatedByInitScriptsWithoutChangingIt) {
 TEST_F(StoragePool, RetriesMigrationsThatADatabaseErrorInterrupted) {
   makePool()->prepareSchema();
   auto storage = database_->storageSettings();
-  storage[isPostgres() ? "statement_timeout_ms" : "busy_timeout_ms"] = "300";
+  if (!isPostgres()) storage["busy_timeout_ms"] = "300";
   useRootWithTwoPlugins();
-  auto pool = makePool(4, 1000ms, storage);
+  auto pool = makePool(4, 1000ms, storage, isPostgres() ? 300ms : 5000ms);
   {
     Poco::Data::Session holder = database_->connect();
     holder << (isPostgres() ? "BEGIN" : "BEGIN IMMEDIATE"), now;
@@ -332,10 +324,13 @@ TEST_F(StoragePool, RetriesMigrationsThatADatabaseErrorInterrupted) {
 }
 
 TEST_F(StoragePool, ReusesConnectionsWithTheirPreparedStatements) {
+  if (!isPostgres()) GTEST_SKIP() << "SQLite's prepared statements cannot be counted from SQL";
   auto pool = makePool();
-  CountingStatements::built = 0;
-  for (int i = 0; i < 5; ++i) pool->withSession([](svc::SessionLease& lease) { lease.prepared<CountingStatements>(); });
-  EXPECT_EQ(CountingStatements::built, 1);
+  const svc::Query<std::tuple<>, std::tuple<std::int64_t>> prepared{
+      svc::Sql{"count_prepared", "SELECT COUNT(*) FROM pg_prepared_statements"}};
+  for (int i = 0; i < 5; ++i) pool->withSession([](svc::SessionLease& lease) { kOne.run(lease); });
+  EXPECT_EQ(pool->withSession([&](svc::SessionLease& lease) { return prepared.run(lease).get<0>(0); }), 2)
+      << "SELECT 1 prepared once, and the count itself";
   EXPECT_EQ(pool->stats().idle, 1u);
 }
 
@@ -384,46 +379,34 @@ TEST_F(StoragePool, TranslatesUniqueViolations) {
   auto pool = makePool();
   pool->prepareSchema();
   database_->execute("CREATE TABLE things (name VARCHAR(10) UNIQUE)");
-  const auto insert = [&] {
-    pool->withSession([](svc::SessionLease& lease) { lease.session() << "INSERT INTO things VALUES ('a')", now; });
-  };
+  const svc::Query<std::tuple<>, std::tuple<>> insertThing{svc::Sql{"insert_thing", "INSERT INTO things VALUES ('a')"}};
+  const auto insert = [&] { pool->withSession([&](svc::SessionLease& lease) { insertThing.run(lease); }); };
   insert();
   EXPECT_THROW(insert(), svc::UniqueViolation);
 }
 
-// The backend's own exceptions, as its driver raises them for a full disk, a failing disk or a
-// server out of memory, become a 503 that names the shortage (the e2e tests fill a real disk).
+// The backend's failures, as it classifies what its driver raises for a full disk, a failing disk
+// or a server out of memory, become a 503 that names the shortage (the e2e tests fill a real disk).
 TEST_F(StoragePool, NamesTheResourceTheDatabaseRanShortOf) {
   auto pool = makePool();
   pool->prepareSchema();
-  const auto refusal = [&](const Poco::Exception& failure) -> std::pair<std::string, std::string> {
+  const auto expectNamed = [&](svc::StorageFailure kind, const std::string& cause, const std::string& retryAfter) {
     try {
-      pool->withSession([&](svc::SessionLease&) { failure.rethrow(); });
+      pool->withSession([&](svc::SessionLease&) { throw svc::DatabaseError(kind, "the driver's words"); });
+      ADD_FAILURE() << cause << " was not turned into StorageUnavailable";
     } catch (const svc::StorageUnavailable& unavailable) {
       const std::optional<svc::Response> answer = svc::errorResponse(unavailable);
       EXPECT_EQ(answer->status, 503);
-      EXPECT_EQ(answer->headers.size(), 1u);
-      return {unavailable.what(), answer->headers.front().value};
+      ASSERT_EQ(answer->headers.size(), 1u);
+      EXPECT_NE(std::string(unavailable.what()).find(cause), std::string::npos) << unavailable.what();
+      EXPECT_EQ(answer->headers.front().value, retryAfter) << cause;
+      EXPECT_EQ(unavailable.cause(), "the driver's words");
     }
-    ADD_FAILURE() << failure.displayText() << " was not turned into StorageUnavailable";
-    return {};
   };
-  const auto expectNamed = [&](const Poco::Exception& failure, const std::string& cause, const std::string& retryAfter) {
-    const auto [detail, retry] = refusal(failure);
-    EXPECT_NE(detail.find(cause), std::string::npos) << failure.displayText() << " -> " << detail;
-    EXPECT_EQ(retry, retryAfter) << failure.displayText();
-  };
-  if (isPostgres()) {
-    using Poco::Data::PostgreSQL::StatementException;
-    expectNamed(StatementException("[ERROR: could not extend file: No space left on device] State: 53100"),
-                "disk is full", "30");
-    expectNamed(StatementException("[ERROR: out of memory] State: 53200"), "out of memory", "5");
-  } else {
-    namespace sqlite = Poco::Data::SQLite;
-    expectNamed(sqlite::DatabaseFullException("database or disk is full"), "disk is full", "30");
-    expectNamed(sqlite::IOErrorException("disk I/O error"), "input/output errors", "30");
-    expectNamed(sqlite::NoMemoryException("out of memory"), "out of memory", "5");
-  }
+  expectNamed(svc::StorageFailure::OutOfDiskSpace, "disk is full", "30");
+  expectNamed(svc::StorageFailure::DiskIoError, "input/output errors", "30");
+  expectNamed(svc::StorageFailure::OutOfMemory, "out of memory", "5");
+  expectNamed(svc::StorageFailure::TooManyConnections, "no more connections", "5");
   EXPECT_NO_THROW(pool->ping(1000ms)) << "the pool works on";
 }
 
@@ -431,9 +414,12 @@ TEST_F(StoragePool, RollsBackWhatALeaseLeftUncommitted) {
   auto pool = makePool(1);
   pool->prepareSchema();
   leaseWithUncommittedOrder(*pool);
-  svc::SessionLease lease = pool->acquire();
-  EXPECT_FALSE(lease.session().isTransaction());
   EXPECT_EQ(countOrders(*database_), 0);
+  svc::SessionLease lease = pool->acquire();
+  lease.begin();  // on the same connection, which is no longer in a transaction
+  kInsertOrder.run(lease);
+  lease.commit();
+  EXPECT_EQ(countOrders(*database_), 1);
 }
 
 TEST_F(StoragePool, ReplacesConnectionsTheServerClosedWithoutFailingARequest) {
@@ -449,11 +435,7 @@ TEST_F(StoragePool, ReplacesConnectionsTheServerClosedWithoutFailingARequest) {
                      "WHERE datname = current_database() AND pid <> pg_backend_pid()");
   std::this_thread::sleep_for(100ms);
   for (int i = 0; i < 4; ++i) {
-    EXPECT_NO_THROW(pool->withSession([](svc::SessionLease& lease) {
-      int one = 0;
-      lease.session() << "SELECT 1", into(one), now;
-      return one;
-    }));
+    EXPECT_NO_THROW(pool->withSession([](svc::SessionLease& lease) { return kOne.run(lease).get<0>(0); }));
   }
   EXPECT_GE(sink_->count("Dropped a database connection the server had closed"), 1u);
 }
@@ -511,29 +493,24 @@ TEST_F(StoragePool, ConnectsAgainAtOnceWhenAnAttemptFailsAfterAnotherSucceeded) 
 }
 
 TEST_F(StoragePool, AbortsWorkThatOutlivesItsDeadlineAndNeverReusesItsConnection) {
+  serverStatementTimeout_ = 60s;  // a server that does not end the work itself (as behind a silent network)
   auto pool = makePool(2, 1000ms, {}, 300ms);  // work may take 300 + 500 ms; cancelled 200 ms before
   pool->prepareSchema();
-  const std::string slow = slowStatement();
   const auto started = Clock::now();
-  EXPECT_THROW(pool->withSession([&](svc::SessionLease& lease) { lease.session() << slow, now; }), svc::WorkInterrupted);
+  EXPECT_THROW(pool->withSession([&](svc::SessionLease& lease) { runSlowStatement(lease); }), svc::WorkInterrupted);
   const auto took = Clock::now() - started;
   EXPECT_GE(took, 550ms);
   EXPECT_LT(took, 1500ms);
   EXPECT_EQ(pool->stats().idle, 0u) << "an aborted connection went back to the pool";
-  EXPECT_EQ(pool->withSession([](svc::SessionLease& lease) {
-    int one = 0;
-    lease.session() << "SELECT 1", into(one), now;
-    return one;
-  }), 1);
+  EXPECT_EQ(pool->withSession([](svc::SessionLease& lease) { return kOne.run(lease).get<0>(0); }), 1);
 }
 
 TEST_F(StoragePool, ShortensALeaseToTheDeadlineItIsAskedFor) {
+  serverStatementTimeout_ = 60s;
   auto pool = makePool(1);
   pool->prepareSchema();
-  const std::string slow = slowStatement();
   const auto started = Clock::now();
-  EXPECT_THROW(pool->withSessionUntil(started + 400ms,
-                                      [&](svc::SessionLease& lease) { lease.session() << slow, now; }),
+  EXPECT_THROW(pool->withSessionUntil(started + 400ms, [&](svc::SessionLease& lease) { runSlowStatement(lease); }),
                svc::WorkInterrupted);
   EXPECT_LT(Clock::now() - started, 1000ms);
 }
@@ -542,14 +519,44 @@ TEST_F(StoragePool, EndsTheServerSessionOfLostWorkBeforeSayingItEnded) {
   auto pool = makePool(2);
   pool->prepareSchema();
   svc::SessionLease held = leaseWithUncommittedOrder(*pool);
+  const std::string serverSession = held.connection().pooled().serverSession;
   if (!isPostgres()) {
-    EXPECT_TRUE(held.serverSession().empty());
-    EXPECT_TRUE(pool->awaitEnd(held.serverSession(), Clock::now() + 1s));
+    EXPECT_TRUE(serverSession.empty());
+    EXPECT_TRUE(pool->awaitEnd(serverSession, Clock::now() + 1s));
     return;
   }
-  ASSERT_FALSE(held.serverSession().empty());
-  EXPECT_TRUE(pool->awaitEnd(held.serverSession(), Clock::now() + 2s));
-  EXPECT_ANY_THROW(held.session().commit()) << "the session was still alive";
-  held.discard();
+  ASSERT_FALSE(serverSession.empty());
+  EXPECT_TRUE(pool->awaitEnd(serverSession, Clock::now() + 2s));
+  EXPECT_THROW(held.commit(), svc::DatabaseError) << "the session was still alive";
+  held.connection().discard();
   EXPECT_EQ(countOrders(*database_), 0);
+}
+
+// A write whose connection is lost after it committed is found, not answered "not stored" nor
+// done twice; one lost before it committed is "not stored" (SQLite's outcome is final at once).
+TEST_F(StoragePool, SettlesAWriteWhoseConnectionWasLostByWhatItStored) {
+  auto pool = makePool(2);
+  pool->prepareSchema();
+  const svc::Query<std::tuple<>, std::tuple<std::int64_t>> ordersCount{
+      svc::Sql{"count_orders", "SELECT COUNT(*) FROM orders"}};
+  const auto stored = [&](svc::SessionLease& lease) -> std::optional<std::int64_t> {
+    const std::int64_t count = ordersCount.run(lease).get<0>(0);
+    if (count == 0) return std::nullopt;
+    return count;
+  };
+  const auto writeThenLose = [&](bool commit) {
+    return pool->writeOnce(
+        pool->workDeadline(),
+        [&](svc::SessionLease& lease) -> std::int64_t {
+          lease.begin();
+          kInsertOrder.run(lease);
+          if (commit) lease.commit();
+          throw svc::DatabaseError(svc::StorageFailure::ConnectionLost, "lost");
+        },
+        stored);
+  };
+  EXPECT_THROW(writeThenLose(false), svc::StorageUnavailable);
+  EXPECT_EQ(countOrders(*database_), 0);
+  EXPECT_EQ(writeThenLose(true), 1) << "the committed order was found";
+  EXPECT_EQ(countOrders(*database_), 1);
 }

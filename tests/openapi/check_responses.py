@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Checks the responses the end-to-end tests received against docs/openapi.json.
 
-    check_responses.py DOCUMENT RECORD_DIR [--minimum N] [--set POINTER=JSON ...] [--stop-at-first-failure]
+    check_responses.py DOCUMENT RECORD_DIR [--minimum N] [--require "METHOD /path" ...] [--set POINTER=JSON ...]
+                       [--stop-at-first-failure]
 
 RECORD_DIR holds the files the tests' HttpClient writes when OPENAPI_RECORD_DIR is set (one JSON
 object a line: method, target, status, content_type, body). For each response of a documented
-operation: its status must be documented for that operation, its content type among the
+operation: its status must be documented for that operation, its content type, parameters
+included (as a client that compares the whole header, such as dredd, sees it), among the
 documented ones, and its body valid against the documented schema (JSON Schema 2020-12, with
 python3-jsonschema). Responses of routes the document does not describe (the tests' echo plugin)
-are skipped. Fails when fewer than N responses were checked.
+are skipped. Fails when fewer than N responses were checked, or none of an operation --require names.
 
 --set changes the document before checking (a JSON pointer and a JSON value): the tests use it to
 show that a wrong schema fails the check, which --stop-at-first-failure then shows without reading
@@ -39,6 +41,12 @@ def set_pointer(document, pointer, value):
 
 def base_media_type(content_type):
     return content_type.split(";")[0].strip().lower()
+
+
+def media_type(content_type):
+    """`content_type` with its parameters, spelt one way: lower case, no spaces around ';' and '='."""
+    parts = [part.strip().lower() for part in content_type.split(";")]
+    return "; ".join([parts[0]] + ["=".join(side.strip() for side in part.split("=", 1)) for part in parts[1:] if part])
 
 
 def path_matcher(template):
@@ -77,7 +85,8 @@ class Checker:
         return self.validators[key]
 
     def problems(self, record):
-        """What is wrong with one recorded response; None when its route is not documented."""
+        """The operation ("GET /orders/{id}") and what is wrong with one recorded response; None
+        when its route is not documented."""
         template, operation = self.operation(record["method"], record["target"])
         if operation is None:
             return None
@@ -87,7 +96,7 @@ class Checker:
         key = (record["method"], template, record["status"], record["content_type"], record["body"])
         if key not in self.verdicts:
             self.verdicts[key] = self.judge(record, template, operation)
-        return [f"{where}: {problem}" for problem in self.verdicts[key]]
+        return f'{record["method"]} {template}', [f"{where}: {problem}" for problem in self.verdicts[key]]
 
     def judge(self, record, template, operation):
         """What is wrong with a response of `operation`, without saying where it came from."""
@@ -102,14 +111,14 @@ class Checker:
             return [f"undocumented body {body[:200]!r}"] if body else []
         if record["method"] == "HEAD":
             return []
-        media_type = base_media_type(record["content_type"])
-        documented = {base_media_type(name): value for name, value in content.items()}
-        if media_type not in documented:
-            return [f"content type {media_type!r}, documented: {sorted(documented)}"]
-        schema = documented[media_type].get("schema")
+        served = media_type(record["content_type"])
+        documented = {media_type(name): value for name, value in content.items()}
+        if served not in documented:
+            return [f"content type {served!r}, documented: {sorted(documented)}"]
+        schema = documented[served].get("schema")
         if schema is None:
             return []
-        if media_type.endswith("json"):
+        if base_media_type(served).endswith("json"):
             try:
                 instance = json.loads(body)
             except ValueError as error:
@@ -121,21 +130,23 @@ class Checker:
 
 
 def check_file(checker, name, stop_at_first_failure=False):
-    """How many of the file's records were checked and skipped, and what was wrong with them."""
-    checked, skipped, failures = 0, 0, collections.Counter()
+    """How many of the file's records were checked and skipped, what was wrong with them, and how
+    many responses each operation had."""
+    checked, skipped, failures, operations = 0, 0, collections.Counter(), collections.Counter()
     with open(name, encoding="utf-8") as file:
         for line in file:
             if not line.strip():
                 continue
-            problems = checker.problems(json.loads(line))
-            if problems is None:
+            result = checker.problems(json.loads(line))
+            if result is None:
                 skipped += 1
                 continue
             checked += 1
-            failures.update(problems)
+            operations[result[0]] += 1
+            failures.update(result[1])
             if failures and stop_at_first_failure:
                 break
-    return checked, skipped, failures
+    return checked, skipped, failures, operations
 
 
 worker_checker = None
@@ -151,7 +162,7 @@ def check_in_worker(name):
 
 
 def check_files(document, names, stop_at_first_failure):
-    """(checked, skipped, failures) of the files: one after another up to the first failure, or
+    """(checked, skipped, failures, operations) of the files: one after another up to the first failure, or
     spread over every CPU, each keeping its judgements for the files it gets next."""
     if stop_at_first_failure:
         checker = Checker(document)
@@ -164,10 +175,11 @@ def check_files(document, names, stop_at_first_failure):
         with concurrent.futures.ProcessPoolExecutor(len(os.sched_getaffinity(0)), initializer=start_worker,
                                                     initargs=(document,)) as pool:
             results = list(pool.map(check_in_worker, names))
-    failures = collections.Counter()
-    for _, _, found in results:
+    failures, operations = collections.Counter(), collections.Counter()
+    for _, _, found, seen in results:
         failures.update(found)
-    return sum(r[0] for r in results), sum(r[1] for r in results), failures
+        operations.update(seen)
+    return sum(r[0] for r in results), sum(r[1] for r in results), failures, operations
 
 
 def main():
@@ -175,6 +187,8 @@ def main():
     parser.add_argument("document")
     parser.add_argument("record_dir")
     parser.add_argument("--minimum", type=int, default=1)
+    parser.add_argument("--require", action="append", default=[], metavar="OPERATION",
+                        help='an operation ("GET /metrics") whose responses must have been recorded')
     parser.add_argument("--set", action="append", default=[], metavar="POINTER=JSON")
     parser.add_argument("--stop-at-first-failure", action="store_true")
     args = parser.parse_args()
@@ -186,7 +200,7 @@ def main():
         set_pointer(document, pointer, json.loads(value))
 
     names = sorted(glob.glob(os.path.join(args.record_dir, "*.jsonl")))
-    checked, skipped, failures = check_files(document, names, args.stop_at_first_failure)
+    checked, skipped, failures, operations = check_files(document, names, args.stop_at_first_failure)
 
     for problem, count in failures.most_common(30):
         print(f"FAIL ({count}x) {problem}")
@@ -195,6 +209,11 @@ def main():
     if checked < args.minimum:
         print(f"check_responses: fewer than {args.minimum} responses recorded in {args.record_dir}: "
               "run the e2e tests with OPENAPI_RECORD_DIR set first")
+        return 1
+    unchecked = [operation for operation in args.require if operations[operation] == 0]
+    if unchecked:
+        print(f"check_responses: no response recorded for {', '.join(unchecked)}: no e2e test declared "
+              "RECORD_RESPONSES calls it")
         return 1
     return 1 if failures else 0
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "log_sink.h"
 #include "svc/log.h"
 
 namespace test_support {

@@ -1,5 +1,6 @@
 #include "support/server_process.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -7,9 +8,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <regex>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
 
 #include <Poco/Net/ServerSocket.h>
 
@@ -46,12 +50,30 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   return result;
 }
 
+/// A new pseudo-terminal: its master side and the terminal side a process reads as its input.
+std::pair<int, int> openPseudoTerminal() {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY);
+  char name[128];
+  const bool named = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 && ptsname_r(master, name, sizeof name) == 0;
+  const int terminal = named ? open(name, O_RDWR | O_NOCTTY) : -1;
+  if (terminal < 0) {
+    const std::string reason = std::strerror(errno);
+    if (master >= 0) close(master);
+    throw std::runtime_error("cannot open a pseudo-terminal: " + reason);
+  }
+  return {master, terminal};
+}
+
 }  // namespace
 
 // fork and exec rather than posix_spawn, to do two things in the child first: close every
 // descriptor the test holds (a listening socket inherited by the server would keep accepting
 // for it) and die with the test process, so that a crashed test leaves no server behind.
-ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string, std::string> environment) {
+ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string, std::string> environment,
+                             StandardInput input) {
+  int standardInput = -1;
+  if (input == StandardInput::Terminal) std::tie(terminal_, standardInput) = openPseudoTerminal();
+  else standardInput = open("/dev/null", O_RDONLY);
   int output[2];
   if (pipe(output) != 0) throw std::runtime_error("pipe failed");
   args.insert(args.begin(), serverExecutable());
@@ -63,6 +85,7 @@ ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string
   if (pid_ == 0) {  // only async-signal-safe calls until execve
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
+    dup2(standardInput, STDIN_FILENO);
     dup2(output[1], STDOUT_FILENO);
     dup2(output[1], STDERR_FILENO);
     close_range(3, ~0U, 0);
@@ -70,6 +93,7 @@ ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string
     _exit(127);
   }
   close(output[1]);
+  close(standardInput);
   if (pid_ < 0) {
     close(output[0]);
     throw std::runtime_error(std::string("cannot start ") + argv[0] + ": " + std::strerror(errno));
@@ -84,6 +108,7 @@ ServerProcess::~ServerProcess() {
     waitForExit(5s);
   }
   if (reader_.joinable()) reader_.join();
+  if (terminal_ >= 0) close(terminal_);
 }
 
 void ServerProcess::readOutput(int fd) {

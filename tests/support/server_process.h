@@ -17,11 +17,16 @@ namespace test_support {
 
 using namespace std::chrono_literals;
 
+/// The server's standard input: /dev/null, whatever the test's own is, or a pseudo-terminal, as
+/// when an operator starts the server from a shell.
+enum class StandardInput { Null, Terminal };
+
 /// The real order-service executable, started with `args` and extra environment variables;
 /// its stdout and stderr are captured line by line. Killed when destroyed.
 class ServerProcess {
  public:
-  explicit ServerProcess(std::vector<std::string> args, std::map<std::string, std::string> environment = {});
+  explicit ServerProcess(std::vector<std::string> args, std::map<std::string, std::string> environment = {},
+                         StandardInput input = StandardInput::Null);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -49,6 +54,7 @@ class ServerProcess {
   void readOutput(int fd);
 
   pid_t pid_ = -1;
+  int terminal_ = -1;  ///< with StandardInput::Terminal: the pseudo-terminal's master side, open while the server runs
   std::optional<int> exitCode_;
   mutable std::mutex mutex_;
   std::condition_variable newLine_;

@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/http_client.h"
@@ -96,6 +99,16 @@ inline std::optional<double> metricSample(const std::string& page, const std::st
 /// The series of http_requests_total for one route, method and status.
 inline std::string requestsSeries(const std::string& method, const std::string& route, const std::string& status) {
   return "http_requests_total{method=\"" + method + "\",route=\"" + route + "\",status=\"" + status + "\"}";
+}
+
+/// Polls until `condition` holds or `timeout` passes.
+inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
 }
 
 inline bool isRfc3339Millis(const std::string& text) {

@@ -2,6 +2,7 @@
 
 #include <Poco/Net/NameValueCollection.h>
 
+#include "problems.h"
 #include "svc/http.h"
 #include "svc/storage.h"
 
@@ -11,7 +12,7 @@ struct FakeRequest {
   Poco::Net::NameValueCollection headers;
   svc::Request make(std::string body, std::string param = "", std::string query = "") {
     return svc::Request("POST", "/things/" + param, std::move(query), "/things/{id}", {{"id", param}}, headers,
-                        std::move(body));
+                        std::move(body), std::make_shared<const svc::RequestContext>());
   }
 };
 
@@ -136,7 +137,8 @@ TEST(ErrorResponse, AnswersEachDomainErrorWithItsProblem) {
   EXPECT_EQ(unknown.status, 503);
   EXPECT_EQ(unknown.body,
             R"({"type":"/problems/outcome-unknown","title":"Outcome unknown","status":503,"detail":"may exist"})");
-  EXPECT_EQ(header(*svc::errorResponse(svc::StorageUnavailable(svc::DatabaseShortage::DiskSpace, "full")), "Retry-After"),
+  EXPECT_EQ(header(*svc::errorResponse(svc::StorageUnavailable("full", "The disk is full", std::chrono::seconds(30))),
+                   "Retry-After"),
             "30");
   EXPECT_FALSE(svc::errorResponse(std::runtime_error("a bug")));
 }

@@ -69,6 +69,15 @@ TEST(HttpMetrics, RendersACumulativeHistogramWithSumAndCount) {
   EXPECT_TRUE(contains(page, "http_request_duration_seconds_count{method=\"GET\",route=\"/health\"} 3\n")) << page;
 }
 
+TEST(HttpMetrics, CountsIdleConnectionsEvictedAtTheCapFromZero) {
+  HttpMetrics metrics({"/health"});
+  EXPECT_TRUE(contains(rendered(metrics), "# TYPE http_connections_evicted_total counter\nhttp_connections_evicted_total 0\n"))
+      << rendered(metrics);
+  metrics.recordEviction();
+  metrics.recordEviction();
+  EXPECT_TRUE(contains(rendered(metrics), "\nhttp_connections_evicted_total 2\n")) << rendered(metrics);
+}
+
 TEST(MetricsRegistry, RendersPluginCountersWithHelpAndType) {
   MetricsRegistry registry(svc::host::hostMetricNames());
   svc::Counter& created = registry.counter("things_created_total", "Things \\ created.\nAll of them.");
@@ -90,6 +99,8 @@ TEST(MetricsRegistry, RefusesInvalidNamesAndTheHostsOwn) {
   EXPECT_THROW(registry.counter("orders-created", "h"), std::invalid_argument);
   EXPECT_THROW(registry.counter("http_requests_total", "h"), std::invalid_argument);
   EXPECT_THROW(registry.counter("db_pool_size", "h"), std::invalid_argument);
+  EXPECT_THROW(registry.counter("http_connections_evicted_total", "h"), std::invalid_argument);
+  EXPECT_THROW(registry.counter("upstream_requests_total", "h"), std::invalid_argument);
   EXPECT_NO_THROW(registry.counter("ns:orders_created_total", "h"));
 }
 

@@ -2,16 +2,19 @@
 
 #include "routes/order_representation.h"
 #include "services/order_validation.h"
+#include "problems.h"
 #include "svc/http.h"
-
-using orders::readNewOrder;
 
 namespace {
 
-// What a POST /orders with `body` is answered: the problem the host makes of the route's error.
+orders::NewOrder readNewOrder(const std::string& body) {
+  return orders::validateNewOrder(orders::readOrderDraft(svc::json::parse(body)));
+}
+
+// What a POST /orders with `body` is answered: the problem the host makes of the error.
 svc::Problem problemFor(const std::string& body) {
   try {
-    readNewOrder(svc::json::parse(body));
+    readNewOrder(body);
   } catch (const svc::Invalid& error) {
     EXPECT_EQ(svc::errorResponse(error)->status, 422);
     return svc::validationProblem(422, error.title(), error.errors());
@@ -23,7 +26,7 @@ svc::Problem problemFor(const std::string& body) {
 }  // namespace
 
 TEST(OrderValidation, AcceptsPositiveIntegersUpToTheIntegerColumnRange) {
-  const auto order = readNewOrder(svc::json::parse(R"({"user_id":1,"product_id":2147483647,"quantity":3,"note":"x"})"));
+  const auto order = readNewOrder(R"({"user_id":1,"product_id":2147483647,"quantity":3,"note":"x"})");
   EXPECT_EQ(order.userId, 1);
   EXPECT_EQ(order.productId, 2147483647);
   EXPECT_EQ(order.quantity, 3);
@@ -77,9 +80,12 @@ TEST(OrderValidation, ReportsEveryInvalidFieldAtOnce) {
 
 // The service holds the rule for callers that do not come through HTTP (a queue consumer).
 TEST(OrderValidation, TheServiceRefusesAnOrderOutsideTheRulesWithoutHttp) {
-  EXPECT_NO_THROW(orders::validateNewOrder({.userId = 1, .productId = 2147483647, .quantity = 1}));
+  const auto written = [](std::int64_t value) {
+    return std::optional<orders::WrittenNumber>({.text = std::to_string(value), .value = value});
+  };
+  EXPECT_NO_THROW(orders::validateNewOrder({.userId = written(1), .productId = written(2147483647), .quantity = written(1)}));
   try {
-    orders::validateNewOrder({.userId = 0, .productId = 1, .quantity = -3});
+    orders::validateNewOrder({.userId = written(0), .productId = written(1), .quantity = written(-3)});
     ADD_FAILURE() << "accepted";
   } catch (const svc::Invalid& error) {
     ASSERT_EQ(error.errors().size(), 2u);

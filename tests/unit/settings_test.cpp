@@ -59,7 +59,6 @@ TEST(Settings, ResolvesPluginNamesInThePluginDirectory) {
   EXPECT_EQ(settings.routes[1].library, "/opt/svc/plugins/liborders.so");
   EXPECT_EQ(settings.pool.size, 4u);
   EXPECT_EQ(settings.pool.migrationsRoot, "/opt/svc/migrations");
-  EXPECT_EQ(settings.pool.schemaPlugins, (std::vector<std::string>{"extra", "orders"}));
   EXPECT_TRUE(settings.warnings.empty());
 }
 
@@ -89,13 +88,41 @@ TEST(Settings, AnEmptyRouteLibraryLoadsNothing) {  // how an overlay unloads a p
 TEST(Settings, NamesTheKeyOfAnInvalidValue) {
   EXPECT_NE(configErrorOf(*config({{"server.port", "eighty"}})).find("server.port"), std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"server.port", "70000"}})).find("server.port"), std::string::npos);
-  EXPECT_NE(configErrorOf(*config({{"server.max_threads", "0"}})).find("server.max_threads"), std::string::npos);
+  EXPECT_NE(configErrorOf(*config({{"server.max_threads", "-1"}})).find("server.max_threads"), std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"server.keep_alive", "maybe"}})).find("server.keep_alive"), std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"logging.format", "xml"}})).find("json, text"), std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"plugins.storage", "x"}})).find("plugins.directory"), std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"plugins.storage", "/x/liby.so"}})).find("plugins.migrations"),
             std::string::npos);
   EXPECT_NE(configErrorOf(*config({{"server.host", "${nowhere}"}})), "");
+}
+
+TEST(Settings, ReadsTheUpstreamPolicyWithDefaultsThatRecoverWithinASecond) {
+  const auto defaults = readSettings(*config({}), "svc").upstreams;
+  EXPECT_EQ(defaults.maxConnections, 16);
+  EXPECT_EQ(defaults.retries, 2);
+  EXPECT_LT(defaults.breakerOpen.count(), 1000);
+  const auto upstreams = readSettings(*config({{"upstreams.max_connections", "4"},
+                                               {"upstreams.max_queued", "0"},
+                                               {"upstreams.retries", "0"},
+                                               {"upstreams.retry_budget_percent", "50"},
+                                               {"upstreams.breaker_failures", "2"},
+                                               {"upstreams.breaker_open_ms", "250"}}),
+                                     "svc")
+                             .upstreams;
+  EXPECT_EQ(upstreams.maxConnections, 4);
+  EXPECT_EQ(upstreams.maxQueued, 0);
+  EXPECT_EQ(upstreams.retries, 0);
+  EXPECT_EQ(upstreams.retryBudgetPercent, 50);
+  EXPECT_EQ(upstreams.breakerFailures, 2);
+  EXPECT_EQ(upstreams.breakerOpen.count(), 250);
+  EXPECT_NE(configErrorOf(*config({{"upstreams.max_connections", "0"}})).find("upstreams.max_connections"),
+            std::string::npos);
+  EXPECT_NE(configErrorOf(*config({{"upstreams.retry_budget_percent", "101"}})).find("retry_budget_percent"),
+            std::string::npos);
+  const auto overrides = svc::host::environmentOverrides(*config({}), "ORDER_SERVICE",
+                                                         {{"ORDER_SERVICE_UPSTREAMS_BREAKER_OPEN_MS", "300"}});
+  EXPECT_EQ(overrides.values, (std::map<std::string, std::string>{{"upstreams.breaker_open_ms", "300"}}));
 }
 
 TEST(EnvironmentOverrides, NameVariablesAfterTheServiceAndTheKey) {

@@ -59,7 +59,8 @@ class Conflict : public DomainError {
 };
 
 /// What the service needs is unavailable for now (503); retry after `retryAfter`.
-/// svc::StorageUnavailable and svc::OutcomeUnknown (svc/storage.h) are the database's kinds.
+/// svc::StorageUnavailable and svc::OutcomeUnknown (svc/storage.h) are the database's kinds,
+/// svc::UpstreamUnavailable (svc/upstream.h) another service's.
 class Unavailable : public DomainError {
  public:
   Unavailable(const std::string& detail, std::chrono::seconds retryAfter) : DomainError(detail), retryAfter_(retryAfter) {}
@@ -67,6 +68,13 @@ class Unavailable : public DomainError {
 
  private:
   std::chrono::seconds retryAfter_;
+};
+
+/// Something the service waits for did not answer within the request's deadline (504); the work
+/// it asked for was not done by this request.
+class TimedOut : public DomainError {
+ public:
+  using DomainError::DomainError;
 };
 
 }  // namespace svc

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -9,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "svc/async.h"
+#include "svc/context.h"
 #include "svc/errors.h"
 #include "svc/json.h"
 
@@ -61,26 +64,19 @@ struct Response {
   Response& withHeader(std::string name, std::string value);
 };
 
-std::string_view reasonPhrase(int status);
-std::string problemJson(const Problem& problem);
-
-/// The one mapping of errors to answers: an HttpError's problem, or the problem+json of a domain
-/// error (NotFound 404, Invalid 422, Conflict 409, Unavailable 503; OutcomeUnknown as
-/// /problems/outcome-unknown), with Retry-After where the error has one. Nothing for any
-/// other exception.
-std::optional<Response> errorResponse(const std::exception& error);
-
 /// A problem of type /problems/validation-error listing `errors`, its detail their details joined.
 Problem validationProblem(int status, std::string title, std::vector<FieldError> errors);
 
 using PathParams = std::vector<std::pair<std::string, std::string>>;
 
 /// What a route handler sees of a request: its route's parameters, the query, headers and the body,
-/// already read within the server's size limit.
+/// already read within the server's size limit. An asynchronous handler may use it until it
+/// sends its reply.
 class Request {
  public:
   Request(std::string method, std::string path, std::string query, std::string_view route, PathParams params,
-          const Poco::Net::NameValueCollection& headers, std::string body);
+          const Poco::Net::NameValueCollection& headers, std::string body,
+          std::shared_ptr<const RequestContext> context);
 
   const std::string& method() const { return method_; }
   /// The decoded path, without the query.
@@ -95,6 +91,8 @@ class Request {
   /// A header's value, or nothing when it is absent (names are case-insensitive).
   std::optional<std::string> header(const std::string& name) const;
   const std::string& body() const { return body_; }
+  /// Its id and deadline (also svc::currentRequest() on the thread that serves it).
+  const RequestContext& context() const { return *context_; }
 
  private:
   std::string method_;
@@ -104,9 +102,50 @@ class Request {
   PathParams params_;
   const Poco::Net::NameValueCollection& headers_;
   std::string body_;
+  std::shared_ptr<const RequestContext> context_;
 };
 
+namespace detail {
+class Exchange;  ///< the host's side of a request being answered
+}  // namespace detail
+
+/// The answer to one request, to be given once, now or later, from any thread. A reply destroyed
+/// without an answer is answered 500 (and logged): a bug of the handler.
+class Reply {
+ public:
+  explicit Reply(std::shared_ptr<detail::Exchange> exchange);
+  Reply(Reply&&) noexcept;
+  Reply& operator=(Reply&&) noexcept;
+  ~Reply();
+
+  void send(Response response);
+  /// Answers with the problem document of `error`: an HttpError's, a domain error's (svc/errors.h),
+  /// or a logged 500.
+  void fail(std::exception_ptr error);
+
+  /// A completion that sends `respond(value)`, or fails with the error (or what `respond` throws).
+  template <class T, class Respond>
+  Completion<T> then(Respond respond) && {
+    auto reply = std::make_shared<Reply>(std::move(*this));
+    return Completion<T>([reply, respond = std::move(respond)](Result<T> result) mutable {
+      if (!result.ok()) return reply->fail(result.error());
+      try {
+        reply->send(respond(result.value()));
+      } catch (...) {
+        reply->fail(std::current_exception());
+      }
+    });
+  }
+
+ private:
+  std::shared_ptr<detail::Exchange> exchange_;
+};
+
+/// A handler that may block (on the database): it runs on a worker thread.
 using Handler = std::function<Response(const Request&)>;
+/// A handler that must not block: it runs on the thread that read the request and answers
+/// through `reply`, at once or later (from the thread that finished the work).
+using AsyncHandler = std::function<void(const Request&, Reply)>;
 
 /// The body as one JSON value: 415 when Content-Type names another media type, 400 when the
 /// body is empty, malformed or nested deeper than `options.maxDepth`.

@@ -150,6 +150,9 @@ class ObjectReader {
                                     std::int64_t max = std::numeric_limits<std::int64_t>::max());
   std::optional<std::int32_t> int32(std::string_view name, std::int32_t min = std::numeric_limits<std::int32_t>::min(),
                                     std::int32_t max = std::numeric_limits<std::int32_t>::max());
+  /// A required integer written without fraction or exponent, as written: it may be too large
+  /// for any C++ type (a caller whose rule is a range says so in its own words).
+  std::optional<std::string> integerLiteral(std::string_view name);
   std::optional<std::string> string(std::string_view name);
   std::optional<bool> boolean(std::string_view name);
   /// Whether the member is present (null counts as present).

@@ -38,15 +38,11 @@ class LogField {
 
 using LogFields = std::initializer_list<LogField>;
 
-/// Where finished log lines go (stdout, a file); the host decides.
-class LogSink {
- public:
-  virtual ~LogSink() = default;
-  virtual void write(LogLevel level, std::string_view line) = 0;
-};
+class LogSink;  ///< where finished lines go: the host's (stdout, a file)
 
-/// Writes one line per event with timestamp (UTC, milliseconds), level, message, service_name and
-/// the event's fields, as a JSON object or as `2025-01-01T12:00:00.000Z INFO message key=value`.
+/// Writes one line per event with timestamp (UTC, milliseconds), level, message, service_name,
+/// the request_id of the request the thread works for (svc::currentRequest) and the event's
+/// fields, as a JSON object or as `2025-01-01T12:00:00.000Z INFO message key=value`.
 class Logger {
  public:
   Logger(std::string serviceName, LogFormat format, LogLevel minimum, std::shared_ptr<LogSink> sink);

@@ -1,211 +1,300 @@
 #pragma once
 
-#include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
-#include <thread>
-#include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include <Poco/Data/Session.h>
-#include <Poco/Exception.h>
 
 #include "svc/errors.h"
+#include "svc/sql.h"
+#include "svc/timestamp.h"
 
 namespace svc {
 
-/// What the database ran short of, which no retry fixes at once: the 503 it causes names it.
-enum class DatabaseShortage {
-  DiskSpace,    ///< SQLITE_FULL, PostgreSQL 53100 disk_full
-  DiskIo,       ///< SQLITE_IOERR: the disk fails to read or write
-  Memory,       ///< SQLITE_NOMEM, PostgreSQL 53200 out_of_memory
-  Connections,  ///< PostgreSQL 53300 too_many_connections
-};
+using Deadline = std::chrono::steady_clock::time_point;
 
-/// The database cannot be reached, is restarting, or every session stayed busy: answered 503.
+/// The database cannot be reached, is restarting, is short of a resource, or every connection
+/// stayed busy: answered 503.
 class StorageUnavailable : public Unavailable {
  public:
-  explicit StorageUnavailable(std::string cause);
-  /// With the `detail` the client reads instead of the default one.
-  StorageUnavailable(std::string cause, std::string detail);
-  /// The database is up but short of `shortage`: the detail names it, Retry-After is longer.
-  StorageUnavailable(DatabaseShortage shortage, std::string cause);
-  /// What went wrong underneath, for the log; never sent to the client.
+  /// `cause` is for the log, never sent; `detail` is what the client reads.
+  explicit StorageUnavailable(std::string cause, std::string detail = "The database is unavailable; retry later",
+                              std::chrono::seconds retryAfter = std::chrono::seconds(1));
   const std::string& cause() const noexcept { return cause_; }
 
  private:
   std::string cause_;
 };
 
-/// The connection broke, or was aborted at its deadline, while a unit of work ran on it: what
-/// that work wrote may be committed or not. Storage::awaitEnd(lostSession()) tells when the
-/// database can no longer commit it, so that the caller can look and know.
-class WorkInterrupted : public StorageUnavailable {
- public:
-  WorkInterrupted(std::string cause, std::string lostSession)
-      : StorageUnavailable(std::move(cause)), lostSession_(std::move(lostSession)) {}
-  /// The database's name for the server-side session of the lost connection ("" when it has none).
-  const std::string& lostSession() const noexcept { return lostSession_; }
-
- private:
-  std::string lostSession_;
-};
-
-/// A write may or may not have been committed and nothing could tell which in time: answered
-/// 503 of type /problems/outcome-unknown, asking to retry with the same Idempotency-Key.
-class OutcomeUnknown : public Unavailable {
- public:
-  explicit OutcomeUnknown(std::string detail);
-};
-
-inline constexpr std::string_view kOutcomeUnknownProblemType = "/problems/outcome-unknown";
-
-/// A statement broke a UNIQUE constraint (a conflict the caller may turn into a 409).
+/// A statement broke a UNIQUE constraint: a conflict the caller may turn into svc::Conflict.
 class UniqueViolation : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-using Deadline = std::chrono::steady_clock::time_point;
+/// One backend's text of a statement.
+struct SqlText {
+  std::string_view backend;
+  std::string_view text;
+};
 
-/// How long past its work deadline a request may spend finding out what became of work that was
-/// interrupted (Storage::afterEnd), before it answers that the outcome is unknown.
-inline constexpr std::chrono::milliseconds kSettleAllowance{250};
+/// A named SQL statement: the same text on every backend, or one per backend where their SQL
+/// differs. A repository declares its statements as constants in one place, for a reviewer to
+/// read, and runs them through svc::Query.
+class Sql {
+ public:
+  constexpr Sql(std::string_view name, std::string_view text) : name_(name), texts_{SqlText{"", text}} {}
+  constexpr Sql(std::string_view name, SqlText first, SqlText second) : name_(name), texts_{first, second} {}
 
-struct PooledConnection;
-class ConnectionOwner;
+  constexpr std::string_view name() const { return name_; }
+  /// The text for `backend`; std::invalid_argument when it has none.
+  std::string_view textFor(std::string_view backend) const;
 
-/// Exclusive use of one pooled connection for the duration of a unit of work. What the pool keeps
-/// with the connection (deadlines, its prepared statements) stays behind it.
+ private:
+  std::string_view name_;
+  std::array<SqlText, 2> texts_;
+};
+
+namespace detail {
+class LeasedConnection;
+}  // namespace detail
+
+/// Exclusive use of one pooled connection for one unit of work (Storage::withSession).
 class SessionLease {
  public:
+  explicit SessionLease(std::unique_ptr<detail::LeasedConnection> connection);
   SessionLease(SessionLease&& other) noexcept;
   SessionLease& operator=(SessionLease&&) = delete;
   ~SessionLease();
 
+  /// The backend's name ("sqlite", "postgresql").
+  std::string_view backend() const;
+  /// Runs `sql` (svc::Query does this for you); throws what withSession documents.
+  const SqlResult& run(const Sql& sql, std::span<const SqlValue> parameters);
+  void begin();
+  void commit();
+  void rollback();
+  /// The POCO Data session, for a plugin that prefers POCO's statements to svc::Query.
   Poco::Data::Session& session();
-  /// The database's name for the server-side session of this connection ("" when it has none).
-  const std::string& serverSession() const;
-  /// Closes the connection instead of returning it to the pool when the lease ends.
-  void discard() { reusable_ = false; }
 
-  /// The `Statements` object of this connection, built once from its session and kept while the
-  /// connection lives, so that its statements are prepared once, not once per request. Behind a
-  /// transaction-mode pooler it lives only as long as the lease. Build its statements with
-  /// svc::Query (svc/query.h), which binds and clears for you.
-  template <class Statements>
-  Statements& prepared() {
-    std::shared_ptr<void>& slot = preparedSlot(typeid(Statements));
-    if (!slot) slot = std::make_shared<Statements>(session());
-    return *static_cast<Statements*>(slot.get());
-  }
+  detail::LeasedConnection& connection() { return *connection_; }
 
  private:
-  friend class Storage;
-  friend class SessionPool;
-
-  SessionLease(std::unique_ptr<PooledConnection> connection, ConnectionOwner& owner);
-  std::shared_ptr<void>& preparedSlot(const std::type_info& type);
-  /// Whether the pool aborted this lease's work at its deadline.
-  bool aborted() const;
-  /// The unit of work succeeded: commits the lease's transaction where the backend opened one
-  /// (withSession calls it). Throws a Poco::Exception when the commit fails.
-  void finish();
-  /// Drops this connection's prepared statements without destroying them, after a failed
-  /// statement: POCO 1.11 leaves a re-executed PostgreSQL statement whose execution failed
-  /// with a freed result it frees again when run or destroyed.
-  void abandonPrepared();
-
-  std::unique_ptr<PooledConnection> connection_;
-  ConnectionOwner* owner_;
-  bool reusable_ = true;
+  std::unique_ptr<detail::LeasedConnection> connection_;
 };
 
-/// The database as route plugins see it: pooled sessions of the configured backend.
+/// The database as route plugins see it: a pool of connections of the configured backend.
 class Storage {
  public:
   virtual ~Storage() = default;
 
   /// "sqlite", "postgresql", ...
   virtual std::string_view backend() const = 0;
+  /// When a unit of work starting now must end: [storage] statement_timeout_ms (plus a grace)
+  /// from now, or the deadline of the request being served when that comes first.
+  virtual Deadline workDeadline() const = 0;
 
-  /// A session from the pool, waiting a bounded time ([storage] acquire_timeout_ms) for one to
-  /// be free, for work that must end within the work timeout ([storage] statement_timeout_ms plus
-  /// a grace): past it the pool cancels the work and cuts the connection, so that a database that
-  /// stops answering costs a bounded wait. Throws StorageUnavailable when none can be had.
-  virtual SessionLease acquire() = 0;
-  /// The same, for work that must end by `deadline` when that comes before the work timeout.
-  virtual SessionLease acquireUntil(Deadline deadline) = 0;
-
-  /// Whether the work of a lost connection (WorkInterrupted::lostSession) can no longer commit,
-  /// waiting for that at most until `deadline`: true once the database has ended that session;
-  /// false when it could not be known in time. Throws StorageUnavailable when no connection works.
-  virtual bool awaitEnd(const std::string& lostSession, Deadline deadline) = 0;
-
-  /// How long a unit of work may take before the pool aborts it.
-  virtual std::chrono::milliseconds workTimeout() const = 0;
-  /// When a unit of work starting now must end.
-  Deadline workDeadline() const { return std::chrono::steady_clock::now() + workTimeout(); }
-
-  /// Runs `work(lease)` on a pooled session, then finishes the lease, and translates database
-  /// failures: a lost connection becomes WorkInterrupted (a StorageUnavailable), a busy database or
-  /// a statement the database refused for a reason the service does not recognise
-  /// StorageUnavailable, a unique-constraint violation UniqueViolation.
+  /// Runs `work(lease)` on a pooled connection as one unit of work, which must end by
+  /// workDeadline() (past it the pool cancels the work and cuts the connection). An open
+  /// transaction left by `work` is rolled back. Throws StorageUnavailable when the database
+  /// cannot serve (WorkInterrupted when the connection was lost while the work ran: whether
+  /// what it wrote was committed is then unknown), UniqueViolation for a UNIQUE constraint.
   template <class Work>
-  auto withSession(Work&& work) -> decltype(work(std::declval<SessionLease&>())) {
-    return run(acquire(), std::forward<Work>(work));
+  auto withSession(Work&& work) {
+    return withSessionUntil(workDeadline(), std::forward<Work>(work));
   }
-  /// What `look()` finds once the work `lost` interrupted can no longer commit: retried while the
-  /// database cannot be reached, until `deadline`; nothing when it could not be known by then.
-  /// `look` reads what that work would have written (with withSessionUntil(deadline, ...)).
-  template <class Look>
-  auto afterEnd(const WorkInterrupted& lost, Deadline deadline, Look&& look) -> std::optional<decltype(look())> {
-    while (true) {
-      try {
-        if (awaitEnd(lost.lostSession(), deadline)) return look();
-      } catch (const StorageUnavailable&) {
-      }
-      const auto pause = std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(100),
-                                                                      deadline - std::chrono::steady_clock::now());
-      if (pause.count() <= 0) return std::nullopt;
-      std::this_thread::sleep_for(pause);
+  /// withSession for work that must end by `deadline` (or workDeadline(), whichever is first).
+  template <class Work>
+  auto withSessionUntil(Deadline deadline, Work&& work) {
+    using Result = std::invoke_result_t<Work&, SessionLease&>;
+    if constexpr (std::is_void_v<Result>) {
+      runUnit(deadline, work);
+    } else {
+      std::optional<Result> result;
+      runUnit(deadline, [&](SessionLease& lease) { result.emplace(work(lease)); });
+      return std::move(*result);
     }
   }
 
-  /// withSession for work that must end by `deadline`.
-  template <class Work>
-  auto withSessionUntil(Deadline deadline, Work&& work) -> decltype(work(std::declval<SessionLease&>())) {
-    return run(acquireUntil(deadline), std::forward<Work>(work));
+  /// Runs a write like withSessionUntil. When its connection is lost so that the write may or may
+  /// not have been committed, waits until the database can no longer commit it (its server session
+  /// ended, at most until `deadline`), then returns `check(lease)`: what the write stored, or
+  /// nothing when it stored nothing (then StorageUnavailable). Throws OutcomeUnknown when that
+  /// cannot be known by `deadline`. `check` must read what the write would have written, e.g.
+  /// by a unique token the write stored.
+  template <class Write, class Check>
+  auto writeOnce(Deadline deadline, Write&& write, Check&& check) {
+    using Result = std::invoke_result_t<Write&, SessionLease&>;
+    std::optional<Result> result;
+    runWriteOnce(
+        deadline, [&](SessionLease& lease) { result.emplace(write(lease)); },
+        [&](SessionLease& lease) {
+          std::optional<Result> found = check(lease);
+          if (found) result.emplace(std::move(*found));
+          return found.has_value();
+        });
+    return std::move(*result);
   }
 
  protected:
-  /// Throws what `failure` means to a caller (StorageUnavailable, UniqueViolation), or returns
-  /// when it is to propagate as it is.
-  virtual void translateFailure(SessionLease& lease, const Poco::Exception& failure) = 0;
+  virtual void runUnit(Deadline deadline, const std::function<void(SessionLease&)>& work) = 0;
+  virtual void runWriteOnce(Deadline deadline, const std::function<void(SessionLease&)>& write,
+                            const std::function<bool(SessionLease&)>& check) = 0;
+};
+
+/// A connection was lost while a unit of work ran on it: what it wrote may or may not be committed.
+class WorkInterrupted : public StorageUnavailable {
+ public:
+  using StorageUnavailable::StorageUnavailable;
+};
+
+/// A write may or may not have been committed and nothing could tell which in time: answered
+/// 503 of type /problems/outcome-unknown.
+class OutcomeUnknown : public Unavailable {
+ public:
+  explicit OutcomeUnknown(const std::string& detail) : Unavailable(detail, std::chrono::seconds(1)) {}
+};
+
+inline constexpr std::string_view kOutcomeUnknownProblemType = "/problems/outcome-unknown";
+
+// --- typed statements -------------------------------------------------------------------------
+
+/// A timestamp parameter or column: written as RFC 3339 UTC text, read from whatever text the
+/// backend prints, so that both backends give the same instant.
+struct Timestamp {
+  EpochMicros micros = 0;
+};
+
+/// A column whose text is not of its type: only the row holding it fails to read.
+class UnreadableColumn : public std::runtime_error {
+ public:
+  UnreadableColumn(std::size_t column, std::string text);
+  std::size_t column() const noexcept { return column_; }
+  const std::string& text() const noexcept { return text_; }
 
  private:
-  template <class Work>
-  auto run(SessionLease lease, Work&& work) -> decltype(work(std::declval<SessionLease&>())) {
-    try {
-      if constexpr (std::is_void_v<decltype(work(lease))>) {
-        work(lease);
-        lease.finish();
-      } else {
-        auto result = work(lease);
-        lease.finish();
-        return result;
-      }
-    } catch (const Poco::Exception& failure) {
-      lease.abandonPrepared();
-      translateFailure(lease, failure);
-      throw;
-    }
+  std::size_t column_;
+  std::string text_;
+};
+
+namespace query_detail {
+
+template <class T>
+inline constexpr bool kIsOptional = false;
+template <class T>
+inline constexpr bool kIsOptional<std::optional<T>> = true;
+
+Timestamp readTimestamp(const SqlResult& result, std::size_t row, std::size_t column);
+
+/// A parameter as the backend takes it; `text` keeps what it views alive.
+template <class T>
+SqlValue toSql(const T& value, std::string& text) {
+  if constexpr (kIsOptional<T>) {
+    return value ? toSql(*value, text) : SqlValue(nullptr);
+  } else if constexpr (std::is_integral_v<T>) {
+    return static_cast<std::int64_t>(value);
+  } else if constexpr (std::is_same_v<T, Timestamp>) {
+    text = formatRfc3339Millis(value.micros);
+    return std::string_view(text);
+  } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
+    return std::span<const std::int64_t>(value);
+  } else {
+    return std::string_view(value);
   }
+}
+
+/// A column read as T (a Timestamp it cannot read throws UnreadableColumn).
+template <class T>
+T fromSql(const SqlResult& result, std::size_t row, std::size_t column) {
+  if constexpr (kIsOptional<T>) {
+    if (result.isNull(row, column)) return std::nullopt;
+    return fromSql<typename T::value_type>(result, row, column);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return result.integer(row, column) != 0;
+  } else if constexpr (std::is_integral_v<T>) {
+    return static_cast<T>(result.integer(row, column));
+  } else if constexpr (std::is_same_v<T, double>) {
+    return result.real(row, column);
+  } else if constexpr (std::is_same_v<T, Timestamp>) {
+    return readTimestamp(result, row, column);
+  } else {
+    return std::string(result.text(row, column));
+  }
+}
+
+}  // namespace query_detail
+
+template <class Params, class Row>
+class Query;
+
+/// A named statement with typed parameters and columns:
+///
+///   inline constexpr svc::Sql kNoteById{"note_by_id", "SELECT body, created_at FROM notes WHERE id = $1"};
+///   const svc::Query<std::tuple<std::int64_t>, std::tuple<std::string, svc::Timestamp>> noteById{kNoteById};
+///   auto rows = noteById.run(lease, id);          // rows.size(), rows.at(0), rows.get<0>(0), rows.all()
+///
+/// Parameter types: integers, std::string, svc::Timestamp, std::vector<std::int64_t> (an array:
+/// `= ANY($1)` on PostgreSQL, `IN (SELECT value FROM json_each($1))` on SQLite) and std::optional
+/// of them (NULL). Column types: integers, bool, double, std::string, svc::Timestamp and
+/// std::optional of them. The rows stay readable until the lease runs its next statement.
+template <class... Params, class... Columns>
+class Query<std::tuple<Params...>, std::tuple<Columns...>> {
+ public:
+  using Row = std::tuple<Columns...>;
+
+  class Rows {
+   public:
+    explicit Rows(const SqlResult& result) : result_(result) {}
+    /// Rows returned; for a statement without columns, rows changed.
+    std::size_t size() const { return sizeof...(Columns) == 0 ? result_.affected() : result_.rows(); }
+    bool empty() const { return size() == 0; }
+    /// A row, converted when read: an unreadable column throws UnreadableColumn.
+    Row at(std::size_t row) const { return rowAt(row, std::index_sequence_for<Columns...>{}); }
+    template <std::size_t I>
+    auto get(std::size_t row) const {
+      return query_detail::fromSql<std::tuple_element_t<I, Row>>(result_, row, I);
+    }
+    std::vector<Row> all() const {
+      std::vector<Row> rows;
+      for (std::size_t row = 0; row < size(); ++row) rows.push_back(at(row));
+      return rows;
+    }
+
+   private:
+    template <std::size_t... I>
+    Row rowAt(std::size_t row, std::index_sequence<I...>) const {
+      return Row{query_detail::fromSql<Columns>(result_, row, I)...};
+    }
+    const SqlResult& result_;
+  };
+
+  constexpr explicit Query(Sql sql) : sql_(sql) {}
+
+  Rows run(SessionLease& lease, const Params&... params) const {
+    return run(lease, std::index_sequence_for<Params...>{}, params...);
+  }
+
+ private:
+  template <std::size_t... I>
+  Rows run(SessionLease& lease, std::index_sequence<I...>, const Params&... params) const {
+    [[maybe_unused]] std::array<std::string, sizeof...(Params)> texts;  // empty for a statement without parameters
+    const std::array<SqlValue, sizeof...(Params)> values{query_detail::toSql(params, texts[I])...};
+    return Rows(lease.run(sql_, values));
+  }
+
+  Sql sql_;
 };
 
 }  // namespace svc

@@ -1,5 +1,8 @@
 #include "svc/http.h"
 
+#include "exchange.h"
+#include "problems.h"
+
 #include <charconv>
 #include <limits>
 
@@ -79,6 +82,9 @@ std::optional<Response> errorResponse(const std::exception& error) {
     if (invalid->errors().empty()) return Response::problem(Problem{.status = 422, .detail = error.what()});
     return Response::problem(validationProblem(422, invalid->title(), invalid->errors()));
   }
+  if (dynamic_cast<const TimedOut*>(&error) != nullptr) {
+    return Response::problem(Problem{.status = 504, .detail = error.what()});
+  }
   if (const auto* conflict = dynamic_cast<const Conflict*>(&error)) {
     return withRetryAfter(Response::problem(Problem{.status = 409, .detail = error.what()}), conflict->retryAfter());
   }
@@ -102,14 +108,34 @@ Response& Response::withHeader(std::string name, std::string value) {
 }
 
 Request::Request(std::string method, std::string path, std::string query, std::string_view route, PathParams params,
-                 const Poco::Net::NameValueCollection& headers, std::string body)
+                 const Poco::Net::NameValueCollection& headers, std::string body,
+                 std::shared_ptr<const RequestContext> context)
     : method_(std::move(method)),
       path_(std::move(path)),
       query_(std::move(query)),
       route_(route),
       params_(std::move(params)),
       headers_(headers),
-      body_(std::move(body)) {}
+      body_(std::move(body)),
+      context_(std::move(context)) {}
+
+Reply::Reply(std::shared_ptr<detail::Exchange> exchange) : exchange_(std::move(exchange)) {}
+Reply::Reply(Reply&&) noexcept = default;
+Reply& Reply::operator=(Reply&&) noexcept = default;
+
+Reply::~Reply() {
+  if (exchange_) exchange_->abandon();
+}
+
+void Reply::send(Response response) {
+  if (!exchange_) throw std::logic_error("a reply was sent twice");
+  std::exchange(exchange_, nullptr)->complete(std::move(response));
+}
+
+void Reply::fail(std::exception_ptr error) {
+  if (!exchange_) throw std::logic_error("a reply was sent twice");
+  std::exchange(exchange_, nullptr)->fail(std::move(error));
+}
 
 const std::string& Request::pathParam(std::string_view name) const {
   for (const auto& [key, value] : params_) {

@@ -457,16 +457,22 @@ const Value* ObjectReader::member(std::string_view name, Kind kind, std::string_
   return found;
 }
 
-std::optional<std::int64_t> ObjectReader::int64(std::string_view name, std::int64_t min, std::int64_t max) {
+std::optional<std::string> ObjectReader::integerLiteral(std::string_view name) {
   const Value* found = member(name, Kind::Number, "an integer");
   if (found == nullptr) return std::nullopt;
   if (!found->isIntegerLiteral()) {
     reject(name, "must be an integer, not " + found->text());
     return std::nullopt;
   }
-  const std::optional<std::int64_t> number = found->asInt64();
+  return found->text();
+}
+
+std::optional<std::int64_t> ObjectReader::int64(std::string_view name, std::int64_t min, std::int64_t max) {
+  const std::optional<std::string> literal = integerLiteral(name);
+  if (!literal) return std::nullopt;
+  const std::optional<std::int64_t> number = value_.find(name)->asInt64();
   if (!number || *number < min || *number > max) {
-    reject(name, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", not " + found->text());
+    reject(name, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", not " + *literal);
     return std::nullopt;
   }
   return number;

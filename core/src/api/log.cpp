@@ -1,5 +1,7 @@
 #include "svc/log.h"
 
+#include "log_sink.h"
+#include "svc/context.h"
 #include "svc/json.h"
 #include "svc/timestamp.h"
 
@@ -74,6 +76,10 @@ std::string Logger::format(LogLevel level, std::string_view message, LogFields f
     json::appendQuoted(line, message);
     line += ",\"service_name\":";
     json::appendQuoted(line, serviceName_);
+    if (const auto& request = currentRequest()) {
+      line += ",\"request_id\":";
+      json::appendQuoted(line, request->requestId);
+    }
     for (const LogField& field : fields) {
       line += ',';
       json::appendQuoted(line, field.key());
@@ -90,6 +96,10 @@ std::string Logger::format(LogLevel level, std::string_view message, LogFields f
   appendSingleLine(line, message);
   line += " service_name=";
   appendTextValue(line, serviceName_);
+  if (const auto& request = currentRequest()) {
+    line += " request_id=";
+    appendTextValue(line, request->requestId);
+  }
   for (const LogField& field : fields) {
     line += ' ';
     line += field.key();

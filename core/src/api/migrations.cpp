@@ -1,15 +1,12 @@
 #include "migrations.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <fstream>
 #include <iterator>
 #include <set>
 #include <sstream>
-
-#include <Poco/Data/Statement.h>
-
-using namespace Poco::Data::Keywords;
 
 namespace svc {
 
@@ -112,46 +109,54 @@ std::string readFile(const std::filesystem::path& file) {
 
 using Record = std::pair<std::string, int>;  // (plugin, version)
 
-std::set<Record> recordedMigrations(Poco::Data::Session& session) {
-  session << "CREATE TABLE IF NOT EXISTS plugin_migrations ("
-             "plugin VARCHAR(255) NOT NULL, "
-             "version INTEGER NOT NULL, "
-             "name VARCHAR(255) NOT NULL, "
-             "applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP, "
-             "PRIMARY KEY (plugin, version))",
-      now;
-  std::vector<std::string> plugins;
-  std::vector<int> versions;
-  session << "SELECT plugin, version FROM plugin_migrations", into(plugins), into(versions), now;
+constexpr Statement kCreateRecords{
+    "create_plugin_migrations",
+    "CREATE TABLE IF NOT EXISTS plugin_migrations (plugin VARCHAR(255) NOT NULL, version INTEGER NOT NULL, "
+    "name VARCHAR(255) NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP, "
+    "PRIMARY KEY (plugin, version))"};
+constexpr Statement kSelectRecords{"select_plugin_migrations", "SELECT plugin, version FROM plugin_migrations"};
+constexpr Statement kInsertRecord{"insert_plugin_migration",
+                                  "INSERT INTO plugin_migrations (plugin, version, name) VALUES ($1, $2, $3)"};
+constexpr Statement kCreateLegacyRecords{
+    "create_schema_migrations",
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+    "name VARCHAR(255) NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)"};
+constexpr Statement kSelectUnadoptedLegacyRecords{
+    "select_unadopted_schema_migrations",
+    "SELECT version, name FROM schema_migrations AS legacy WHERE NOT EXISTS (SELECT 1 FROM "
+    "plugin_migrations AS adopted WHERE adopted.version = legacy.version AND adopted.name = legacy.name)"};
+constexpr Statement kAdoptLegacyRecord{
+    "adopt_schema_migration",
+    "INSERT INTO plugin_migrations (plugin, version, name, applied_at) "
+    "VALUES ($1, $2, $3, (SELECT applied_at FROM schema_migrations WHERE version = $2))"};
+
+std::set<Record> recordedMigrations(StorageConnection& connection) {
+  connection.runScript(kCreateRecords.text);
+  const SqlResult& rows = connection.run(kSelectRecords, {});
   std::set<Record> recorded;
-  for (std::size_t i = 0; i < plugins.size(); ++i) recorded.emplace(plugins[i], versions[i]);
+  for (std::size_t row = 0; row < rows.rows(); ++row) {
+    recorded.emplace(std::string(rows.text(row, 0)), static_cast<int>(rows.integer(row, 1)));
+  }
   return recorded;
 }
 
 // The (version, name) rows of schema_migrations, which releases before per-plugin migrations
 // kept, that no plugin has adopted yet. The table is created (empty) where it is missing, so that
 // telling "no such table" from any other failure never depends on the database's wording or language.
-std::set<std::pair<int, std::string>> legacyRecords(Poco::Data::Session& session) {
-  session << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-             "name VARCHAR(255) NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-      now;
-  std::vector<int> versions;
-  std::vector<std::string> names;
-  session << "SELECT version, name FROM schema_migrations AS legacy WHERE NOT EXISTS (SELECT 1 FROM "
-             "plugin_migrations AS adopted WHERE adopted.version = legacy.version AND adopted.name = legacy.name)",
-      into(versions), into(names), now;
+std::set<std::pair<int, std::string>> legacyRecords(StorageConnection& connection) {
+  connection.runScript(kCreateLegacyRecords.text);
+  const SqlResult& rows = connection.run(kSelectUnadoptedLegacyRecords, {});
   std::set<std::pair<int, std::string>> records;
-  for (std::size_t i = 0; i < versions.size(); ++i) records.emplace(versions[i], names[i]);
+  for (std::size_t row = 0; row < rows.rows(); ++row) {
+    records.emplace(static_cast<int>(rows.integer(row, 0)), std::string(rows.text(row, 1)));
+  }
   return records;
 }
 
-void adoptLegacyRecord(Poco::Data::Session& session, const Migration& migration) {
-  std::string plugin = migration.plugin;
-  int version = migration.version;
-  std::string name = migration.name;
-  session << "INSERT INTO plugin_migrations (plugin, version, name, applied_at) "
-             "VALUES ($1, $2, $3, (SELECT applied_at FROM schema_migrations WHERE version = $2))",
-      use(plugin), use(version), use(name), now;
+// The values of a migration's record in plugin_migrations: plugin, version, name.
+std::array<SqlValue, 3> recordOf(const Migration& migration) {
+  return {std::string_view(migration.plugin), static_cast<std::int64_t>(migration.version),
+          std::string_view(migration.name)};
 }
 
 }  // namespace
@@ -217,20 +222,20 @@ std::vector<Migration> findPluginMigrations(const std::filesystem::path& root, c
   return migrations;
 }
 
-PendingMigrations pendingMigrations(Poco::Data::Session& session, const std::vector<Migration>& migrations) {
-  const std::set<Record> recorded = recordedMigrations(session);
+PendingMigrations pendingMigrations(StorageConnection& connection, const std::vector<Migration>& migrations) {
+  const std::set<Record> recorded = recordedMigrations(connection);
   PendingMigrations result;
   std::copy_if(migrations.begin(), migrations.end(), std::back_inserter(result.pending),
                [&](const Migration& migration) { return !recorded.contains({migration.plugin, migration.version}); });
   if (result.pending.empty()) return result;
-  std::set<std::pair<int, std::string>> legacy = legacyRecords(session);
+  std::set<std::pair<int, std::string>> legacy = legacyRecords(connection);
   std::vector<Migration> pending;
   for (Migration& migration : result.pending) {
     if (legacy.erase({migration.version, migration.name}) == 0) {
       pending.push_back(std::move(migration));
       continue;
     }
-    adoptLegacyRecord(session, migration);
+    connection.run(kAdoptLegacyRecord, recordOf(migration));
     result.adopted.push_back(std::move(migration));
   }
   result.pending = std::move(pending);
@@ -239,14 +244,9 @@ PendingMigrations pendingMigrations(Poco::Data::Session& session, const std::vec
 
 std::vector<std::string> statementsOf(const Migration& migration) { return splitSqlScript(readFile(migration.file)); }
 
-void applyMigration(Poco::Data::Session& session, const Migration& migration) {
-  const std::vector<std::string> statements = statementsOf(migration);
-  std::string plugin = migration.plugin;
-  int version = migration.version;
-  std::string name = migration.name;
-  for (const std::string& statement : statements) session << statement, now;
-  session << "INSERT INTO plugin_migrations (plugin, version, name) VALUES ($1, $2, $3)", use(plugin), use(version),
-      use(name), now;
+void applyMigration(StorageConnection& connection, const Migration& migration) {
+  for (const std::string& statement : statementsOf(migration)) connection.runScript(statement);
+  connection.run(kInsertRecord, recordOf(migration));
 }
 
 }  // namespace svc

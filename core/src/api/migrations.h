@@ -6,13 +6,13 @@
 #include <string_view>
 #include <vector>
 
-#include <Poco/Data/Session.h>
+#include "svc/storage_plugin.h"
 
 namespace svc {
 
 /// One numbered schema change of one route plugin: a file "NNN_description.sql", numbered per plugin.
 struct Migration {
-  std::string plugin;  ///< the route plugin (its name in the .ini) whose schema it changes
+  std::string plugin;  ///< the schema it changes: a route plugin's (RoutePluginManifest::schema)
   int version = 0;
   std::string name;  ///< the file name
   std::filesystem::path file;
@@ -54,13 +54,13 @@ struct PendingMigrations {
 /// and name already: it is recorded in plugin_migrations (with its applied_at), not applied
 /// again. schema_migrations itself is left as it is. Runs in the caller's transaction, which
 /// holds the backend's migration lock.
-PendingMigrations pendingMigrations(Poco::Data::Session& session, const std::vector<Migration>& migrations);
+PendingMigrations pendingMigrations(StorageConnection& connection, const std::vector<Migration>& migrations);
 
 /// Applies one migration and records it in plugin_migrations, in the caller's transaction (which
 /// holds the backend's migration lock, so that no other instance applies it too). Files should be
 /// idempotent (IF NOT EXISTS) where the backend allows, so that a schema created by other means
-/// (PostgreSQL init scripts) is recorded, not changed. Database failures propagate as Poco
-/// exceptions; a file that cannot be read throws MigrationError.
-void applyMigration(Poco::Data::Session& session, const Migration& migration);
+/// (PostgreSQL init scripts) is recorded, not changed. Database failures propagate as
+/// DatabaseError; a file that cannot be read throws MigrationError.
+void applyMigration(StorageConnection& connection, const Migration& migration);
 
 }  // namespace svc

@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include <Poco/Data/Extraction.h>
-#include <Poco/Data/Statement.h>
+#include "svc/context.h"
 
 namespace svc {
 
@@ -13,13 +12,51 @@ using Clock = std::chrono::steady_clock;
 
 std::int64_t ticks(Clock::time_point time) { return time.time_since_epoch().count(); }
 
+constexpr Sql kSelectOne{"select_one", "SELECT 1"};
+constexpr std::chrono::milliseconds kLostSessionRetryPause{100};
+
+constexpr const char* kOutcomeUnknown =
+    "The connection to the database failed while the change was being stored, and whether it was could "
+    "not be seen: it may exist. Check before retrying.";
+
+StorageUnavailable shortage(const DatabaseError& failure) {
+  switch (failure.kind()) {
+    case StorageFailure::OutOfDiskSpace:
+      return StorageUnavailable(
+          failure.what(),
+          "The database's disk is full: nothing can be stored until space is freed; reading still works. Retry later",
+          std::chrono::seconds(30));
+    case StorageFailure::DiskIoError:
+      return StorageUnavailable(failure.what(), "The database's disk reports input/output errors; retry later",
+                                std::chrono::seconds(30));
+    case StorageFailure::OutOfMemory:
+      return StorageUnavailable(failure.what(), "The database server is out of memory; retry later",
+                                std::chrono::seconds(5));
+    case StorageFailure::TooManyConnections:
+      return StorageUnavailable(failure.what(),
+                                "The database server accepts no more connections (too many clients); retry later",
+                                std::chrono::seconds(5));
+    default:
+      return StorageUnavailable(failure.what());
+  }
+}
+
+bool isShortage(StorageFailure kind) {
+  return kind == StorageFailure::OutOfDiskSpace || kind == StorageFailure::DiskIoError ||
+         kind == StorageFailure::OutOfMemory || kind == StorageFailure::TooManyConnections;
+}
+
 }  // namespace
+
+namespace detail {
+LeasedConnection::~LeasedConnection() { pool_.giveBack(std::move(pooled_), reusable_); }
+}  // namespace detail
 
 SessionPool::SessionPool(std::unique_ptr<StorageBackend> backend, PoolSettings settings, const Logger& logger)
     : backend_(std::move(backend)),
       backendName_(backend_->name()),
       settings_(std::move(settings)),
-      migrations_(findPluginMigrations(settings_.migrationsRoot, settings_.schemaPlugins, backendName_)),
+      migrations_(findPluginMigrations(settings_.migrationsRoot, settings_.schemas, backendName_)),
       logger_(logger),
       watchdog_([this] { watchDeadlines(); }) {}
 
@@ -32,96 +69,166 @@ SessionPool::~SessionPool() {
   watchdog_.join();
 }
 
-std::chrono::milliseconds SessionPool::workTimeout() const {
-  return settings_.statementTimeout.count() == 0 ? std::chrono::hours(24) : settings_.statementTimeout + kDeadlineGrace;
-}
-
-Deadline SessionPool::workDeadlineFrom(Clock::time_point start) const {
-  if (settings_.statementTimeout.count() == 0) return Deadline::max();
-  return start + workTimeout();
-}
-
-SessionLease SessionPool::acquire() {
-  const Clock::time_point now = Clock::now();
-  return acquireWithin(settings_.acquireTimeout, workDeadlineFrom(now));
+// The statement timeout plus a grace from now, or the end of the current request's budget.
+Deadline SessionPool::workDeadline() const {
+  Deadline deadline = settings_.statementTimeout.count() == 0 ? Deadline::max()
+                                                              : Clock::now() + settings_.statementTimeout + kDeadlineGrace;
+  if (const auto& request = currentRequest()) deadline = std::min(deadline, request->deadline);
+  return deadline;
 }
 
 SessionLease SessionPool::acquireUntil(Deadline deadline) {
-  const Clock::time_point now = Clock::now();
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   if (left.count() <= 0) throw StorageUnavailable("the deadline passed before a database connection was asked for");
-  return acquireWithin(std::min(settings_.acquireTimeout, left), std::min(deadline, workDeadlineFrom(now)));
+  return SessionLease(leaseWithin(std::min(settings_.acquireTimeout, left), std::min(deadline, workDeadline())));
+}
+
+void SessionPool::runUnit(Deadline deadline, const std::function<void(SessionLease&)>& work) {
+  SessionLease lease = acquireUntil(deadline);
+  detail::LeasedConnection& leased = lease.connection();
+  try {
+    if (anyLost_.load(std::memory_order_relaxed)) endLostSessions(lease);
+    work(lease);
+  } catch (const DatabaseError& failure) {
+    translate(leased, failure);
+  }
+}
+
+// Throws what `failure` means to the caller.
+void SessionPool::translate(detail::LeasedConnection& leased, const DatabaseError& failure) {
+  PooledConnection& pooled = leased.pooled();
+  if (pooled.abortStage.load() > 0 || failure.kind() == StorageFailure::ConnectionLost) {
+    leased.discard();
+    const std::string cause = pooled.abortStage.load() > 0
+                                  ? std::string("no answer from the database before the deadline; ") + failure.what()
+                                  : failure.what();
+    throw LostWork(cause, pooled.serverSession);
+  }
+  switch (failure.kind()) {
+    case StorageFailure::Busy:
+      throw StorageUnavailable(failure.what());
+    case StorageFailure::UniqueViolation:
+      throw UniqueViolation(failure.what());
+    case StorageFailure::DiskIoError:
+      leased.discard();
+      throw shortage(failure);
+    case StorageFailure::Other:
+      // Whatever it is (a schema another version changed, a bug), the client can do nothing but
+      // retry later; the cause is logged.
+      throw StorageUnavailable(failure.what(), "The database refused the statement; retry later");
+    default:
+      throw shortage(failure);
+  }
+}
+
+void SessionPool::runWriteOnce(Deadline deadline, const std::function<void(SessionLease&)>& write,
+                               const std::function<bool(SessionLease&)>& check) {
+  try {
+    runUnit(deadline, write);
+  } catch (const LostWork& lost) {
+    const Deadline settleBy = std::min(deadline, workDeadline()) + kSettleAllowance;
+    if (settle(lost, settleBy, check)) return;
+    if (!lost.lostSession().empty()) {
+      std::lock_guard lock(lostMutex_);
+      lostSessions_.push_back(lost.lostSession());
+      anyLost_ = true;
+    }
+    logger_.warning("Outcome of a write unknown: the database did not come back in time", {{"cause", lost.cause()}});
+    throw OutcomeUnknown(kOutcomeUnknown);
+  }
+}
+
+// Once the lost work's server session has ended, `check` tells what it stored: true when it
+// stored something, StorageUnavailable when it stored nothing, false when that could not be seen
+// by `deadline` (the database stayed out of reach).
+bool SessionPool::settle(const LostWork& lost, Deadline deadline, const std::function<bool(SessionLease&)>& check) {
+  while (true) {
+    std::optional<bool> stored;
+    try {
+      if (awaitEnd(lost.lostSession(), deadline)) runUnit(deadline, [&](SessionLease& lease) { stored = check(lease); });
+    } catch (const StorageUnavailable&) {
+    }
+    if (stored == true) return true;
+    if (stored == false) throw StorageUnavailable("the write was not stored: " + lost.cause());
+    const auto pause = std::min<Clock::duration>(kLostSessionRetryPause, deadline - Clock::now());
+    if (pause.count() <= 0) return false;
+    std::this_thread::sleep_for(pause);
+  }
+}
+
+// Ends what lost work may still hold on the server, without waiting: one statement per session,
+// on the lease of whoever comes next.
+void SessionPool::endLostSessions(SessionLease& lease) {
+  std::vector<std::string> lost;
+  {
+    std::lock_guard lock(lostMutex_);
+    lost.swap(lostSessions_);
+    anyLost_ = false;
+  }
+  std::vector<std::string> remaining;
+  for (const std::string& session : lost) {
+    try {
+      if (!backend_->awaitEnded(lease.connection().connection(), session, std::chrono::milliseconds(0))) {
+        remaining.push_back(session);
+      }
+    } catch (const DatabaseError&) {
+      remaining.push_back(session);
+    }
+  }
+  if (remaining.empty()) return;
+  std::lock_guard lock(lostMutex_);
+  lostSessions_.insert(lostSessions_.end(), remaining.begin(), remaining.end());
+  anyLost_ = true;
+}
+
+bool SessionPool::awaitEnd(const std::string& lostSession, Deadline deadline) {
+  if (lostSession.empty()) return true;  // no server-side session: the outcome was final when the call returned
+  return withSessionUntil(deadline, [&](SessionLease& lease) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    return left.count() > 0 && backend_->awaitEnded(lease.connection().connection(), lostSession, left);
+  });
+}
+
+void SessionPool::ensureSchema() {
+  if (schemaReady_.load(std::memory_order_acquire)) return;
+  try {
+    prepareSchema();
+  } catch (const MigrationError& error) {
+    logger_.error("Database schema migration failed", {{"reason", error.what()}});
+    throw StorageUnavailable(error.what());
+  }
 }
 
 // A lease whose work must end by `workDeadline`; the time spent here counts against it.
-SessionLease SessionPool::acquireWithin(std::chrono::milliseconds wait, Deadline workDeadline) {
-  if (!schemaReady_.load(std::memory_order_acquire)) {
-    try {
-      prepareSchema();
-    } catch (const MigrationError& error) {
-      logger_.error("Database schema migration failed", {{"reason", error.what()}});
-      throw StorageUnavailable(error.what());
-    }
-  }
+std::unique_ptr<detail::LeasedConnection> SessionPool::leaseWithin(std::chrono::milliseconds wait,
+                                                                   Deadline workDeadline) {
+  ensureSchema();
   const Clock::time_point deadline = Clock::now() + wait;  // for the whole acquisition, dead connections included
   while (true) {
     std::unique_ptr<PooledConnection> connection = takeIdleOrReserve(deadline, wait);
-    if (!connection) return leaseNew(deadline, workDeadline);
-    if (backend_->isAlive(connection->session)) {
-      watch(*connection, workDeadline);
-      return lease(std::move(connection));
-    }
+    if (!connection) return lease(connectNew(deadline), workDeadline);
+    if (connection->connection->isAlive()) return lease(std::move(connection), workDeadline);
     logger_.debug("Dropped a database connection the server had closed", {{"backend", backendName_}});
-    close(std::move(connection));
+    connection.reset();
     releaseSlot();
   }
 }
 
-// A new connection in the slot just reserved, leased; the slot is released when it cannot be had.
-SessionLease SessionPool::leaseNew(Deadline acquireDeadline, Deadline workDeadline) {
-  std::unique_ptr<PooledConnection> connection;
+std::unique_ptr<detail::LeasedConnection> SessionPool::lease(std::unique_ptr<PooledConnection> connection,
+                                                             Deadline workDeadline) {
+  watch(*connection, workDeadline);
+  return std::make_unique<detail::LeasedConnection>(*this, std::move(connection), backendName_);
+}
+
+// A new connection in the slot just reserved; the slot is released when it cannot be had.
+std::unique_ptr<PooledConnection> SessionPool::connectNew(Deadline acquireDeadline) {
   try {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(acquireDeadline - Clock::now());
-    connection = connect(std::max(left, std::chrono::milliseconds(1)));
+    return connect(std::max(left, std::chrono::milliseconds(1)));
   } catch (...) {
     releaseSlot();
     throw;
   }
-  watch(*connection, workDeadline);
-  try {  // under the deadline: a database that stops answering now is cut like any other
-    connection->serverSession = backend_->identify(connection->session);
-  } catch (const Poco::Exception& failure) {
-    unwatch(*connection);
-    close(std::move(connection));
-    releaseSlot();
-    throw StorageUnavailable("cannot identify a new database session: " + failure.displayText());
-  }
-  return lease(std::move(connection));
-}
-
-// A watched lease of `connection`, in a transaction of its own where the backend asks for one
-// (behind a transaction-mode pooler): opening it is database work under the same deadline.
-SessionLease SessionPool::lease(std::unique_ptr<PooledConnection> connection) {
-  try {
-    connection->leaseTransaction = backend_->beginLease(connection->session);
-  } catch (const Poco::Exception& failure) {
-    unwatch(*connection);
-    close(std::move(connection));
-    releaseSlot();
-    throw StorageUnavailable(failure.displayText());
-  }
-  return SessionLease(std::move(connection), *this);
-}
-
-void SessionPool::finishLease(PooledConnection& connection) {
-  if (connection.leaseTransaction) endLeaseTransaction(connection, true);
-}
-
-// The statements go first, inside the transaction they were prepared in.
-void SessionPool::endLeaseTransaction(PooledConnection& connection, bool commit) {
-  connection.prepared.clear();
-  connection.leaseTransaction = false;
-  backend_->endLeaseTransaction(connection.session, commit);
 }
 
 // An idle connection, or nullptr after reserving a slot for a new one; waits until `deadline`
@@ -147,26 +254,29 @@ std::unique_ptr<PooledConnection> SessionPool::takeIdleOrReserve(Clock::time_poi
 }
 
 // A failed connect makes the next ones fail fast for reconnectBackoff, unless another connect
-// that was under way succeeds: then the database is back, whatever the order they end in.
+// that was under way succeeds: then the database is back, whatever the order they end in. A
+// database that is locked (SQLite) or short of a resource is there: no back-off.
 std::unique_ptr<PooledConnection> SessionPool::connect(std::chrono::milliseconds timeout) {
   const std::int64_t attemptStart = ticks(Clock::now());
   if (attemptStart < nextConnectAttempt_.load(std::memory_order_relaxed)) {
     throw StorageUnavailable("the database was unreachable moments ago");
   }
   try {
-    auto connection = std::make_unique<PooledConnection>(backend_->connect(timeout), "");
+    auto connection = std::make_unique<PooledConnection>(backend_->connect(timeout));
     lastConnected_.store(ticks(Clock::now()), std::memory_order_relaxed);
     nextConnectAttempt_.store(0, std::memory_order_relaxed);
     if (!reachable_.exchange(true)) logger_.info("Database reachable again", {{"backend", backendName_}});
     return connection;
-  } catch (const Poco::Exception& failure) {
+  } catch (const DatabaseError& failure) {
+    if (failure.kind() == StorageFailure::Busy) throw StorageUnavailable(failure.what());
+    if (isShortage(failure.kind())) throw shortage(failure);
     if (lastConnected_.load(std::memory_order_relaxed) < attemptStart) {
       nextConnectAttempt_.store(ticks(Clock::now() + settings_.reconnectBackoff), std::memory_order_relaxed);
       if (reachable_.exchange(false)) {
-        logger_.warning("Database unreachable", {{"backend", backendName_}, {"reason", failure.displayText()}});
+        logger_.warning("Database unreachable", {{"backend", backendName_}, {"reason", failure.what()}});
       }
     }
-    throw StorageUnavailable(failure.displayText());
+    throw StorageUnavailable(failure.what());
   }
 }
 
@@ -178,17 +288,18 @@ void SessionPool::releaseSlot() noexcept {
   released_.notify_one();
 }
 
+// A connection left in a transaction is rolled back; one that was cancelled, cut or found broken
+// is closed (which sends nothing: see StorageConnection).
 void SessionPool::giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept {
   unwatch(*connection);
   if (connection->abortStage.load() > 0) reusable = false;  // cancelled or cut: its state is unknown
   try {
-    if (reusable && connection->session.isTransaction()) connection->session.rollback();
-    if (reusable && connection->leaseTransaction) endLeaseTransaction(*connection, false);
+    if (reusable && connection->connection->inTransaction()) connection->connection->runScript("ROLLBACK");
   } catch (...) {
     reusable = false;
   }
   if (!reusable) {
-    close(std::move(connection));
+    connection.reset();
     releaseSlot();
     return;
   }
@@ -200,8 +311,10 @@ void SessionPool::giveBack(std::unique_ptr<PooledConnection> connection, bool re
 }
 
 void SessionPool::ping(std::chrono::milliseconds wait) {
+  // The work ends a little before `wait`, so that the answer is sent within it.
+  const auto work = wait - std::min<std::chrono::milliseconds>(std::chrono::milliseconds(50), wait / 10);
   try {
-    selectOne(wait);
+    runUnit(Clock::now() + work, [](SessionLease& lease) { lease.run(kSelectOne, {}); });
   } catch (const StorageUnavailable&) {
     if (!busyButReachable()) throw;
   }
@@ -210,19 +323,6 @@ void SessionPool::ping(std::chrono::milliseconds wait) {
 bool SessionPool::busyButReachable() const {
   std::lock_guard lock(mutex_);
   return idle_.empty() && open_ >= settings_.size && reachable_.load();
-}
-
-void SessionPool::selectOne(std::chrono::milliseconds wait) {
-  // The work ends a little before `wait`, so that the answer is sent within it.
-  const std::chrono::milliseconds work = wait - std::min<std::chrono::milliseconds>(std::chrono::milliseconds(50), wait / 10);
-  SessionLease lease = acquireWithin(work, Clock::now() + work);
-  try {
-    int one = 0;
-    lease.session() << "SELECT 1", Poco::Data::Keywords::into(one), Poco::Data::Keywords::now;
-  } catch (const Poco::Exception& failure) {
-    translateFailure(lease, failure);
-    throw StorageUnavailable(failure.displayText());  // whatever the failure, the database did not answer
-  }
 }
 
 PoolStats SessionPool::stats() const {
@@ -238,7 +338,7 @@ void SessionPool::prepareSchema() {
   std::lock_guard lock(schemaMutex_);
   if (schemaReady_.load(std::memory_order_acquire)) return;
   std::unique_ptr<PooledConnection> connection = connect(settings_.acquireTimeout);
-  applyPendingMigrations(connection->session);
+  applyPendingMigrations(*connection->connection);
   schemaReady_.store(true, std::memory_order_release);
 }
 
@@ -246,30 +346,26 @@ void SessionPool::prepareSchema() {
 // starting together wait for each other, and the second finds everything recorded. A failure
 // the database may get over (connection lost, lock timeout, a conflict) is retried by the next
 // request that needs the schema; one it will not (a broken migration) is a MigrationError.
-void SessionPool::applyPendingMigrations(Poco::Data::Session& session) {
+void SessionPool::applyPendingMigrations(StorageConnection& connection) {
   PendingMigrations migrations;
   std::string step = "taking the migration lock";
   try {
-    backend_->beginMigrations(session);
+    backend_->beginMigrations(connection);
     step = "reading plugin_migrations";
-    migrations = pendingMigrations(session, migrations_);
+    migrations = pendingMigrations(connection, migrations_);
     for (const Migration& migration : migrations.pending) {
       step = "migration " + migration.plugin + "/" + migration.name;
-      applyMigration(session, migration);
+      applyMigration(connection, migration);
     }
     step = "committing the migrations";
-    backend_->endMigrations(session, true);
-  } catch (const Poco::Exception& failure) {
-    abandonMigrations(session);
-    if (backend_->classify(failure, session) != StorageFailure::Other) {
+    connection.runScript("COMMIT");
+  } catch (const DatabaseError& failure) {
+    if (failure.kind() != StorageFailure::Other) {
       logger_.warning("Database schema migration interrupted; retried when next needed",
-                      {{"backend", backendName_}, {"step", step}, {"reason", failure.displayText()}});
-      throw StorageUnavailable(step + " failed: " + failure.displayText());
+                      {{"backend", backendName_}, {"step", step}, {"reason", failure.what()}});
+      throw StorageUnavailable(step + " failed: " + failure.what());
     }
-    throw MigrationError(step + " failed: " + failure.displayText());
-  } catch (...) {
-    abandonMigrations(session);
-    throw;
+    throw MigrationError(step + " failed: " + failure.what());
   }
   for (const Migration& migration : migrations.adopted) {
     logger_.info("Adopted a migration recorded in schema_migrations",
@@ -283,49 +379,7 @@ void SessionPool::applyPendingMigrations(Poco::Data::Session& session) {
                {{"backend", backendName_}, {"migrations", static_cast<std::int64_t>(migrations_.size())}});
 }
 
-void SessionPool::abandonMigrations(Poco::Data::Session& session) noexcept {
-  try {
-    backend_->endMigrations(session, false);
-  } catch (...) {
-    // the connection is closed right after
-  }
-}
-
-void SessionPool::translateFailure(SessionLease& lease, const Poco::Exception& failure) {
-  if (lease.aborted()) {
-    lease.discard();
-    throw WorkInterrupted("no answer from the database before the deadline; " + failure.displayText(),
-                          lease.serverSession());
-  }
-  switch (backend_->classify(failure, lease.session())) {
-    case StorageFailure::ConnectionLost:
-      lease.discard();
-      throw WorkInterrupted(failure.displayText(), lease.serverSession());
-    case StorageFailure::Busy:
-      throw StorageUnavailable(failure.displayText());
-    case StorageFailure::UniqueViolation:
-      throw UniqueViolation(failure.displayText());
-    case StorageFailure::OutOfDiskSpace:
-      throw StorageUnavailable(DatabaseShortage::DiskSpace, failure.displayText());
-    case StorageFailure::DiskIoError:
-      lease.discard();
-      throw StorageUnavailable(DatabaseShortage::DiskIo, failure.displayText());
-    case StorageFailure::OutOfMemory:
-      throw StorageUnavailable(DatabaseShortage::Memory, failure.displayText());
-    case StorageFailure::Other:
-      // Whatever it is (a schema another version changed, a pooler that lost a prepared
-      // statement), the client can do nothing but retry later; the cause is logged.
-      throw StorageUnavailable(failure.displayText(), "The database refused the statement; retry later");
-  }
-}
-
-bool SessionPool::awaitEnd(const std::string& lostSession, Deadline deadline) {
-  if (lostSession.empty()) return true;  // no server-side session: the outcome was final when the call returned
-  return withSessionUntil(deadline, [&](SessionLease& lease) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    return left.count() > 0 && backend_->awaitEnded(lease.session(), lostSession, left);
-  });
-}
+// --- deadlines --------------------------------------------------------------------------------
 
 void SessionPool::watch(PooledConnection& connection, Deadline workDeadline) {
   const Clock::time_point now = Clock::now();
@@ -351,6 +405,8 @@ void SessionPool::unwatch(PooledConnection& connection) noexcept {
   leased_.pop_back();
 }
 
+// The watchdog only makes system calls that return at once (a cancel request goes on a thread
+// of its own): it never waits on the database, so every deadline fires in time.
 void SessionPool::watchDeadlines() {
   std::unique_lock lock(watchMutex_);
   while (!stopping_) {
@@ -378,11 +434,11 @@ Deadline SessionPool::abortDue(Clock::time_point now) {
     const int stage = connection->abortStage.load();
     if (stage == 0 && now >= connection->cancelAt) {
       connection->abortStage.store(1);
-      backend_->cancel(connection->session);
+      connection->connection->cancel();
     }
     if (stage < 2 && now >= connection->deadline) {
       connection->abortStage.store(2);
-      backend_->sever(connection->session);
+      connection->connection->sever();
       cut = true;
       logger_.warning("Cut a database connection that did not answer before its deadline",
                       {{"backend", backendName_}});
@@ -394,22 +450,11 @@ Deadline SessionPool::abortDue(Clock::time_point now) {
   return cut ? Deadline::min() : next;
 }
 
-// Only severed here (a system call that returns at once), never closed: closing a PostgreSQL
-// session that holds prepared statements talks to the server, which a silent link would hold
-// until it heals, and no other deadline fires while the watchdog waits. A severed connection
-// is found dead (isAlive) and closed by whichever request next takes it.
+// Only severed here, never closed: a severed connection is found dead (isAlive) and closed by
+// whichever request next takes it.
 void SessionPool::severIdleConnections() noexcept {
   std::lock_guard lock(mutex_);
-  for (const auto& connection : idle_) backend_->sever(connection->session);
-}
-
-void SessionPool::close(std::unique_ptr<PooledConnection> connection) noexcept {
-  try {
-    const std::function<void()> afterwards = backend_->closing(connection->session);
-    connection.reset();
-    if (afterwards) afterwards();
-  } catch (...) {  // closing a broken connection must not fail its request
-  }
+  for (const auto& connection : idle_) connection->connection->sever();
 }
 
 }  // namespace svc

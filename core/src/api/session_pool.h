@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,10 +13,9 @@
 #include <vector>
 
 #include "migrations.h"
-#include "pooled_connection.h"
 #include "svc/log.h"
-#include "svc/plugin.h"
 #include "svc/storage.h"
+#include "svc/storage_plugin.h"
 
 namespace svc {
 
@@ -27,9 +27,9 @@ struct PoolSettings {
   /// [storage] statement_timeout_ms: a unit of work may take this plus kDeadlineGrace before the
   /// pool aborts its connection; 0: no deadline.
   std::chrono::milliseconds statementTimeout{5000};
-  /// [plugins] migrations: <root>/<plugin>/<backend>/NNN_*.sql (see findPluginMigrations)
+  /// [plugins] migrations: <root>/<schema>/<backend>/NNN_*.sql (see findPluginMigrations)
   std::filesystem::path migrationsRoot;
-  std::vector<std::string> schemaPlugins;  ///< whose migrations to apply, in this order
+  std::vector<std::string> schemas;  ///< whose migrations to apply, in this order
 };
 
 struct PoolStats {
@@ -43,6 +43,59 @@ struct PoolStats {
 /// How much longer than the statement timeout a unit of work may take before the pool aborts it:
 /// enough for the database's own statement_timeout to fire first and answer.
 inline constexpr std::chrono::milliseconds kDeadlineGrace{500};
+/// How long past its work deadline a write whose connection was lost may spend finding out
+/// whether it was committed (Storage::writeOnce), before it answers that the outcome is unknown.
+inline constexpr std::chrono::milliseconds kSettleAllowance{250};
+
+/// One open connection and what the watchdog needs of it while it is leased.
+struct PooledConnection {
+  explicit PooledConnection(std::unique_ptr<StorageConnection> opened)
+      : connection(std::move(opened)), serverSession(connection->serverSession()) {}
+  std::unique_ptr<StorageConnection> connection;
+  std::string serverSession;  ///< the database's name for its session, "" when it has none
+  /// While leased: when the database is asked to cancel the work, and when the connection is cut.
+  Deadline cancelAt;
+  Deadline deadline;
+  /// 0 while within the deadline; 1 once the database was asked to cancel; 2 once the connection was cut.
+  std::atomic<int> abortStage{0};
+};
+
+class SessionPool;
+
+namespace detail {
+/// The pool's side of a SessionLease: gives the connection back when the lease ends.
+class LeasedConnection {
+ public:
+  LeasedConnection(SessionPool& pool, std::unique_ptr<PooledConnection> pooled, std::string_view backend)
+      : pool_(pool), pooled_(std::move(pooled)), backend_(backend) {}
+  ~LeasedConnection();
+  LeasedConnection(const LeasedConnection&) = delete;
+  LeasedConnection& operator=(const LeasedConnection&) = delete;
+
+  StorageConnection& connection() { return *pooled_->connection; }
+  PooledConnection& pooled() { return *pooled_; }
+  std::string_view backend() const { return backend_; }
+  /// Closes the connection instead of pooling it again when the lease ends.
+  void discard() { reusable_ = false; }
+
+ private:
+  SessionPool& pool_;
+  std::unique_ptr<PooledConnection> pooled_;
+  std::string_view backend_;
+  bool reusable_ = true;
+};
+}  // namespace detail
+
+/// Work whose connection was lost, with the server session that ran it.
+class LostWork : public WorkInterrupted {
+ public:
+  LostWork(std::string cause, std::string lostSession)
+      : WorkInterrupted(std::move(cause)), lostSession_(std::move(lostSession)) {}
+  const std::string& lostSession() const noexcept { return lostSession_; }
+
+ private:
+  std::string lostSession_;
+};
 
 /// The Storage route plugins use: connections of one StorageBackend, opened on demand up to
 /// `size`, reused newest first, checked before reuse, and a schema brought up to date by the
@@ -50,7 +103,7 @@ inline constexpr std::chrono::milliseconds kDeadlineGrace{500};
 /// deadline: shortly before it the backend is asked to cancel the work, at it the connection is
 /// cut (and then closed, never reused), so that a database that stops answering without closing
 /// its connections (a silent network partition) costs each request a bounded wait.
-class SessionPool final : public Storage, private ConnectionOwner {
+class SessionPool final : public Storage {
  public:
   /// Reads the migration files now: throws MigrationError when they are missing or misnamed.
   SessionPool(std::unique_ptr<StorageBackend> backend, PoolSettings settings, const Logger& logger);
@@ -58,48 +111,53 @@ class SessionPool final : public Storage, private ConnectionOwner {
 
   std::string_view backend() const override { return backendName_; }
   std::string target() const { return backend_->target(); }
-  SessionLease acquire() override;
-  SessionLease acquireUntil(Deadline deadline) override;
-  bool awaitEnd(const std::string& lostSession, Deadline deadline) override;
-  std::chrono::milliseconds workTimeout() const override;
+  Deadline workDeadline() const override;
   PoolStats stats() const;
 
+  /// A lease of a connection for work that must end by `deadline` (or the work timeout);
+  /// throws StorageUnavailable when none can be had in time.
+  SessionLease acquireUntil(Deadline deadline);
+  SessionLease acquire() { return acquireUntil(workDeadline()); }
+  /// Whether the work of a lost connection can no longer commit, waiting at most until `deadline`.
+  bool awaitEnd(const std::string& lostSession, Deadline deadline);
+
   /// Runs `SELECT 1` on a pooled connection, all within `wait` (a free connection, opening one,
-  /// and the statement). Throws StorageUnavailable when the
-  /// database cannot answer. When every connection stays leased for `wait` and the last attempt
-  /// to connect succeeded, the database is busy serving them, not gone: no exception.
+  /// and the statement). Throws StorageUnavailable when the database cannot answer. When every
+  /// connection stays leased for `wait` and the last attempt to connect succeeded, the database
+  /// is busy serving them, not gone: no exception.
   void ping(std::chrono::milliseconds wait);
 
   /// Applies pending migrations unless done already. Throws StorageUnavailable when the database
   /// cannot be reached, MigrationError when a migration fails.
   void prepareSchema();
 
+  /// Takes a connection back when its lease ends; `reusable` is false when it must be closed.
+  void giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept;
+
  protected:
-  void translateFailure(SessionLease& lease, const Poco::Exception& failure) override;
+  void runUnit(Deadline deadline, const std::function<void(SessionLease&)>& work) override;
+  void runWriteOnce(Deadline deadline, const std::function<void(SessionLease&)>& write,
+                    const std::function<bool(SessionLease&)>& check) override;
 
  private:
-  void giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept override;
-  void finishLease(PooledConnection& connection) override;
-  /// Commits or rolls back the transaction a lease ran in (behind a transaction-mode pooler).
-  void endLeaseTransaction(PooledConnection& connection, bool commit);
-  SessionLease lease(std::unique_ptr<PooledConnection> connection);
-  SessionLease acquireWithin(std::chrono::milliseconds wait, Deadline workDeadline);
+  std::unique_ptr<detail::LeasedConnection> leaseWithin(std::chrono::milliseconds wait, Deadline workDeadline);
+  std::unique_ptr<detail::LeasedConnection> lease(std::unique_ptr<PooledConnection> connection, Deadline workDeadline);
   std::unique_ptr<PooledConnection> takeIdleOrReserve(std::chrono::steady_clock::time_point deadline,
                                                       std::chrono::milliseconds wait);
-  SessionLease leaseNew(Deadline acquireDeadline, Deadline workDeadline);
-  Deadline workDeadlineFrom(std::chrono::steady_clock::time_point start) const;
+  std::unique_ptr<PooledConnection> connectNew(Deadline acquireDeadline);
+  std::unique_ptr<PooledConnection> connect(std::chrono::milliseconds timeout);
+  void ensureSchema();
+  [[noreturn]] void translate(detail::LeasedConnection& leased, const DatabaseError& failure);
+  bool settle(const LostWork& lost, Deadline deadline, const std::function<bool(SessionLease&)>& check);
+  void endLostSessions(SessionLease& lease);
   void watch(PooledConnection& connection, Deadline workDeadline);
   void unwatch(PooledConnection& connection) noexcept;
   void watchDeadlines();
   Deadline abortDue(std::chrono::steady_clock::time_point now);
   void severIdleConnections() noexcept;
-  void close(std::unique_ptr<PooledConnection> connection) noexcept;
-  void selectOne(std::chrono::milliseconds wait);
   bool busyButReachable() const;
-  std::unique_ptr<PooledConnection> connect(std::chrono::milliseconds timeout);
   void releaseSlot() noexcept;
-  void applyPendingMigrations(Poco::Data::Session& session);
-  void abandonMigrations(Poco::Data::Session& session) noexcept;
+  void applyPendingMigrations(StorageConnection& connection);
 
   std::unique_ptr<StorageBackend> backend_;
   const std::string backendName_;
@@ -119,6 +177,12 @@ class SessionPool final : public Storage, private ConnectionOwner {
   std::atomic<std::int64_t> nextConnectAttempt_{0};  ///< steady-clock ticks
   std::atomic<std::int64_t> lastConnected_{0};       ///< steady-clock ticks of the last successful connect
   std::atomic<bool> reachable_{true};
+
+  /// Server sessions of lost work that could not be seen to end: ended by the next lease, so that
+  /// what they hold (a row lock) does not stall a retry.
+  std::mutex lostMutex_;
+  std::vector<std::string> lostSessions_;
+  std::atomic<bool> anyLost_{false};
 
   std::mutex watchMutex_;  ///< held while the watchdog acts on a leased connection
   std::condition_variable watchChanged_;

@@ -1,81 +1,48 @@
 #include "svc/storage.h"
 
-#include <mutex>
-#include <typeindex>
-#include <unordered_map>
-#include <vector>
-
-#include "pooled_connection.h"
+#include "session_pool.h"
 
 namespace svc {
 
-namespace {
+StorageUnavailable::StorageUnavailable(std::string cause, std::string detail, std::chrono::seconds retryAfter)
+    : Unavailable(detail, retryAfter), cause_(std::move(cause)) {}
 
-constexpr std::chrono::seconds kRetrySoon{1};
-
-std::string shortageDetail(DatabaseShortage shortage) {
-  switch (shortage) {
-    case DatabaseShortage::DiskSpace:
-      return "The database's disk is full: nothing can be stored until space is freed; reading still works. Retry later";
-    case DatabaseShortage::DiskIo:
-      return "The database's disk reports input/output errors; retry later";
-    case DatabaseShortage::Memory:
-      return "The database server is out of memory; retry later";
-    case DatabaseShortage::Connections:
-      return "The database server accepts no more connections (too many clients); retry later";
+std::string_view Sql::textFor(std::string_view backend) const {
+  for (const SqlText& text : texts_) {
+    if (text.backend == backend || (text.backend.empty() && !text.text.empty())) return text.text;
   }
-  return "The database is unavailable; retry later";
+  throw std::invalid_argument("statement " + std::string(name_) + " has no text for the " + std::string(backend) +
+                              " backend");
 }
 
-// A full disk is not freed in a second: clients need not come back at once.
-std::chrono::seconds shortageRetryAfter(DatabaseShortage shortage) {
-  return std::chrono::seconds(shortage == DatabaseShortage::DiskSpace || shortage == DatabaseShortage::DiskIo ? 30 : 5);
+UnreadableColumn::UnreadableColumn(std::size_t column, std::string text)
+    : std::runtime_error("unreadable value in column " + std::to_string(column) + ": " + text),
+      column_(column),
+      text_(std::move(text)) {}
+
+Timestamp query_detail::readTimestamp(const SqlResult& result, std::size_t row, std::size_t column) {
+  const std::string_view text = result.text(row, column);
+  const std::optional<EpochMicros> micros = parseTimestamp(text);
+  if (!micros) throw UnreadableColumn(column, std::string(text));
+  return Timestamp{*micros};
 }
 
-}  // namespace
+SessionLease::SessionLease(std::unique_ptr<detail::LeasedConnection> connection) : connection_(std::move(connection)) {}
 
-StorageUnavailable::StorageUnavailable(std::string cause)
-    : StorageUnavailable(std::move(cause), "The database is unavailable; retry later") {}
+SessionLease::SessionLease(SessionLease&& other) noexcept = default;
 
-StorageUnavailable::StorageUnavailable(DatabaseShortage shortage, std::string cause)
-    : Unavailable(shortageDetail(shortage), shortageRetryAfter(shortage)), cause_(std::move(cause)) {}
+SessionLease::~SessionLease() = default;
 
-StorageUnavailable::StorageUnavailable(std::string cause, std::string detail)
-    : Unavailable(detail, kRetrySoon), cause_(std::move(cause)) {}
+std::string_view SessionLease::backend() const { return connection_->backend(); }
 
-OutcomeUnknown::OutcomeUnknown(std::string detail) : Unavailable(detail, kRetrySoon) {}
-
-SessionLease::SessionLease(std::unique_ptr<PooledConnection> connection, ConnectionOwner& owner)
-    : connection_(std::move(connection)), owner_(&owner) {}
-
-SessionLease::SessionLease(SessionLease&& other) noexcept
-    : connection_(std::move(other.connection_)), owner_(other.owner_), reusable_(other.reusable_) {}
-
-void SessionLease::abandonPrepared() {
-  if (connection_->prepared.empty()) return;
-  // Kept, never destroyed, reachable from a global (so leak checkers do not count them): a few
-  // KB per failed connection, a handful per database outage.
-  static std::mutex mutex;
-  static auto* abandoned = new std::vector<std::unordered_map<std::type_index, std::shared_ptr<void>>>();
-  std::lock_guard lock(mutex);
-  abandoned->push_back(std::move(connection_->prepared));
-  connection_->prepared.clear();
+const SqlResult& SessionLease::run(const Sql& sql, std::span<const SqlValue> parameters) {
+  return connection_->connection().run(Statement{sql.name(), sql.textFor(connection_->backend())}, parameters);
 }
 
-void SessionLease::finish() { owner_->finishLease(*connection_); }
+void SessionLease::begin() { connection_->connection().runScript("BEGIN"); }
+void SessionLease::commit() { connection_->connection().runScript("COMMIT"); }
+void SessionLease::rollback() { connection_->connection().runScript("ROLLBACK"); }
 
-Poco::Data::Session& SessionLease::session() { return connection_->session; }
-
-const std::string& SessionLease::serverSession() const { return connection_->serverSession; }
-
-bool SessionLease::aborted() const { return connection_->abortStage.load() > 0; }
-
-std::shared_ptr<void>& SessionLease::preparedSlot(const std::type_info& type) {
-  return connection_->prepared[std::type_index(type)];
-}
-
-SessionLease::~SessionLease() {
-  if (connection_) owner_->giveBack(std::move(connection_), reusable_);
-}
+Poco::Data::Session& SessionLease::session() { return connection_->connection().session(); }
 
 }  // namespace svc

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <Poco/Net/StreamSocket.h>
@@ -68,31 +69,44 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void enforceDeadline(Clock::time_point now);
   /// Closes the connection if it waits for a request that has not begun; true if it did.
   bool closeIfIdle();
+  /// A keep-alive connection between requests: it has served one and nothing of the next has
+  /// arrived. For the loop's thread (a worker owns the connection while it is Processing).
+  bool idleKeepAlive() const { return state() == State::Reading && idleKeepAlive_; }
+  /// When the connection became idle (valid while idleKeepAlive()): when its last answer was
+  /// ready, before the client could have it, so that connections answered in turn are idle in turn.
+  Clock::time_point idleSince() const { return answeredAt_; }
   /// Shuts the socket down whatever it is doing (a handler still running finds it closed).
   void abort();
   /// Closes the connection now (from its owner's thread): the loop forgets it.
   void close();
+  /// The answer of an asynchronous handler, from the thread that finished it (which now owns
+  /// the connection).
+  void finishAsync(Dispatcher::Dispatched result);
 
  private:
   void receive();
   void discardInput();
-  /// Frames and answers the requests received, until one needs more bytes, a worker, or the
-  /// connection ends. `onWorker`: called by a worker, which runs blocking handlers itself.
-  void advance(bool onWorker);
-  void awaitRequest(bool onWorker);
+  /// Frames and answers the requests received, until one needs more bytes, a worker, a reply
+  /// to come, or the connection ends. `offLoop`: the connection is out of its loop's poll set,
+  /// owned by the calling thread (a worker, or whoever finished an asynchronous handler).
+  void advance(bool offLoop);
+  void awaitRequest(bool offLoop);
+  void enterIdle();
+  void leaveIdle();
   void handToWorker(Dispatcher::Routing routing);
   void runOnWorker(Dispatcher::Routing routing);
+  void startAsync(Dispatcher::Routing routing, bool offLoop);
   /// Queues the answer and sends what fits; true when the connection carries on with the next
   /// request now, false when it ends or waits for room to send.
-  bool respond(Dispatcher::Dispatched result, bool onWorker);
-  void reject(const Rejection& rejection, bool onWorker);
+  bool respond(Dispatcher::Dispatched result, bool offLoop);
+  void reject(const Rejection& rejection, bool offLoop);
   /// Sends what is queued; false when the client is gone. What does not fit waits for onWritable.
   bool flush();
-  bool finishAnswer(bool keepAlive, bool linger, bool onWorker);
-  void startLingering(bool onWorker);
+  bool finishAnswer(bool keepAlive, bool linger, bool offLoop);
+  void startLingering(bool offLoop);
   void watch(int mode);
   void unwatch();
-  void waitFor(State state, int mode, bool onWorker);
+  void waitFor(State state, int mode, bool offLoop);
 
   Poco::Net::StreamSocket socket_;
   const ConnectionEnvironment& shared_;
@@ -107,7 +121,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool lingerAfterOutput_ = false;
   int served_ = 0;
   bool requestStarted_ = false;
+  bool idleKeepAlive_ = false;  ///< counted in the loop's idle connections
+  Clock::time_point answeredAt_;
   Clock::time_point requestStartedAt_;
+  Clock::time_point inputArrivedAt_;  ///< when the kernel received the oldest bytes of input_
+  std::shared_ptr<const RequestContext> context_;  ///< of the request being served
   Clock::time_point deadline_;
   Clock::time_point requestDeadline_;
   Clock::time_point lingerUntil_;

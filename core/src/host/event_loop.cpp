@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <vector>
 
 #include <Poco/Net/NetException.h>
@@ -13,6 +14,16 @@ namespace {
 
 // How often deadlines are enforced: the resolution of every timeout the loop applies.
 constexpr std::chrono::milliseconds kSweepPeriod{50};
+
+// Made for each refusal: its Date field is the current one.
+std::string overCapacityAnswer(int maxConnections) {
+  const std::string detail =
+      "The server holds its limit of " + std::to_string(maxConnections) + " open connections; retry shortly";
+  std::string answer;
+  appendResponse(answer, Response::problem(Problem{.status = 503, .detail = detail}).withHeader("Retry-After", "1"),
+                 Poco::Net::HTTPMessage::HTTP_1_1, false, false);
+  return answer;
+}
 
 }  // namespace
 
@@ -75,13 +86,40 @@ void EventLoop::adopt(const Poco::Net::StreamSocket& socket) {
   }
 }
 
-void EventLoop::adoptToRefuse(const Poco::Net::StreamSocket& socket, const std::string& answer) {
+void EventLoop::refuseOverCapacity(const Poco::Net::StreamSocket& socket) {
   auto connection = std::make_shared<Connection>(socket, environment_, *this);
   {
     std::lock_guard lock(mutex_);
     connections_.emplace(socket.impl(), connection);
   }
-  connection->refuse(answer);
+  connection->refuse(overCapacityAnswer(environment_.settings.maxConnections));
+}
+
+std::int64_t EventLoop::spareIdleConnections() const {
+  return idle_.load(std::memory_order_relaxed) - promised_.load(std::memory_order_relaxed);
+}
+
+Clock::time_point EventLoop::oldestIdleSince() const {
+  return Clock::time_point(Clock::duration(oldestIdleSince_.load(std::memory_order_relaxed)));
+}
+
+// The first idle connection is the oldest; the sweep and evictions keep the hint current after.
+void EventLoop::idleConnectionAdded(Clock::time_point since) {
+  if (idle_.fetch_add(1, std::memory_order_relaxed) == 0) publishOldestIdle(since);
+}
+
+void EventLoop::publishOldestIdle(std::optional<Clock::time_point> since) {
+  oldestIdleSince_.store(since.value_or(Clock::time_point::max()).time_since_epoch().count(),
+                         std::memory_order_relaxed);
+}
+
+void EventLoop::admitInPlaceOfIdle(const Poco::Net::StreamSocket& newcomer) {
+  {
+    std::lock_guard lock(mutex_);
+    newcomers_.push_back(newcomer);
+    ++promised_;
+  }
+  wake();
 }
 
 void EventLoop::watch(Connection& connection, int mode) { pollSet_.add(connection.socket(), mode); }
@@ -135,6 +173,7 @@ void EventLoop::run() {
       // EBADF for a socket closed while registered: nothing to do but poll again
     }
     for (const auto& [socket, mode] : ready) dispatch(socket);
+    if (promised_.load(std::memory_order_relaxed) > 0) admitNewcomers();
     if (Clock::now() >= nextSweep) {
       sweep();
       nextSweep = Clock::now() + kSweepPeriod;
@@ -195,11 +234,60 @@ void EventLoop::sweep() {
   }
   const bool closeIdle = closingIdle_.load();
   const auto now = Clock::now();
+  std::optional<Clock::time_point> oldestIdle;
   for (const auto& connection : owned) {
     guarded(*connection, [&] {
       if (!closeIdle || !connection->closeIfIdle()) connection->enforceDeadline(now);
     });
+    if (connection->idleKeepAlive() && (!oldestIdle || connection->idleSince() < *oldestIdle)) {
+      oldestIdle = connection->idleSince();
+    }
   }
+  publishOldestIdle(oldestIdle);
+}
+
+// Each newcomer takes the place of one idle connection, oldest first; one scan of the map serves
+// every newcomer queued since the last. A connection that got a request meanwhile is no longer
+// idle, and a newcomer left without a place is refused.
+void EventLoop::admitNewcomers() {
+  std::vector<Poco::Net::StreamSocket> newcomers;
+  {
+    std::lock_guard lock(mutex_);
+    newcomers.swap(newcomers_);
+  }
+  const std::vector<std::shared_ptr<Connection>> evicted = takeLongestIdle(newcomers.size());
+  for (std::size_t i = 0; i < newcomers.size(); ++i) {
+    try {
+      if (i < evicted.size()) {
+        evicted[i]->close();
+        environment_.metrics.recordEviction();
+        adopt(newcomers[i]);
+      } else {
+        refuseOverCapacity(newcomers[i]);
+      }
+    } catch (const std::exception& error) {  // the client left at once, or no memory: drop it alone
+      --open_;
+      environment_.logger.debug("Connection dropped on arrival", {{"error", error.what()}});
+    }
+    --promised_;  // after the close, so that the spare count never overstates
+  }
+}
+
+// The `count` longest-idle connections, oldest first; the one idle longest after them is published.
+std::vector<std::shared_ptr<Connection>> EventLoop::takeLongestIdle(std::size_t count) {
+  std::vector<std::shared_ptr<Connection>> idle;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [impl, connection] : connections_) {
+      if (connection->idleKeepAlive()) idle.push_back(connection);
+    }
+  }
+  const auto sorted = static_cast<std::ptrdiff_t>(std::min(count + 1, idle.size()));
+  std::partial_sort(idle.begin(), idle.begin() + sorted, idle.end(),
+                    [](const auto& a, const auto& b) { return a->idleSince() < b->idleSince(); });
+  publishOldestIdle(idle.size() > count ? std::optional(idle[count]->idleSince()) : std::nullopt);
+  idle.resize(std::min(count, idle.size()));
+  return idle;
 }
 
 }  // namespace svc::host

@@ -17,17 +17,7 @@ constexpr std::array<int, 30> kStatuses{200, 201, 202, 204, 301, 302, 304, 400, 
 constexpr std::array<std::string_view, 6> kStatusClasses{"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
 constexpr std::size_t kStatusSlots = kStatuses.size() + kStatusClasses.size();
 
-// Upper bounds of the duration buckets, from half a millisecond to 10 s; one more bucket is +Inf.
-constexpr std::array<double, 14> kBucketSeconds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                0.1,    0.25,  0.5,    1,     2.5,  5,     10};
-constexpr std::size_t kBucketSlots = kBucketSeconds.size() + 1;
-
-constexpr std::array<std::int64_t, kBucketSeconds.size()> bucketNanos() {
-  std::array<std::int64_t, kBucketSeconds.size()> nanos{};
-  for (std::size_t i = 0; i < kBucketSeconds.size(); ++i) nanos[i] = static_cast<std::int64_t>(kBucketSeconds[i] * 1e9);
-  return nanos;
-}
-constexpr auto kBucketNanos = bucketNanos();
+constexpr std::size_t kBucketSlots = prometheus::kDurationBuckets;
 
 // Status code -> slot, for every code from 0 to 599, built at compile time.
 constexpr std::array<std::uint8_t, 600> statusSlots() {
@@ -57,12 +47,6 @@ std::size_t methodSlot(std::string_view method) noexcept {
   return kMethods.size() - 1;
 }
 
-std::size_t bucketSlot(std::chrono::nanoseconds duration) noexcept {
-  std::size_t slot = 0;
-  while (slot < kBucketNanos.size() && duration.count() > kBucketNanos[slot]) ++slot;
-  return slot;
-}
-
 std::unique_ptr<std::atomic<std::uint64_t>[]> zeroedCounters(std::size_t count) {
   auto counters = std::make_unique<std::atomic<std::uint64_t>[]>(count);
   for (std::size_t i = 0; i < count; ++i) counters[i].store(0, std::memory_order_relaxed);
@@ -83,7 +67,8 @@ HttpMetrics::HttpMetrics(std::vector<std::string> routePatterns) : routes_(std::
 
 std::vector<std::string> HttpMetrics::familyNames() {
   return {"http_requests_total", "http_request_duration_seconds", "http_request_duration_seconds_bucket",
-          "http_request_duration_seconds_sum", "http_request_duration_seconds_count"};
+          "http_request_duration_seconds_sum", "http_request_duration_seconds_count",
+          "http_connections_evicted_total"};
 }
 
 std::size_t HttpMetrics::routeSlot(std::size_t routeId) const noexcept {
@@ -94,13 +79,14 @@ void HttpMetrics::record(std::string_view method, std::size_t routeId, int statu
                          std::chrono::nanoseconds duration) noexcept {
   const std::size_t series = routeSlot(routeId) * kMethods.size() + methodSlot(method);
   requests_[series * kStatusSlots + statusSlot(status)].fetch_add(1, std::memory_order_relaxed);
-  buckets_[series * kBucketSlots + bucketSlot(duration)].fetch_add(1, std::memory_order_relaxed);
+  buckets_[series * kBucketSlots + prometheus::durationBucket(duration)].fetch_add(1, std::memory_order_relaxed);
   nanos_[series].fetch_add(static_cast<std::uint64_t>(duration.count()), std::memory_order_relaxed);
 }
 
 void HttpMetrics::render(std::string& out) const {
   renderRequests(out);
   renderDurations(out);
+  renderEvictions(out);
 }
 
 std::string HttpMetrics::labels(std::size_t route, std::size_t method) const {
@@ -137,17 +123,14 @@ void HttpMetrics::renderHistogram(std::string& out, std::size_t route, std::size
   std::array<std::uint64_t, kBucketSlots> counts{};
   for (std::size_t bucket = 0; bucket < kBucketSlots; ++bucket) counts[bucket] = read(buckets_[series * kBucketSlots + bucket]);
   if (std::all_of(counts.begin(), counts.end(), [](std::uint64_t count) { return count == 0; })) return;
-  const std::string labelSet = labels(route, method);
-  std::uint64_t cumulative = 0;
-  for (std::size_t bucket = 0; bucket < kBucketSlots; ++bucket) {
-    cumulative += counts[bucket];
-    const std::string bound = bucket < kBucketSeconds.size() ? prometheus::number(kBucketSeconds[bucket]) : "+Inf";
-    prometheus::writeSample(out, "http_request_duration_seconds_bucket", "{" + labelSet + ",le=\"" + bound + "\"}",
-                            cumulative);
-  }
   const double seconds = static_cast<double>(read(nanos_[series])) / 1e9;
-  prometheus::writeSample(out, "http_request_duration_seconds_sum", "{" + labelSet + "}", seconds);
-  prometheus::writeSample(out, "http_request_duration_seconds_count", "{" + labelSet + "}", cumulative);
+  prometheus::writeDurationHistogram(out, "http_request_duration_seconds", labels(route, method), counts, seconds);
+}
+
+void HttpMetrics::renderEvictions(std::string& out) const {
+  prometheus::writeFamily(out, "http_connections_evicted_total", "counter",
+                          "Idle keep-alive connections closed to make room for new ones at max_connections.");
+  prometheus::writeSample(out, "http_connections_evicted_total", "", read(evictions_));
 }
 
 }  // namespace svc::host

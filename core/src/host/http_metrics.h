@@ -11,7 +11,8 @@
 
 namespace svc::host {
 
-/// http_requests_total{method,route,status} and http_request_duration_seconds{method,route}.
+/// http_requests_total{method,route,status}, http_request_duration_seconds{method,route} and
+/// http_connections_evicted_total.
 /// Every label combination is a slot of a fixed table allocated at start-up, so recording a
 /// request is a few relaxed atomic increments: no lock, no allocation, no map lookup. Label values
 /// are bounded: routes are the registered patterns plus "unmatched", methods outside the usual
@@ -25,7 +26,9 @@ class HttpMetrics {
   explicit HttpMetrics(std::vector<std::string> routePatterns);
 
   void record(std::string_view method, std::size_t routeId, int status, std::chrono::nanoseconds duration) noexcept;
-  /// Appends both families in the Prometheus text format; label combinations never seen are left out.
+  /// An idle keep-alive connection was closed to make room for a new one at max_connections.
+  void recordEviction() noexcept { evictions_.fetch_add(1, std::memory_order_relaxed); }
+  /// Appends its families in the Prometheus text format; label combinations never seen are left out.
   void render(std::string& out) const;
 
   /// The metric family names this class renders (no plugin may take them).
@@ -35,6 +38,7 @@ class HttpMetrics {
   std::size_t routeSlot(std::size_t routeId) const noexcept;
   void renderRequests(std::string& out) const;
   void renderDurations(std::string& out) const;
+  void renderEvictions(std::string& out) const;
   void renderHistogram(std::string& out, std::size_t route, std::size_t method) const;
   std::string labels(std::size_t route, std::size_t method) const;
 
@@ -42,6 +46,7 @@ class HttpMetrics {
   std::unique_ptr<std::atomic<std::uint64_t>[]> requests_;  ///< [route][method][status]
   std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_;   ///< [route][method][bucket], not cumulative
   std::unique_ptr<std::atomic<std::uint64_t>[]> nanos_;     ///< [route][method]: the histogram's sum
+  std::atomic<std::uint64_t> evictions_{0};
 };
 
 }  // namespace svc::host

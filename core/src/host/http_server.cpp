@@ -19,15 +19,6 @@ constexpr std::uint64_t kOtherFiles = 1024;
 constexpr std::size_t kRefusalHeadroom = 512;
 constexpr int kAcceptsPerWakeUp = 64;
 
-std::string overCapacityAnswer(int maxConnections) {
-  const std::string detail =
-      "The server holds its limit of " + std::to_string(maxConnections) + " open connections; retry shortly";
-  std::string answer;
-  appendResponse(answer, Response::problem(Problem{.status = 503, .detail = detail}).withHeader("Retry-After", "1"),
-                 Poco::Net::HTTPMessage::HTTP_1_1, false, false);
-  return answer;
-}
-
 }  // namespace
 
 std::uint64_t filesNeededFor(std::uint64_t connections) { return connections + kRefusalHeadroom + kOtherFiles; }
@@ -44,10 +35,10 @@ std::uint64_t raiseOpenFileLimit(std::uint64_t wanted) {
 }
 
 HttpServer::HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher, HttpMetrics& metrics,
-                       const Logger& logger)
+                       WorkerPool& workers, const Logger& logger)
     : settings_(settings),
       logger_(logger),
-      workers_(settings.maxThreads, static_cast<std::size_t>(settings.maxQueued)),
+      workers_(workers),
       environment_{.dispatcher = dispatcher,
                    .metrics = metrics,
                    .logger = logger,
@@ -98,7 +89,7 @@ void HttpServer::acceptConnections() {
     const std::size_t open = ++open_;
     try {
       if (open > static_cast<std::size_t>(settings_.maxConnections)) {
-        refuseOverCapacity(client);
+        admitOverCapacity(client);
       } else {
         loops_[nextLoop_++ % loops_.size()]->adopt(client);
       }
@@ -109,12 +100,24 @@ void HttpServer::acceptConnections() {
   }
 }
 
+// As nginx does at its cap: the newcomer takes the place of the longest-idle keep-alive
+// connection (as far as the loops' hints tell); it is refused only when none is idle.
+void HttpServer::admitOverCapacity(const Poco::Net::StreamSocket& socket) {
+  EventLoop* holder = nullptr;
+  for (const auto& loop : loops_) {
+    if (loop->spareIdleConnections() <= 0) continue;
+    if (holder == nullptr || loop->oldestIdleSince() < holder->oldestIdleSince()) holder = loop.get();
+  }
+  if (holder != nullptr) return holder->admitInPlaceOfIdle(socket);
+  refuseOverCapacity(socket);
+}
+
 void HttpServer::refuseOverCapacity(const Poco::Net::StreamSocket& socket) {
   if (open_ > static_cast<std::size_t>(settings_.maxConnections) + kRefusalHeadroom) {
     --open_;
     return;  // `socket` closes as it goes out of scope
   }
-  loops_.front()->adoptToRefuse(socket, overCapacityAnswer(settings_.maxConnections));
+  loops_.front()->refuseOverCapacity(socket);
 }
 
 bool HttpServer::stop(std::chrono::milliseconds grace) {

@@ -18,12 +18,14 @@
 namespace svc::host {
 
 /// The HTTP/1.1 server: `io_threads` event loops hold every open connection (up to
-/// `max_connections`) at the cost of a socket and a buffer each; requests whose handler may
-/// block run on `max_threads` workers, with up to `max_queued` waiting for one.
+/// `max_connections`, beyond which a newcomer takes an idle keep-alive connection's place or gets
+/// 503) at the cost of a socket and a buffer each; requests whose handler may block run on
+/// `max_threads` workers, with up to `max_queued` waiting for one.
 class HttpServer {
  public:
   /// Binds and listens at once: throws Poco::Net::NetException when the address is taken.
-  HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher, HttpMetrics& metrics, const Logger& logger);
+  HttpServer(const ServerSettings& settings, const Dispatcher& dispatcher, HttpMetrics& metrics, WorkerPool& workers,
+             const Logger& logger);
   ~HttpServer();
 
   std::uint16_t port() const { return port_; }
@@ -37,6 +39,7 @@ class HttpServer {
 
  private:
   void acceptConnections();
+  void admitOverCapacity(const Poco::Net::StreamSocket& socket);
   void refuseOverCapacity(const Poco::Net::StreamSocket& socket);
 
   const ServerSettings& settings_;
@@ -45,7 +48,7 @@ class HttpServer {
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> open_{0};
-  WorkerPool workers_;
+  WorkerPool& workers_;
   ConnectionEnvironment environment_;
   std::vector<std::unique_ptr<EventLoop>> loops_;
   std::size_t nextLoop_ = 0;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <thread>
 
+#include "log_sink.h"
 #include "settings.h"
 #include "svc/log.h"
 #include "svc/metrics.h"

@@ -22,13 +22,14 @@ void renderPool(std::string& out, const PoolStats& stats) {
 }  // namespace
 
 std::string metricsPage(const HttpMetrics& http, const SessionPool* pool, const Counter& logLinesDropped,
-                        const MetricsRegistry& plugins) {
+                        const UpstreamClients& upstreams, const MetricsRegistry& plugins) {
   std::string out;
   http.render(out);
   if (pool) renderPool(out, pool->stats());
   prometheus::writeFamily(out, "log_lines_dropped_total", "counter",
                           "Log lines dropped because the log output did not keep up or failed (stalled pipe, full disk).");
   prometheus::writeSample(out, "log_lines_dropped_total", "", logLinesDropped.value());
+  upstreams.render(out);
   plugins.render(out);
   return out;
 }
@@ -37,6 +38,8 @@ std::vector<std::string> hostMetricNames() {
   std::vector<std::string> names = HttpMetrics::familyNames();
   names.insert(names.end(), {"db_pool_connections", "db_pool_size", "db_pool_waits_total", "db_pool_timeouts_total",
                        "log_lines_dropped_total"});
+  const std::vector<std::string> upstreams = upstreamMetricNames();
+  names.insert(names.end(), upstreams.begin(), upstreams.end());
   return names;
 }
 

@@ -9,6 +9,8 @@ PluginLoadError::PluginLoadError(const PluginRef& plugin, const std::string& rea
     : std::runtime_error("plugin " + plugin.name + " (" + plugin.library.string() + "): " + reason) {}
 
 boost::dll::shared_library& PluginLibraries::open(const PluginRef& plugin, const char* factorySymbol) {
+  const auto loaded = libraries_.find(plugin.library.string());
+  if (loaded != libraries_.end()) return loaded->second;
   std::error_code missing;
   if (!std::filesystem::is_regular_file(plugin.library, missing)) throw PluginLoadError(plugin, "no such file");
   boost::dll::shared_library library;
@@ -29,15 +31,16 @@ boost::dll::shared_library& PluginLibraries::open(const PluginRef& plugin, const
   if (!library.has(factorySymbol)) {
     throw PluginLoadError(plugin, std::string("not this kind of plugin (it exports no ") + factorySymbol + ")");
   }
-  libraries_.push_back(std::move(library));
-  return libraries_.back();
+  if (!library.has(plugin_abi::kSettingsSymbol) && !library.has(plugin_abi::kManifestSymbol)) {
+    throw PluginLoadError(plugin, "declares no settings (it exports no manifest)");
+  }
+  return libraries_.emplace(plugin.library.string(), std::move(library)).first->second;
 }
 
 namespace {
 
-template <class Factory>
-auto create(boost::dll::shared_library& library, const char* symbol, const PluginRef& plugin,
-            const PluginContext& context) {
+template <class Factory, class Context>
+auto create(boost::dll::shared_library& library, const char* symbol, const PluginRef& plugin, const Context& context) {
   decltype(library.get_alias<Factory>(symbol)(context)) instance;
   try {
     instance = library.get_alias<Factory>(symbol)(context);
@@ -52,13 +55,25 @@ auto create(boost::dll::shared_library& library, const char* symbol, const Plugi
 
 }  // namespace
 
+RoutePluginManifest PluginLibraries::routeManifest(const PluginRef& plugin) {
+  auto& library = open(plugin, plugin_abi::kRouteFactorySymbol);
+  if (!library.has(plugin_abi::kManifestSymbol)) throw PluginLoadError(plugin, "exports no route plugin manifest");
+  return library.get_alias<plugin_abi::ManifestFunction>(plugin_abi::kManifestSymbol)();
+}
+
 std::unique_ptr<RoutePlugin> PluginLibraries::createRoutePlugin(const PluginRef& plugin, const PluginContext& context) {
   auto& library = open(plugin, plugin_abi::kRouteFactorySymbol);
   return create<plugin_abi::RouteFactory>(library, plugin_abi::kRouteFactorySymbol, plugin, context);
 }
 
+SettingsSchema PluginLibraries::storageSettings(const PluginRef& plugin) {
+  auto& library = open(plugin, plugin_abi::kStorageFactorySymbol);
+  if (!library.has(plugin_abi::kSettingsSymbol)) throw PluginLoadError(plugin, "exports no settings schema");
+  return library.get_alias<plugin_abi::SettingsFunction>(plugin_abi::kSettingsSymbol)();
+}
+
 std::unique_ptr<StorageBackend> PluginLibraries::createStorageBackend(const PluginRef& plugin,
-                                                                      const PluginContext& context) {
+                                                                      const StoragePluginContext& context) {
   auto& library = open(plugin, plugin_abi::kStorageFactorySymbol);
   return create<plugin_abi::StorageFactory>(library, plugin_abi::kStorageFactorySymbol, plugin, context);
 }

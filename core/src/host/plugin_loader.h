@@ -1,14 +1,15 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include <boost/dll/shared_library.hpp>
 
 #include "settings.h"
-#include "svc/plugin.h"
+#include "svc/route_plugin.h"
+#include "svc/storage_plugin.h"
 
 namespace svc::host {
 
@@ -18,21 +19,25 @@ class PluginLoadError : public std::runtime_error {
   PluginLoadError(const PluginRef& plugin, const std::string& reason);
 };
 
-/// Loads plugin libraries and keeps them loaded until it is destroyed. Everything a plugin made
-/// (instances, handlers) must be destroyed before it: declare it before them.
+/// Loads plugin libraries (each file once) and keeps them loaded until it is destroyed.
+/// Everything a plugin made (instances, handlers) must be destroyed before it: declare it before them.
 class PluginLibraries {
  public:
   PluginLibraries() = default;
   PluginLibraries(const PluginLibraries&) = delete;
   PluginLibraries& operator=(const PluginLibraries&) = delete;
 
+  /// What the route plugin declares of itself, read before it is created.
+  RoutePluginManifest routeManifest(const PluginRef& plugin);
   std::unique_ptr<RoutePlugin> createRoutePlugin(const PluginRef& plugin, const PluginContext& context);
-  std::unique_ptr<StorageBackend> createStorageBackend(const PluginRef& plugin, const PluginContext& context);
+  /// The keys of the storage plugin's section.
+  SettingsSchema storageSettings(const PluginRef& plugin);
+  std::unique_ptr<StorageBackend> createStorageBackend(const PluginRef& plugin, const StoragePluginContext& context);
 
  private:
   boost::dll::shared_library& open(const PluginRef& plugin, const char* factorySymbol);
 
-  std::vector<boost::dll::shared_library> libraries_;
+  std::map<std::string, boost::dll::shared_library> libraries_;  ///< by path
 };
 
 }  // namespace svc::host

@@ -70,4 +70,39 @@ std::string number(double value) {
 
 std::string escapeLabelValue(std::string_view value) { return escape(value, true); }
 
+namespace {
+
+constexpr std::array<std::int64_t, kDurationBucketSeconds.size()> bucketNanos() {
+  std::array<std::int64_t, kDurationBucketSeconds.size()> nanos{};
+  for (std::size_t i = 0; i < nanos.size(); ++i) nanos[i] = static_cast<std::int64_t>(kDurationBucketSeconds[i] * 1e9);
+  return nanos;
+}
+constexpr auto kBucketNanos = bucketNanos();
+
+std::string braced(const std::string& labels, const std::string& more) {
+  if (labels.empty()) return more.empty() ? "" : "{" + more + "}";
+  return "{" + labels + (more.empty() ? "" : "," + more) + "}";
+}
+
+}  // namespace
+
+std::size_t durationBucket(std::chrono::nanoseconds duration) noexcept {
+  std::size_t bucket = 0;
+  while (bucket < kBucketNanos.size() && duration.count() > kBucketNanos[bucket]) ++bucket;
+  return bucket;
+}
+
+void writeDurationHistogram(std::string& out, std::string_view name, const std::string& labels,
+                            std::span<const std::uint64_t, kDurationBuckets> counts, double sumSeconds) {
+  const std::string family(name);
+  std::uint64_t cumulative = 0;
+  for (std::size_t bucket = 0; bucket < kDurationBuckets; ++bucket) {
+    cumulative += counts[bucket];
+    const std::string bound = bucket < kDurationBucketSeconds.size() ? number(kDurationBucketSeconds[bucket]) : "+Inf";
+    writeSample(out, family + "_bucket", braced(labels, "le=\"" + bound + "\""), cumulative);
+  }
+  writeSample(out, family + "_sum", braced(labels, ""), sumSeconds);
+  writeSample(out, family + "_count", braced(labels, ""), cumulative);
+}
+
 }  // namespace svc::host::prometheus

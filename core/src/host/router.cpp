@@ -82,9 +82,9 @@ void addAllowed(std::vector<std::string>& allowed, const std::string& method) {
 
 }  // namespace
 
-void Router::add(std::string_view method, std::string_view pattern, Handler handler) {
+Route& Router::addRoute(std::string_view method, std::string_view pattern, bool hasHandler) {
   if (!isMethodToken(method)) throw std::invalid_argument("invalid HTTP method \"" + std::string(method) + "\"");
-  if (!handler) throw std::invalid_argument("route " + std::string(pattern) + " has no handler");
+  if (!hasHandler) throw std::invalid_argument("route " + std::string(pattern) + " has no handler");
   std::vector<std::string> segments = parsePattern(pattern);
   for (const Route& route : routes_) {
     if (route.method == method && sameShape(route.segments, segments)) {
@@ -92,8 +92,23 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
                                   route.method + " " + route.pattern);
     }
   }
-  routes_.push_back(Route{std::string(method), std::string(pattern), std::move(segments), std::move(handler),
-                          patternId(pattern)});
+  routes_.push_back(Route{.method = std::string(method),
+                          .pattern = std::string(pattern),
+                          .segments = std::move(segments),
+                          .handler = {},
+                          .asyncHandler = {},
+                          .patternId = patternId(pattern)});
+  return routes_.back();
+}
+
+void Router::add(std::string_view method, std::string_view pattern, Handler handler) {
+  addRoute(method, pattern, static_cast<bool>(handler)).handler = std::move(handler);
+}
+
+void Router::addAsync(std::string_view method, std::string_view pattern, AsyncHandler handler) {
+  Route& route = addRoute(method, pattern, static_cast<bool>(handler));
+  route.asyncHandler = std::move(handler);
+  route.mayBlock = false;
 }
 
 void Router::addNonBlocking(std::string_view method, std::string_view pattern, Handler handler) {

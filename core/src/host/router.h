@@ -13,10 +13,11 @@ struct Route {
   std::string method;
   std::string pattern;
   std::vector<std::string> segments;  ///< "{name}" for a parameter
-  Handler handler;
+  Handler handler;              ///< may block: runs on a worker thread
+  AsyncHandler asyncHandler;    ///< must not block: runs where the request was read, answers by its Reply
   std::size_t patternId = 0;  ///< the index of `pattern` in Router::patterns()
   /// Whether the handler may wait (on the database): it runs on a worker thread. The host's own
-  /// routes that answer from memory run on the event loop's thread, with no hand-over.
+  /// routes that answer from memory, and asynchronous handlers, run on the event loop's thread.
   bool mayBlock = true;
 };
 
@@ -39,6 +40,7 @@ struct RouteLookup {
 class Router final : public RouteRegistry {
  public:
   void add(std::string_view method, std::string_view pattern, Handler handler) override;
+  void addAsync(std::string_view method, std::string_view pattern, AsyncHandler handler) override;
   /// A route whose handler answers at once from memory, never waiting on anything.
   void addNonBlocking(std::string_view method, std::string_view pattern, Handler handler);
   RouteLookup find(std::string_view method, std::string_view path) const;
@@ -48,6 +50,7 @@ class Router final : public RouteRegistry {
 
  private:
   std::size_t patternId(std::string_view pattern);
+  Route& addRoute(std::string_view method, std::string_view pattern, bool hasHandler);
 
   std::vector<Route> routes_;
   std::vector<std::string> patterns_;

@@ -1,5 +1,6 @@
 #include "runtime.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -48,13 +49,24 @@ Runtime::Runtime(const HostSettings& settings, Poco::Util::AbstractConfiguration
       config_(config),
       logger_(logger),
       logLinesDropped_(logLinesDropped),
-      pluginMetrics_(hostMetricNames()) {
+      pluginMetrics_(hostMetricNames()),
+      workers_(workerThreads(settings.server, settings.storage, settings.pool),
+               static_cast<std::size_t>(settings.server.maxQueued)),
+      upstreams_(settings.upstreams, logger) {
   addHostRoutes();
-  if (settings.storage) loadStorage(*settings.storage);
-  for (const PluginRef& plugin : settings.routes) loadRoutes(plugin);
+  std::vector<RoutePluginManifest> manifests;
+  std::vector<std::string> schemas;
+  for (const PluginRef& plugin : settings.routes) {
+    manifests.push_back(libraries_.routeManifest(plugin));
+    const std::string schema(manifests.back().schema);
+    if (!schema.empty() && std::find(schemas.begin(), schemas.end(), schema) == schemas.end()) schemas.push_back(schema);
+  }
+  if (settings.storage) loadStorage(*settings.storage, schemas);
+  for (std::size_t i = 0; i < settings.routes.size(); ++i) loadRoutes(settings.routes[i], manifests[i]);
   httpMetrics_ = std::make_unique<HttpMetrics>(router_.patterns());
-  dispatcher_ = std::make_unique<Dispatcher>(router_, logger_);
-  http_ = std::make_unique<HttpServer>(settings_.server, *dispatcher_, *httpMetrics_, logger_);
+  dispatcher_ = std::make_unique<Dispatcher>(router_, logger_, settings_.server.requestBudget);
+  http_ = std::make_unique<HttpServer>(settings_.server, *dispatcher_, *httpMetrics_, workers_, logger_);
+  for (const std::string& warning : settingWarnings_) logger_.warning("Unknown setting; ignored", {{"detail", warning}});
 }
 
 void Runtime::addHostRoutes() {
@@ -77,34 +89,34 @@ Response Runtime::readiness() const {
 Response Runtime::metrics() const {
   return Response{.status = 200,
                   .contentType = prometheus::kContentType,
-                  .body = metricsPage(*httpMetrics_, storage_.get(), logLinesDropped_, pluginMetrics_)};
+                  .body = metricsPage(*httpMetrics_, storage_.get(), logLinesDropped_, upstreams_, pluginMetrics_)};
 }
 
-Runtime::~Runtime() = default;
+// Calls still under way complete into the plugins and connections they came from: they end
+// while those are still there.
+Runtime::~Runtime() { upstreams_.stop(); }
 
-PluginContext Runtime::contextFor(const std::string& name, Storage* storage) {
-  sections_.push_back(config_.createView(name));
-  return PluginContext{
-      .name = name, .config = *sections_.back(), .logger = logger_, .metrics = pluginMetrics_, .storage = storage};
+const Settings& Runtime::keep(Settings settings) {
+  sections_.push_back(std::move(settings));
+  return sections_.back();
 }
 
-// A storage plugin reads its own section, then [storage]: the host's keys it also needs
-// (statement_timeout_ms) and, deprecated, its own keys from before they had a section.
-PluginContext Runtime::storageContextFor(const std::string& name) {
-  Poco::AutoPtr<Poco::Util::LayeredConfiguration> section = new Poco::Util::LayeredConfiguration;
-  section->add(config_.createView(name), 0);
-  section->add(config_.createView("storage"), 1);
-  sections_.push_back(section);
-  return PluginContext{
-      .name = name, .config = *sections_.back(), .logger = logger_, .metrics = pluginMetrics_, .storage = nullptr};
-}
-
-void Runtime::loadStorage(const PluginRef& plugin) {
-  std::unique_ptr<StorageBackend> backend = libraries_.createStorageBackend(plugin, storageContextFor(plugin.name));
+// A storage plugin reads its own section and, deprecated, its own keys from [storage], where
+// they were before it had a section.
+void Runtime::loadStorage(const PluginRef& plugin, std::vector<std::string> schemas) {
+  const Settings& settings = keep(
+      readPluginSettings(config_, plugin.name, libraries_.storageSettings(plugin), settingWarnings_, "storage"));
+  std::unique_ptr<StorageBackend> backend = libraries_.createStorageBackend(
+      plugin, StoragePluginContext{.name = plugin.name,
+                                   .settings = settings,
+                                   .logger = logger_,
+                                   .statementTimeout = settings_.pool.statementTimeout});
   const std::string name = backend->name();
   const std::string target = backend->target();
+  PoolSettings pool = settings_.pool;
+  pool.schemas = std::move(schemas);
   try {
-    storage_ = std::make_unique<SessionPool>(std::move(backend), settings_.pool, logger_);
+    storage_ = std::make_unique<SessionPool>(std::move(backend), std::move(pool), logger_);
   } catch (const MigrationError& error) {
     throw PluginLoadError(plugin, error.what());
   }
@@ -114,8 +126,16 @@ void Runtime::loadStorage(const PluginRef& plugin) {
                                          {"pool_size", static_cast<std::int64_t>(settings_.pool.size)}});
 }
 
-void Runtime::loadRoutes(const PluginRef& plugin) {
-  std::unique_ptr<RoutePlugin> routes = libraries_.createRoutePlugin(plugin, contextFor(plugin.name, storage_.get()));
+void Runtime::loadRoutes(const PluginRef& plugin, const RoutePluginManifest& manifest) {
+  const Settings& settings = keep(readPluginSettings(config_, plugin.name, manifest.settings, settingWarnings_));
+  std::unique_ptr<RoutePlugin> routes = libraries_.createRoutePlugin(
+      plugin, PluginContext{.name = plugin.name,
+                            .settings = settings,
+                            .logger = logger_,
+                            .metrics = pluginMetrics_,
+                            .workers = workers_,
+                            .upstreams = upstreams_,
+                            .storage = storage_.get()});
   const std::size_t before = router_.routes().size();
   try {
     routes->registerRoutes(router_);
@@ -129,6 +149,7 @@ void Runtime::loadRoutes(const PluginRef& plugin) {
   }
   logger_.info("Loaded route plugin", {{"plugin", plugin.name},
                                        {"library", plugin.library.string()},
+                                       {"schema", manifest.schema},
                                        {"routes", static_cast<std::int64_t>(router_.routes().size() - before)}});
 }
 

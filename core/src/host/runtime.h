@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@
 #include "session_pool.h"
 #include "settings.h"
 #include "svc/log.h"
+#include "upstream_clients.h"
+#include "worker_pool.h"
 #include "svc/metrics.h"
 
 namespace svc::host {
@@ -42,15 +45,16 @@ class Runtime {
   void beginDrain() { draining_ = true; }
   /// See HttpServer::stop.
   bool stop(std::chrono::milliseconds grace);
+  /// Keys of the plugins' sections that no plugin declares, each with the nearest known key.
+  const std::vector<std::string>& settingWarnings() const { return settingWarnings_; }
 
  private:
-  PluginContext contextFor(const std::string& name, Storage* storage);
-  PluginContext storageContextFor(const std::string& name);
   void addHostRoutes();
   Response readiness() const;
   Response metrics() const;
-  void loadStorage(const PluginRef& plugin);
-  void loadRoutes(const PluginRef& plugin);
+  void loadStorage(const PluginRef& plugin, std::vector<std::string> schemas);
+  void loadRoutes(const PluginRef& plugin, const RoutePluginManifest& manifest);
+  const Settings& keep(Settings settings);
 
   const HostSettings& settings_;
   Poco::Util::AbstractConfiguration& config_;
@@ -59,8 +63,11 @@ class Runtime {
 
   PluginLibraries libraries_;
   MetricsRegistry pluginMetrics_;
-  std::vector<Poco::Util::AbstractConfiguration::Ptr> sections_;
+  std::deque<Settings> sections_;  ///< the plugins' settings (a deque: references stay valid)
+  std::vector<std::string> settingWarnings_;
   std::unique_ptr<SessionPool> storage_;
+  WorkerPool workers_;  ///< before the plugins that post to it, after the storage its tasks use
+  UpstreamClients upstreams_;  ///< likewise
   std::vector<std::unique_ptr<RoutePlugin>> routePlugins_;
   Router router_;
   std::unique_ptr<HttpMetrics> httpMetrics_;  ///< sized for the routes, so made once they are all registered

@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <thread>
+#include <sstream>
 
 #include <Poco/Net/NetException.h>
 #include <Poco/Util/HelpFormatter.h>
@@ -60,25 +62,62 @@ std::map<std::string, std::string> environmentVariables() {
   return variables;
 }
 
-// Load balancers and Kubernetes Services go on sending new connections for a moment after the
-// signal: keep serving them while readiness says 503, so that they take this instance out first.
-void drain(Runtime& runtime, const ServerSettings& server, const Logger& logger) {
-  if (server.drainDelay.count() == 0) return;
-  runtime.beginDrain();
-  logger.info("Draining: not ready, still serving", {{"drain_delay_ms", static_cast<std::int64_t>(server.drainDelay.count())}});
-  std::this_thread::sleep_for(server.drainDelay);
+// A second signal during the drain: requests in progress get this long, then are cut.
+constexpr std::chrono::milliseconds kHurriedGrace{300};
+
+sigset_t terminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  if (!std::getenv("POCO_ENABLE_DEBUGGER")) sigaddset(&signals, SIGINT);  // as POCO waits for them
+  sigaddset(&signals, SIGQUIT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
 }
 
 // waitForTerminationRequest() takes SIGTERM, SIGINT and SIGQUIT with sigwait, blocking them only
 // then: one that came during start-up killed the process (exit 143) mid-migration. Blocked before
 // any thread starts, and so in every thread, it waits until the service is up and stops it cleanly.
 void holdTerminationSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  if (!std::getenv("POCO_ENABLE_DEBUGGER")) sigaddset(&signals, SIGINT);  // as POCO waits for them
-  sigaddset(&signals, SIGQUIT);
-  sigaddset(&signals, SIGTERM);
+  const sigset_t signals = terminationSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+/// The termination signal that comes within `timeout`, or 0.
+int awaitTerminationSignal(std::chrono::milliseconds timeout) {
+  const sigset_t signals = terminationSignals();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const std::int64_t nanos = std::max<std::int64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - std::chrono::steady_clock::now()).count(), 0);
+    const timespec wait{.tv_sec = nanos / 1'000'000'000, .tv_nsec = nanos % 1'000'000'000};
+    const int signal = ::sigtimedwait(&signals, nullptr, &wait);
+    if (signal > 0) return signal;
+    if (errno != EINTR) return 0;  // EAGAIN: the time is up
+  }
+}
+
+// Someone at a terminal pressed Ctrl-C and waits: say why the service does not stop yet. One
+// write, so that the log writer's lines cannot split it.
+void tellTheTerminalHowToSkipTheDrain(const ServerSettings& server) {
+  if (!::isatty(STDIN_FILENO) && !::isatty(STDERR_FILENO)) return;
+  std::ostringstream line;
+  line << "Draining for " << static_cast<double>(server.drainDelay.count()) / 1000
+       << " s before stopping (readiness answers 503); press Ctrl-C again to stop now\n";
+  std::cerr << line.str() << std::flush;
+}
+
+// Load balancers and Kubernetes Services go on sending new connections for a moment after the
+// signal: keep serving them while readiness says 503, so that they take this instance out first.
+// Returns false when a second signal cut the drain short: the operator wants the service gone now.
+bool drain(Runtime& runtime, const ServerSettings& server, const Logger& logger) {
+  if (server.drainDelay.count() == 0) return true;
+  runtime.beginDrain();
+  logger.info("Draining: not ready, still serving", {{"drain_delay_ms", static_cast<std::int64_t>(server.drainDelay.count())}});
+  tellTheTerminalHowToSkipTheDrain(server);
+  const int signal = awaitTerminationSignal(server.drainDelay);
+  if (signal == 0) return true;
+  logger.info("Second termination signal: stopping now", {{"signal", std::string("SIG") + ::sigabbrev_np(signal)}});
+  return false;
 }
 
 }  // namespace
@@ -267,13 +306,15 @@ int ServiceHost::serve(const HostSettings& settings, const Logger& logger, Async
                                   {"max_connections", settings.server.maxConnections}});
   reportStartup("ready");
   waitForTerminationRequest();
-  drain(*runtime, settings.server, logger);
-  logger.info("Shutting down", {{"grace_ms", static_cast<std::int64_t>(settings.server.shutdownGrace.count())}});
-  if (!runtime->stop(settings.server.shutdownGrace)) {
+  const bool drained = drain(*runtime, settings.server, logger);
+  const auto grace = drained ? settings.server.shutdownGrace : std::min(kHurriedGrace, settings.server.shutdownGrace);
+  logger.info("Shutting down", {{"grace_ms", static_cast<std::int64_t>(grace.count())}});
+  if (!runtime->stop(grace)) {
     // A request thread may still use plugin code: unloading it now could crash, so leave at once.
-    logger.error("Requests still running after the grace period; exiting without waiting for them");
+    (drained ? logger.error("Requests still running after the grace period; exiting without waiting for them")
+             : logger.warning("Requests still running were cut short, as the second signal asked"));
     logSink.flush();
-    std::_Exit(EXIT_SOFTWARE);
+    std::_Exit(drained ? EXIT_SOFTWARE : EXIT_OK);
   }
   runtime.reset();
   logger.info("Service stopped");

@@ -18,7 +18,7 @@ namespace {
 using Config = Poco::Util::AbstractConfiguration;
 
 // The sections the host reads itself; [config] only names a base file.
-const std::set<std::string> kHostSections{"config", "service", "server", "logging", "plugins", "storage"};
+const std::set<std::string> kHostSections{"config", "service", "server", "upstreams", "logging", "plugins", "storage"};
 const std::set<std::string> kHostStorageKeys{"pool_size",        "acquire_timeout_ms", "reconnect_backoff_ms",
                                              "ready_timeout_ms", "statement_timeout_ms", "migrations"};
 
@@ -72,7 +72,7 @@ ServerSettings readServer(const Config& config) {
   server.host = text(config, "server.host", server.host);
   server.port = static_cast<std::uint16_t>(integer(config, "server.port", server.port, 0, 65535));
   server.ioThreads = static_cast<int>(integer(config, "server.io_threads", server.ioThreads, 1, 64));
-  server.maxThreads = static_cast<int>(integer(config, "server.max_threads", server.maxThreads, 1, 4096));
+  server.maxThreads = static_cast<int>(integer(config, "server.max_threads", server.maxThreads, 0, 4096));
   server.maxQueued = static_cast<int>(integer(config, "server.max_queued", server.maxQueued, 1, 1 << 20));
   server.maxConnections =
       static_cast<int>(integer(config, "server.max_connections", server.maxConnections, 1, 1 << 20));
@@ -83,6 +83,7 @@ ServerSettings readServer(const Config& config) {
       integer(config, "server.max_keep_alive_requests", server.maxKeepAliveRequests, 0, 1 << 30));
   server.receiveTimeout = millis(config, "server.receive_timeout_ms", server.receiveTimeout);
   server.requestTimeout = millis(config, "server.request_timeout_ms", server.requestTimeout);
+  server.requestBudget = millis(config, "server.request_budget_ms", server.requestBudget);
   server.maxHeadBytes = static_cast<std::size_t>(
       integer(config, "server.max_head_bytes", static_cast<std::int64_t>(server.maxHeadBytes), 1024, 1 << 20));
   server.maxBodyBytes = static_cast<std::size_t>(
@@ -90,6 +91,20 @@ ServerSettings readServer(const Config& config) {
   server.drainDelay = millis(config, "server.drain_delay_ms", server.drainDelay, 0);
   server.shutdownGrace = millis(config, "server.shutdown_grace_ms", server.shutdownGrace, 0);
   return server;
+}
+
+UpstreamSettings readUpstreams(const Config& config) {
+  UpstreamSettings upstreams;
+  upstreams.maxConnections =
+      static_cast<int>(integer(config, "upstreams.max_connections", upstreams.maxConnections, 1, 1024));
+  upstreams.maxQueued = static_cast<int>(integer(config, "upstreams.max_queued", upstreams.maxQueued, 0, 1 << 20));
+  upstreams.retries = static_cast<int>(integer(config, "upstreams.retries", upstreams.retries, 0, 10));
+  upstreams.retryBudgetPercent =
+      static_cast<int>(integer(config, "upstreams.retry_budget_percent", upstreams.retryBudgetPercent, 0, 100));
+  upstreams.breakerFailures =
+      static_cast<int>(integer(config, "upstreams.breaker_failures", upstreams.breakerFailures, 1, 1000));
+  upstreams.breakerOpen = millis(config, "upstreams.breaker_open_ms", upstreams.breakerOpen);
+  return upstreams;
 }
 
 LoggingSettings readLogging(const Config& config) {
@@ -178,13 +193,13 @@ HostSettings readSettings(const Config& config, const std::string& defaultServic
     settings.serviceName = text(config, "service.name", defaultServiceName);
     settings.openApiDocument = text(config, "service.openapi_document");
     settings.server = readServer(config);
+    settings.upstreams = readUpstreams(config);
     settings.logging = readLogging(config);
     settings.storage = readStoragePlugin(config);
     settings.routes = readRoutePlugins(config);
     if (settings.storage) {
       settings.pool = readPool(config);
       settings.pool.migrationsRoot = readMigrationsRoot(config, settings.warnings);
-      for (const PluginRef& plugin : settings.routes) settings.pool.schemaPlugins.push_back(plugin.name);
       settings.deprecatedStorageKeys = deprecatedStorageKeys(config);
     }
     return settings;
@@ -192,6 +207,71 @@ HostSettings readSettings(const Config& config, const std::string& defaultServic
     // e.g. a ${reference} that names no property
     throw ConfigError(error.displayText());
   }
+}
+
+int workerThreads(const ServerSettings& server, const std::optional<PluginRef>& storage, const PoolSettings& pool) {
+  if (server.maxThreads > 0) return server.maxThreads;
+  return storage ? static_cast<int>(pool.size) : kWorkersWithoutStorage;
+}
+
+namespace {
+
+std::size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string nearestKey(const std::string& key, SettingsSchema schema) {
+  std::string nearest;
+  std::size_t best = std::string::npos;
+  for (const Setting& setting : schema) {
+    const std::size_t distance = editDistance(key, setting.key);
+    if (distance < best) {
+      best = distance;
+      nearest = setting.key;
+    }
+  }
+  return nearest;
+}
+
+}  // namespace
+
+Settings readPluginSettings(const Config& config, const std::string& section, SettingsSchema schema,
+                            std::vector<std::string>& warnings, const std::string& fallback) {
+  std::map<std::string, std::string> values;
+  Config::Keys keys;
+  config.keys(section, keys);
+  for (const std::string& key : keys) {
+    const bool known = std::any_of(schema.begin(), schema.end(), [&](const Setting& s) { return s.key == key; });
+    if (!known) {
+      const std::string nearest = nearestKey(key, schema);
+      warnings.push_back("unknown setting " + section + "." + key +
+                         (nearest.empty() ? std::string(" (the section has no settings)")
+                                          : "; did you mean " + section + "." + nearest + "?"));
+      continue;
+    }
+    values[key] = text(config, section + "." + key);
+  }
+  for (const Setting& setting : schema) {
+    const std::string key(setting.key);
+    if (values.contains(key)) continue;
+    if (!fallback.empty() && config.hasProperty(fallback + "." + key)) {
+      values[key] = text(config, fallback + "." + key);
+    } else if (std::string(setting.fallback).find("${") != std::string::npos) {
+      values[key] = config.expand(std::string(setting.fallback));
+    }
+  }
+  return Settings(section, schema, values);
 }
 
 bool isHostStorageKey(const std::string& key) { return kHostStorageKeys.contains(key); }

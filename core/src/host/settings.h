@@ -15,6 +15,7 @@
 
 #include "session_pool.h"
 #include "svc/log.h"
+#include "svc/settings.h"
 
 namespace svc::host {
 
@@ -28,7 +29,9 @@ struct ServerSettings {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;
   int ioThreads = 2;       ///< event loops: threads that wait on connections and read and send
-  int maxThreads = 256;    ///< workers: threads that run handlers which may wait on the database
+  /// workers: threads that run work which may wait on the database; 0: as many as the storage
+  /// pool has connections (kWorkersWithoutStorage without a storage plugin)
+  int maxThreads = 0;
   int maxQueued = 10000;   ///< requests waiting for a worker (one per connection at most); beyond them, 503
   int maxConnections = 10000;
   int backlog = 1024;
@@ -37,10 +40,23 @@ struct ServerSettings {
   int maxKeepAliveRequests = 0;  ///< 0: unlimited
   std::chrono::milliseconds receiveTimeout{10000};
   std::chrono::milliseconds requestTimeout{30000};  ///< to receive a request's head and body
+  /// from a request's first byte to its answer: the deadline of its database work and of its
+  /// calls to other services
+  std::chrono::milliseconds requestBudget{10000};
   std::size_t maxHeadBytes = 65536;
   std::size_t maxBodyBytes = 16384;
   std::chrono::milliseconds drainDelay{5000};  ///< after SIGTERM: not ready, but still serving
   std::chrono::milliseconds shutdownGrace{10000};
+};
+
+/// The policy of every client of another service (svc::Upstreams), per upstream.
+struct UpstreamSettings {
+  int maxConnections = 16;  ///< calls in flight at once, each on a thread and connection of its own
+  int maxQueued = 64;       ///< calls waiting for one of those; beyond them, refused at once (503)
+  int retries = 2;          ///< extra attempts of an idempotent call at most
+  int retryBudgetPercent = 20;  ///< retries at most this share of the calls of the last 10 s
+  int breakerFailures = 5;  ///< consecutive failed attempts that open the breaker
+  std::chrono::milliseconds breakerOpen{500};  ///< how long it stays open before a probe
 };
 
 struct LoggingSettings {
@@ -61,6 +77,7 @@ struct HostSettings {
   std::string serviceName;
   std::filesystem::path openApiDocument;  ///< served at /openapi.json; empty: not served
   ServerSettings server;
+  UpstreamSettings upstreams;
   LoggingSettings logging;
   std::optional<PluginRef> storage;
   std::vector<PluginRef> routes;
@@ -69,6 +86,21 @@ struct HostSettings {
   /// Backend keys still found in the host's [storage] section (read from there for now).
   std::vector<std::string> deprecatedStorageKeys;
 };
+
+/// Worker threads when there is no storage plugin and max_threads is 0.
+inline constexpr int kWorkersWithoutStorage = 4;
+
+/// The workers `server` asks for, or as many as the pool has connections.
+int workerThreads(const ServerSettings& server, const std::optional<PluginRef>& storage, const PoolSettings& pool);
+
+/// The values of a plugin's `section` of `config`, checked against `schema` (svc::SettingError
+/// naming the key otherwise), with defaults for the keys it does not set (references such as
+/// ${application.dir} expanded). `fallback`: a section whose keys count too when `section` lacks
+/// them (the deprecated place of a storage plugin's keys). A key the schema does not know adds
+/// a warning naming the nearest known key to `warnings`.
+Settings readPluginSettings(const Poco::Util::AbstractConfiguration& config, const std::string& section,
+                            SettingsSchema schema, std::vector<std::string>& warnings,
+                            const std::string& fallback = "");
 
 /// The host's own keys of [storage]; any other key there belongs to the storage plugin's section.
 bool isHostStorageKey(const std::string& key);

@@ -4,11 +4,18 @@
 
 namespace svc::host {
 
-WorkerPool::WorkerPool(int threads, std::size_t maxQueued) : maxQueued_(maxQueued) {
+namespace {
+thread_local const WorkerPool* ownerPool = nullptr;
+}  // namespace
+
+bool WorkerPool::onOwnThread() const { return ownerPool == this; }
+
+WorkerPool::WorkerPool(int threads, std::size_t maxQueued, const std::string& threadName) : maxQueued_(maxQueued) {
   threads_.reserve(static_cast<std::size_t>(threads));
   for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] {
-      ::pthread_setname_np(::pthread_self(), "http-worker");  // as top -H and perf show it
+    threads_.emplace_back([this, threadName] {
+      ::pthread_setname_np(::pthread_self(), threadName.substr(0, 15).c_str());
+      ownerPool = this;
       work();
     });
   }
@@ -24,6 +31,13 @@ bool WorkerPool::offer(Task task) {
   }
   ready_.notify_one();
   return true;
+}
+
+bool WorkerPool::post(Task task) {
+  return offer([request = currentRequest(), task = std::move(task)] {
+    const RequestScope scope(request);
+    task();
+  });
 }
 
 void WorkerPool::stop() {

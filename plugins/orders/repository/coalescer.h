@@ -6,36 +6,35 @@
 #include <exception>
 #include <functional>
 #include <mutex>
-#include <optional>
-#include <semaphore>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
+#include "svc/async.h"
+#include "svc/errors.h"
+
 namespace orders {
 
 struct BatchPolicy {
-  std::size_t maxBatch = 64;       ///< items per batch at most
-  std::size_t maxConcurrent = 4;   ///< batches running at once at most
-  /// Run only batches of 1, 2, 4, 8 ... items, so that a caller preparing one statement per
-  /// batch size keeps a handful of them, not `maxBatch`.
-  bool powerOfTwoSizes = false;
+  std::size_t maxBatch = 64;      ///< items per batch at most
+  std::size_t maxConcurrent = 4;  ///< batches running at once at most
 };
 
-/// Runs concurrent calls of one kind of work in batches, so that many requests share one
-/// database statement (and one commit). Each caller hands in its item and blocks. A caller that
-/// finds fewer than `maxConcurrent` batches running leads a batch at once: its own item plus
-/// those waiting, up to `maxBatch`. Callers left waiting get a leader of their own while fewer
-/// than `maxConcurrent` batches run, or when a batch ends. Nothing waits for a timer: an idle
-/// service runs batches of one without delay, and batches grow only while the database is busy.
+/// Runs items of one kind of work in batches, so that many requests share one database statement
+/// (and one commit), without a thread waiting for any one of them. An item submitted while fewer
+/// than `maxConcurrent` batches run starts a batch on a worker at once; the others queue, and
+/// each worker, once its batch is done, completes the batch's items and takes the next batch
+/// from the queue until it is empty. Nothing waits for a timer: an idle service runs batches of
+/// one without delay, and batches grow only while the database is busy.
 template <class Item, class Result>
 class Coalescer {
  public:
   /// Gets the items of one batch; returns one result per item, in the same order. Whatever it
-  /// throws is thrown to every caller in the batch.
+  /// throws is every item's error.
   using BatchFunction = std::function<std::vector<Result>(const std::vector<Item>&)>;
 
-  Coalescer(BatchFunction runBatch, BatchPolicy policy) : runBatch_(std::move(runBatch)), policy_(policy) {
+  Coalescer(BatchFunction runBatch, BatchPolicy policy, svc::Executor& workers)
+      : runBatch_(std::move(runBatch)), policy_(policy), workers_(workers) {
     if (policy_.maxBatch == 0 || policy_.maxConcurrent == 0) {
       throw std::invalid_argument("batch size and concurrency must be positive");
     }
@@ -43,103 +42,80 @@ class Coalescer {
   Coalescer(const Coalescer&) = delete;
   Coalescer& operator=(const Coalescer&) = delete;
 
-  /// Runs `item` in some batch and returns its result (or throws the batch's exception).
-  Result submit(Item item) {
-    Caller self(std::move(item));
-    bool leadsNow = false;
+  /// Runs `item` in some batch; `done` gets its result on the worker that ran the batch.
+  void submit(Item item, svc::Completion<Result> done) {
+    bool startsWorker = false;
     {
       std::lock_guard lock(mutex_);
-      leadsNow = running_ < policy_.maxConcurrent;
-      if (leadsNow) {
-        ++running_;
-        self.leads = true;
-      } else {
-        waiting_.push_back(&self);  // from now on a leader may set self.leads
-      }
+      queue_.push_back(Pending{std::move(item), std::move(done)});
+      startsWorker = running_ < policy_.maxConcurrent;
+      if (startsWorker) ++running_;
     }
-    if (!leadsNow) self.wake.acquire();  // woken with a result, or to lead
-    if (self.leads) lead(self);
-    if (self.error) std::rethrow_exception(self.error);
-    return std::move(*self.result);
+    if (startsWorker && !workers_.post([this] { drain(); })) refuseQueued();
   }
 
  private:
-  struct Caller {
-    explicit Caller(Item value) : item(std::move(value)) {}
+  struct Pending {
     Item item;
-    std::optional<Result> result;
-    std::exception_ptr error;
-    bool leads = false;
-    std::binary_semaphore wake{0};
+    svc::Completion<Result> done;
   };
 
-  // How many of `available` items the next batch takes.
-  std::size_t batchSize(std::size_t available) const {
-    std::size_t size = std::min(available, policy_.maxBatch);
-    if (policy_.powerOfTwoSizes) {
-      std::size_t power = 1;
-      while (power * 2 <= size) power *= 2;
-      size = power;
+  // Batches until the queue is empty.
+  void drain() {
+    while (true) {
+      std::vector<Pending> batch;
+      {
+        std::lock_guard lock(mutex_);
+        if (queue_.empty()) {
+          --running_;
+          return;
+        }
+        const std::size_t size = std::min(queue_.size(), policy_.maxBatch);
+        for (std::size_t i = 0; i < size; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      run(batch);
     }
-    return size;
   }
 
-  // The oldest waiting caller, made a leader (the caller holds the lock).
-  Caller* promoteOldest() {
-    Caller* next = waiting_.front();
-    waiting_.pop_front();
-    next->leads = true;
-    return next;
-  }
-
-  void lead(Caller& self) {
-    std::vector<Caller*> batch{&self};
-    Caller* helper = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      const std::size_t size = batchSize(1 + waiting_.size());
-      while (batch.size() < size) {
-        batch.push_back(waiting_.front());
-        waiting_.pop_front();
-      }
-      if (!waiting_.empty() && running_ < policy_.maxConcurrent) {
-        ++running_;
-        helper = promoteOldest();  // the rest need not wait for this batch
-      }
-    }
-    if (helper != nullptr) helper->wake.release();
-    run(batch);
-    Caller* next = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      if (waiting_.empty()) {
-        --running_;
-      } else {
-        next = promoteOldest();
-      }
-    }
-    if (next != nullptr) next->wake.release();
-    // A woken caller returns and its Caller is gone: touch none of them after release().
-    for (std::size_t i = 1; i < batch.size(); ++i) batch[i]->wake.release();
-  }
-
-  void run(const std::vector<Caller*>& batch) {
+  void run(std::vector<Pending>& batch) {
     std::vector<Item> items;
     items.reserve(batch.size());
-    for (const Caller* caller : batch) items.push_back(caller->item);
+    for (const Pending& pending : batch) items.push_back(pending.item);
+    std::vector<Result> results;
     try {
-      std::vector<Result> results = runBatch_(items);
+      results = runBatch_(items);
       if (results.size() != batch.size()) throw std::logic_error("a batch returned a result count unlike its size");
-      for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->result = std::move(results[i]);
     } catch (...) {
-      for (Caller* caller : batch) caller->error = std::current_exception();
+      const std::exception_ptr error = std::current_exception();
+      for (Pending& pending : batch) pending.done(svc::Result<Result>(error));
+      return;
     }
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(svc::Result<Result>(std::move(results[i])));
+  }
+
+  // The workers' queue is full: what waits here would wait for a worker that is not coming.
+  void refuseQueued() {
+    std::deque<Pending> refused;
+    {
+      std::lock_guard lock(mutex_);
+      --running_;
+      if (running_ > 0) return;  // a running worker takes them
+      refused.swap(queue_);
+    }
+    const auto busy = std::make_exception_ptr(
+        svc::Unavailable("The server is busy: every worker is taken and its queue is full; retry shortly",
+                         std::chrono::seconds(1)));
+    for (Pending& pending : refused) pending.done(svc::Result<Result>(busy));
   }
 
   BatchFunction runBatch_;
   const BatchPolicy policy_;
+  svc::Executor& workers_;
   std::mutex mutex_;
-  std::deque<Caller*> waiting_;
+  std::deque<Pending> queue_;
   std::size_t running_ = 0;
 };
 

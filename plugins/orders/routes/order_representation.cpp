@@ -28,13 +28,20 @@ std::optional<std::int64_t> integerInRange(const std::string& text, std::int64_t
 
 }  // namespace
 
-NewOrder readNewOrder(const svc::json::Value& body) {
+OrderDraft readOrderDraft(const svc::json::Value& body) {
   svc::json::ObjectReader reader(body);
-  const auto userId = reader.int32("user_id", kMinOrderNumber, kMaxOrderNumber);
-  const auto productId = reader.int32("product_id", kMinOrderNumber, kMaxOrderNumber);
-  const auto quantity = reader.int32("quantity", kMinOrderNumber, kMaxOrderNumber);
-  reader.finish("The order is invalid");
-  return NewOrder{.userId = *userId, .productId = *productId, .quantity = *quantity};
+  const auto number = [&reader](std::string_view name) -> std::optional<WrittenNumber> {
+    std::optional<std::string> text = reader.integerLiteral(name);
+    if (!text) return std::nullopt;
+    std::int64_t value = 0;
+    const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+    const bool fits = error == std::errc() && end == text->data() + text->size();
+    return WrittenNumber{.text = std::move(*text), .value = fits ? std::optional<std::int64_t>(value) : std::nullopt};
+  };
+  OrderDraft draft{.userId = number("user_id"), .productId = number("product_id"), .quantity = number("quantity"),
+                   .unreadable = {}};
+  draft.unreadable = reader.errors();
+  return draft;
 }
 
 void validateIdempotencyKey(const std::string& key) {

@@ -10,10 +10,10 @@
 /// How orders look over HTTP: what the routes read from requests and write into responses.
 namespace orders {
 
-/// The order in a POST /orders body, or svc::Invalid (422) listing every invalid field:
-/// user_id, product_id and quantity are required integers from 1 to 2147483647.
-/// Other members are ignored.
-NewOrder readNewOrder(const svc::json::Value& body);
+/// The order a POST /orders body asks for: user_id, product_id and quantity as written, or why
+/// each cannot be read (missing, not an integer: the rules are validateNewOrder's). Other members
+/// are ignored.
+OrderDraft readOrderDraft(const svc::json::Value& body);
 
 /// The Idempotency-Key header: 1 to 255 visible ASCII characters, else svc::HttpError 400.
 void validateIdempotencyKey(const std::string& key);

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "services/idempotent_creation.h"
+#include "services/create_order.h"
 #include "services/order_service.h"
 #include "svc/routes.h"
 
@@ -10,8 +10,8 @@ namespace orders {
 
 /// The services the routes call.
 struct OrderRoutes {
-  OrderService& service;
-  IdempotentCreation& idempotent;
+  OrderService& orders;
+  CreateOrder& create;
 };
 
 /// POST {prefix} (with an optional Idempotency-Key), GET {prefix} (a page of orders),

@@ -7,29 +7,18 @@ namespace orders {
 
 namespace {
 
-Order existing(const std::optional<Order>& order, std::int64_t id) {
+Order existing(std::optional<Order> order, std::int64_t id) {
   if (!order) throw svc::NotFound("Order " + std::to_string(id) + " does not exist");
-  return *order;
+  return std::move(*order);
 }
 
 }  // namespace
 
-std::int64_t OrderService::create(const NewOrder& order) {
-  validateNewOrder(order);
-  const std::int64_t id = repository_.insert(order, kStatusCreated);
-  recordCreated(id, order);
-  return id;
+void OrderService::get(std::int64_t id, svc::Completion<Order> done) {
+  repository_.findById(id, [id, done = std::move(done)](svc::Result<std::optional<Order>> found) {
+    done.complete([&] { return existing(std::move(found.value()), id); });
+  });
 }
-
-void OrderService::recordCreated(std::int64_t id, const NewOrder& order) {
-  ordersCreated_.increment();
-  logger_.info("Created new order", {{"order_id", id},
-                                     {"user_id", order.userId},
-                                     {"product_id", order.productId},
-                                     {"quantity", order.quantity}});
-}
-
-Order OrderService::get(std::int64_t id) { return existing(repository_.findById(id), id); }
 
 OrderPage OrderService::list(OrderFilter filter) {
   validateOrderFilter(filter);
@@ -44,8 +33,9 @@ OrderPage OrderService::list(OrderFilter filter) {
 }
 
 Order OrderService::cancel(std::int64_t id) {
-  if (repository_.cancel(id, svc::nowEpochMicros())) logger_.info("Cancelled order", {{"order_id", id}});
-  return existing(repository_.findById(id), id);
+  const OrderRepository::Cancellation cancellation = repository_.cancel(id, svc::nowEpochMicros());
+  if (cancellation.changed) logger_.info("Cancelled order", {{"order_id", id}});
+  return existing(cancellation.order, id);
 }
 
 }  // namespace orders

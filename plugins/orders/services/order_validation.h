@@ -15,9 +15,9 @@ inline constexpr std::int32_t kMaxOrderNumber = std::numeric_limits<std::int32_t
 inline constexpr std::int64_t kDefaultListLimit = 20;
 inline constexpr std::int64_t kMaxListLimit = 100;
 
-/// Returns when every field of `order` is from kMinOrderNumber to kMaxOrderNumber; otherwise
-/// throws svc::Invalid naming each field that is not.
-void validateNewOrder(const NewOrder& order);
+/// The order `draft` asks for when every field is from kMinOrderNumber to kMaxOrderNumber;
+/// otherwise svc::Invalid naming each field that is not.
+NewOrder validateNewOrder(const OrderDraft& draft);
 
 /// "created" or "cancelled".
 bool isKnownStatus(std::string_view status);

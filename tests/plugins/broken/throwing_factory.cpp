@@ -2,9 +2,11 @@
 #include <memory>
 #include <stdexcept>
 
-#include "svc/plugin_api.h"
+#include "svc/route_plugin.h"
 
 namespace {
+
+svc::RoutePluginManifest manifest() { return {}; }
 
 std::unique_ptr<svc::RoutePlugin> createFailingPlugin(const svc::PluginContext&) {
   throw std::runtime_error("setting x is missing");
@@ -12,4 +14,4 @@ std::unique_ptr<svc::RoutePlugin> createFailingPlugin(const svc::PluginContext&)
 
 }  // namespace
 
-SVC_ROUTE_PLUGIN(createFailingPlugin)
+SVC_ROUTE_PLUGIN(createFailingPlugin, manifest)

@@ -3,7 +3,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "svc/plugin_api.h"
+#include "svc/route_plugin.h"
 
 namespace {
 

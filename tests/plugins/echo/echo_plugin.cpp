@@ -8,9 +8,15 @@
 
 #include <Poco/Exception.h>
 
-#include "svc/plugin_api.h"
+#include "svc/route_plugin.h"
 
 namespace {
+
+constexpr svc::Setting kSettings[] = {
+    svc::Setting::text("greeting", "hello", "What GET /echo/{word} greets with"),
+};
+
+svc::RoutePluginManifest manifest() { return {.schema = "echo", .settings = kSettings}; }
 
 svc::Response echoWord(const std::string& greeting, const svc::Request& request) {
   svc::json::ObjectWriter body;
@@ -39,16 +45,33 @@ svc::Response sleepFor(const svc::Logger& logger, const svc::Request& request) {
   return svc::Response::json(200, svc::json::ObjectWriter().add("slept_ms", millis).str());
 }
 
+// An asynchronous handler: answers from another thread after `how` ms; "drop" drops the reply,
+// "throw" throws before replying.
+void later(const svc::Request& request, svc::Reply reply) {
+  const std::string& how = request.pathParam("how");
+  if (how == "drop") return;
+  if (how == "throw") throw svc::NotFound("nothing later");
+  const int millis = std::stoi(how);
+  auto shared = std::make_shared<svc::Reply>(std::move(reply));
+  const std::string requestId = request.context().requestId;
+  std::thread([shared, millis, requestId] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(millis));
+    shared->send(svc::Response::json(
+        200, svc::json::ObjectWriter().add("later_ms", millis).add("request_id", requestId).str()));
+  }).detach();
+}
+
 class EchoPlugin final : public svc::RoutePlugin {
  public:
   explicit EchoPlugin(const svc::PluginContext& context)
-      : greeting_(context.config.getString("greeting", "hello")), logger_(context.logger) {}
+      : greeting_(context.settings.text("greeting")), logger_(context.logger) {}
 
   void registerRoutes(svc::RouteRegistry& routes) override {
     routes.add("GET", "/echo/{word}", [this](const svc::Request& request) { return echoWord(greeting_, request); });
     routes.add("POST", "/echo", echoBody);
     routes.add("GET", "/echo/fail/{how}", fail);
     routes.add("GET", "/echo/sleep/{ms}", [this](const svc::Request& request) { return sleepFor(logger_, request); });
+    routes.addAsync("GET", "/echo/later/{how}", later);
   }
 
  private:
@@ -62,4 +85,4 @@ std::unique_ptr<svc::RoutePlugin> createEchoPlugin(const svc::PluginContext& con
 
 }  // namespace
 
-SVC_ROUTE_PLUGIN(createEchoPlugin)
+SVC_ROUTE_PLUGIN(createEchoPlugin, manifest)

@@ -7,7 +7,7 @@
 #include <string>
 #include <tuple>
 
-#include "svc/plugin_api.h"
+#include "svc/route_plugin.h"
 
 namespace {
 
@@ -17,20 +17,23 @@ struct Note {
   svc::EpochMicros createdAt = 0;
 };
 
+constexpr svc::Sql kInsertNote{"insert_note", "INSERT INTO notes (text) VALUES ($1) RETURNING id, created_at"};
+constexpr svc::Sql kNoteById{"note_by_id", "SELECT text, created_at FROM notes WHERE id = $1"};
+
 class NoteRepository {
  public:
   explicit NoteRepository(svc::Storage& storage) : storage_(storage) {}
 
   Note insert(const std::string& text) {
     return storage_.withSession([&](svc::SessionLease& lease) {
-      const auto [id, createdAt] = lease.prepared<Statements>().insert.run(text).at(0);
+      const auto [id, createdAt] = insert_.run(lease, text).at(0);
       return Note{.id = id, .text = text, .createdAt = createdAt.micros};
     });
   }
 
   std::optional<Note> find(std::int64_t id) {
     return storage_.withSession([&](svc::SessionLease& lease) -> std::optional<Note> {
-      const auto rows = lease.prepared<Statements>().byId.run(id);
+      const auto rows = byId_.run(lease, id);
       if (rows.empty()) return std::nullopt;
       auto [text, createdAt] = rows.at(0);
       return Note{.id = id, .text = std::move(text), .createdAt = createdAt.micros};
@@ -38,15 +41,9 @@ class NoteRepository {
   }
 
  private:
-  struct Statements {
-    explicit Statements(Poco::Data::Session& session)
-        : insert(session, "INSERT INTO notes (text) VALUES ($1) RETURNING id, created_at"),
-          byId(session, "SELECT text, created_at FROM notes WHERE id = $1") {}
-    svc::Query<std::tuple<std::string>, std::tuple<Poco::Int64, svc::Timestamp>> insert;
-    svc::Query<std::tuple<Poco::Int64>, std::tuple<std::string, svc::Timestamp>> byId;
-  };
-
   svc::Storage& storage_;
+  const svc::Query<std::tuple<std::string>, std::tuple<std::int64_t, svc::Timestamp>> insert_{kInsertNote};
+  const svc::Query<std::tuple<std::int64_t>, std::tuple<std::string, svc::Timestamp>> byId_{kNoteById};
 };
 
 class NoteService {
@@ -79,11 +76,17 @@ svc::Response noteResponse(int status, const Note& note) {
                                           .str());
 }
 
+constexpr svc::Setting kSettings[] = {
+    svc::Setting::integer("max_text_length", "1000", 1, 100000, "The longest note, in bytes"),
+};
+
+svc::RoutePluginManifest manifest() { return {.schema = "notes", .settings = kSettings}; }
+
 class NotesPlugin final : public svc::RoutePlugin {
  public:
   explicit NotesPlugin(const svc::PluginContext& context)
       : repository_(context.requireStorage()),
-        service_(repository_, static_cast<std::size_t>(context.intSetting("max_text_length", 1000, 1, 100000))) {}
+        service_(repository_, static_cast<std::size_t>(context.settings.integer("max_text_length"))) {}
 
   void registerRoutes(svc::RouteRegistry& routes) override {
     routes.add("POST", "/notes", [this](const svc::Request& request) {
@@ -110,4 +113,4 @@ std::unique_ptr<svc::RoutePlugin> createNotesPlugin(const svc::PluginContext& co
 
 }  // namespace
 
-SVC_ROUTE_PLUGIN(createNotesPlugin)
+SVC_ROUTE_PLUGIN(createNotesPlugin, manifest)
