@@ -4,6 +4,9 @@
 // a client that was cut off in the middle of the request, or that was told the outcome is unknown.
 #include <gtest/gtest.h>
 
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
 #include <atomic>
 #include <cstdio>
 #include <iostream>
@@ -17,6 +20,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include "support/eventually.h"
 #include "support/service_fixture.h"
 #include "support/storage_outage.h"
 
@@ -29,6 +33,7 @@ namespace {
 
 /// One POST of the load: its order is marked by a user_id no other request uses.
 struct Attempt {
+  int client = 0;
   std::int64_t marker = 0;
   int status = 0;  ///< 0: the client was cut off (connection refused, reset or closed mid-request)
   std::string problemType;
@@ -43,7 +48,7 @@ struct Attempt {
 class OrderLoad {
  public:
   OrderLoad(std::uint16_t port, int clients, bool withKeys = false) : withKeys_(withKeys) {
-    for (int c = 0; c < clients; ++c) clients_.emplace_back([this, port] { post(port); });
+    for (int c = 0; c < clients; ++c) clients_.emplace_back([this, port, c] { post(port, c); });
   }
   ~OrderLoad() { stop(); }
 
@@ -59,12 +64,20 @@ class OrderLoad {
     return attempts_;
   }
 
+  /// Waits until `enough(the attempts so far)` holds, or `timeout` passes; whether it held.
+  bool awaitAttempts(const std::function<bool(const std::vector<Attempt>&)>& enough, Clock::duration timeout) {
+    return eventually([&] {
+      std::lock_guard lock(mutex_);
+      return enough(attempts_);
+    }, timeout);
+  }
+
  private:
-  void post(std::uint16_t port) {
+  void post(std::uint16_t port, int client) {
     std::unique_ptr<HttpClient> http;
     std::int64_t marker = nextMarker_++;
     while (!stopping_) {
-      Attempt attempt{.marker = marker, .sent = Clock::now()};
+      Attempt attempt{.client = client, .marker = marker, .sent = Clock::now()};
       try {
         if (!http) http = std::make_unique<HttpClient>(port, 10s);
         Headers headers{{"Content-Type", "application/json"}};
@@ -99,6 +112,20 @@ class OrderLoad {
 };
 
 constexpr std::string_view kOutcomeUnknown = "/problems/outcome-unknown";
+
+enum class Outcome { Created, NotCreated };  ///< NotCreated: refused, cut off, or of unknown outcome
+
+/// Whether at least `count` attempts sent after `since` had `outcome`.
+std::function<bool(const std::vector<Attempt>&)> atLeast(std::size_t count, Outcome outcome, Clock::time_point since = {}) {
+  return [=](const std::vector<Attempt>& attempts) {
+    return std::count_if(attempts.begin(), attempts.end(), [&](const Attempt& attempt) {
+             return attempt.sent > since && (attempt.status == 201) == (outcome == Outcome::Created);
+           }) >= static_cast<std::ptrdiff_t>(count);
+  };
+}
+
+/// Orders created before anything goes wrong: expectExactlyOnce wants more than 100 in all.
+constexpr std::size_t kWarmLoad = 101;
 
 /// What the attempts and the rows say together.
 struct Tally {
@@ -184,7 +211,11 @@ class OrdersDuringDatabaseRestart : public ServiceTest {
     if (database_->backendName() != "postgresql") GTEST_SKIP() << "an embedded SQLite database has no server to restart";
     // It stops and starts a server of its own on one port, where a copy behind the pooler could start its own.
     if (database_->storageSettings()["pooler"] == "transaction") GTEST_SKIP() << "connects to its own server, not the pooler";
-    admin_ = shell(scripts_ + "pg-throwaway.sh start " + server_dir_.path().string() + " " + freeHighPort());
+    // Once pg_ctl has started it, the server is this process's child, which killServer can reap at
+    // once: until it is reaped a killed server still "runs" and may not be started again (init
+    // reaped such orphans only every 2 s on the test machine).
+    ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    admin_ = shell(startCommand() + " " + freeHighPort());
     Poco::Data::PostgreSQL::Connector::registerConnector();
     Poco::Data::Session("PostgreSQL", admin_) << "CREATE DATABASE orders", now;
     config_->set("storage-postgres.connection", admin_ + " dbname=orders connect_timeout=2");
@@ -193,12 +224,22 @@ class OrdersDuringDatabaseRestart : public ServiceTest {
     config_->set("storage.statement_timeout_ms", "1500");
   }
 
+  /// fsync=off: a server that was killed fsyncs its whole data folder before it recovers, which took
+  /// 3.6 s of each start. What a killed server wrote is not lost without it: every commit reached
+  /// the kernel before it was acknowledged, and the kernel outlives the process.
+  std::string startCommand() const {
+    return "PG_OPTIONS='-c fsync=off' " + scripts_ + "pg-throwaway.sh start " + server_dir_.path().string();
+  }
+
   /// kill -9 of the server and its processes: no shutdown, commits in flight are cut mid-way.
   void killServer() {
-    const std::string pidFile = server_dir_.path().string() + "/data/postmaster.pid";
-    shell("pid=$(head -1 " + pidFile + "); pkill -9 -P $pid; kill -9 $pid; while kill -0 $pid 2>/dev/null; do sleep 0.05; done");
+    const std::string pid = shell("head -1 " + server_dir_.path().string() + "/data/postmaster.pid");
+    shell("pkill -9 -P " + pid + "; kill -9 " + pid);
+    if (waitpid(std::stoi(pid), nullptr, 0) < 0) {  // not our child after all: wait until whoever reaps it did
+      EXPECT_TRUE(eventually([&] { return kill(std::stoi(pid), 0) != 0; })) << "the killed server is still there";
+    }
   }
-  void startDatabase() { shell(scripts_ + "pg-throwaway.sh start " + server_dir_.path().string()); }
+  void startDatabase() { shell(startCommand()); }
 
   void TearDown() override {
     if (!admin_.empty()) shell(scripts_ + "pg-throwaway.sh stop " + server_dir_.path().string());
@@ -247,15 +288,17 @@ class OrdersDuringDatabaseRestart : public ServiceTest {
 }  // namespace
 
 TEST_F(OrdersDuringDatabaseRestart, AnswersQuicklyRecoversByItselfAndLosesNoOrder) {
+  constexpr std::size_t kUnavailableWhileDown = 10;
   startServer();
   OrderLoad load(port_, 8);
-  std::this_thread::sleep_for(1500ms);
+  ASSERT_TRUE(load.awaitAttempts(atLeast(kWarmLoad, Outcome::Created), 10s)) << "no load";
   const auto stopping = Clock::now();
   shell(scripts_ + "pg-throwaway.sh stop " + server_dir_.path().string());
-  std::this_thread::sleep_for(3s);
-  shell(scripts_ + "pg-throwaway.sh start " + server_dir_.path().string());
+  load.awaitAttempts(atLeast(kUnavailableWhileDown + 1, Outcome::NotCreated, stopping + 500ms), 5s);
+  startDatabase();
   const auto restarted = Clock::now();
-  std::this_thread::sleep_for(3s);
+  // Enough orders after the restart for every pooled connection to have served many of them.
+  load.awaitAttempts(atLeast(200, Outcome::Created, restarted), 5s);
   load.stop();
 
   const std::vector<Attempt> attempts = load.attempts();
@@ -274,20 +317,23 @@ TEST_F(OrdersDuringDatabaseRestart, AnswersQuicklyRecoversByItselfAndLosesNoOrde
   }
   EXPECT_EQ(failedAfterRecovery, 0) << "stale pooled sessions failed requests after the recovery; the service said:\n"
                                     << warningsAndErrors();
-  EXPECT_GT(unavailableWhileDown, 10) << "503s while the database was down";
+  EXPECT_GT(unavailableWhileDown, kUnavailableWhileDown) << "503s while the database was down";
   expectExactlyOnce(attempts, orders());
 }
 
 TEST_F(OrdersDuringDatabaseRestart, NeverSaysNotCreatedForAStoredOrderWhenTheDatabaseIsKilled) {
   startServer();
   OrderLoad load(port_, 16);
+  auto since = Clock::time_point{};
   for (int round = 0; round < 2; ++round) {
-    std::this_thread::sleep_for(1500ms);
+    // Orders are being committed when it dies, and every client has seen it gone before it returns.
+    ASSERT_TRUE(load.awaitAttempts(atLeast(kWarmLoad, Outcome::Created, since), 10s)) << "round " << round;
     killServer();
-    std::this_thread::sleep_for(500ms);
+    load.awaitAttempts(atLeast(16, Outcome::NotCreated, Clock::now()), 5s);
     startDatabase();
+    since = Clock::now();
   }
-  std::this_thread::sleep_for(2s);
+  EXPECT_TRUE(load.awaitAttempts(atLeast(kWarmLoad, Outcome::Created, since), 10s)) << "not served after the restart";
   load.stop();
 
   const std::vector<Attempt> attempts = load.attempts();
@@ -299,14 +345,23 @@ TEST_F(OrdersDuringDatabaseRestart, NeverSaysNotCreatedForAStoredOrderWhenTheDat
 }
 
 TEST_F(OrdersDuringDatabaseRestart, KeysOfFailedRequestsAreRetryableSoonAfterTheDatabaseReturns) {
+  constexpr int kClients = 16;
   startServer();
-  OrderLoad load(port_, 16, true);
-  std::this_thread::sleep_for(1500ms);
+  OrderLoad load(port_, kClients, true);
+  ASSERT_TRUE(load.awaitAttempts(atLeast(kWarmLoad, Outcome::Created), 10s)) << "no load";
   killServer();
-  std::this_thread::sleep_for(1s);
+  load.awaitAttempts(atLeast(32, Outcome::NotCreated, Clock::now()), 5s);  // each client failed and retried
   startDatabase();
   const auto restarted = Clock::now();
-  std::this_thread::sleep_for(4s);
+  // A client moves on to a new key only once its key was created: when the last order of every
+  // client was created after the database returned, every key that failed was.
+  load.awaitAttempts([&](const std::vector<Attempt>& attempts) {
+    std::map<int, const Attempt*> last;
+    for (const Attempt& attempt : attempts) last[attempt.client] = &attempt;
+    return last.size() == kClients && std::all_of(last.begin(), last.end(), [&](const auto& client) {
+             return client.second->status == 201 && client.second->sent > restarted;
+           });
+  }, 4s);
   load.stop();
 
   const std::vector<Attempt> attempts = load.attempts();
@@ -351,13 +406,16 @@ class OrdersWhileConnectionsAreCut : public ServiceTest {
 TEST_F(OrdersWhileConnectionsAreCut, NeverSaysNotCreatedForAStoredOrder) {
   startServer();
   OrderLoad load(port_, 16);
+  auto since = Clock::time_point{};
   for (int cut = 0; cut < 10; ++cut) {
-    std::this_thread::sleep_for(300ms);
+    // Orders are being committed when the connections are cut.
+    ASSERT_TRUE(load.awaitAttempts(atLeast(20, Outcome::Created, since), 10s)) << "cut " << cut;
     outage_->takeDatabaseAway();
     std::this_thread::sleep_for(100ms);
     outage_->bringDatabaseBack();
+    since = Clock::now();
   }
-  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(load.awaitAttempts(atLeast(kWarmLoad, Outcome::Created, since), 10s)) << "not served after the last cut";
   load.stop();
 
   const std::vector<Attempt> attempts = load.attempts();
@@ -371,7 +429,7 @@ TEST_F(OrdersUnderLoad, SigtermFinishesRequestsInProgressAndLosesNoOrder) {
   config_->set("server.shutdown_grace_ms", "5000");
   startServer();
   OrderLoad load(port_, 8);
-  std::this_thread::sleep_for(1500ms);
+  ASSERT_TRUE(load.awaitAttempts(atLeast(kWarmLoad, Outcome::Created), 10s)) << "no load";
   const auto stopping = Clock::now();
   server_->signal(SIGTERM);
   EXPECT_EQ(server_->waitForExit(10s), 0);

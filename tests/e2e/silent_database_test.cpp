@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "support/eventually.h"
 #include "support/service_fixture.h"
 #include "support/storage_outage.h"
 #include "e2e/orders_support.h"
@@ -21,7 +22,6 @@ namespace {
 
 constexpr auto kStatementTimeout = 1000ms;
 constexpr auto kReadyTimeout = 500ms;
-constexpr auto kSilence = 3500ms;
 
 /// One request and what became of it.
 struct Exchange {
@@ -66,15 +66,10 @@ class Traffic {
 
   /// Waits until `enough(exchanges so far)` holds, or `timeout` passes; whether it held.
   bool awaitExchanges(const std::function<bool(const std::vector<Exchange>&)>& enough, Clock::duration timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      {
-        std::lock_guard lock(mutex_);
-        if (enough(exchanges_)) return true;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+    return eventually([&] {
+      std::lock_guard lock(mutex_);
+      return enough(exchanges_);
+    }, timeout);
   }
 
   std::vector<Exchange> stop() {
@@ -92,6 +87,20 @@ class Traffic {
   std::vector<Exchange> exchanges_;
   std::vector<std::thread> clients_;
 };
+
+/// Whether every one of `kinds` sent after `since` was answered at least `count` times: 503 when
+/// `status` is 503, else its success (201 for a POST, 200 for the rest).
+std::function<bool(const std::vector<Exchange>&)> everyKindAnswered(std::vector<std::string> kinds, int status,
+                                                                    std::size_t count, Clock::time_point since) {
+  return [=](const std::vector<Exchange>& exchanges) {
+    std::map<std::string, std::size_t> counts;
+    for (const Exchange& e : exchanges) {
+      const int expected = status == 503 ? 503 : e.what.find("POST") != std::string::npos ? 201 : 200;
+      if (e.status == expected && e.sent > since) ++counts[e.what];
+    }
+    return std::all_of(kinds.begin(), kinds.end(), [&](const std::string& kind) { return counts[kind] >= count; });
+  };
+}
 
 std::string millis(Clock::duration duration) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count()) + " ms";
@@ -147,13 +156,15 @@ TEST_F(OrdersBehindASilentNetwork, AnswersWithinTheDeadlinesStaysAliveAndRecover
   }
   traffic.add(port_, "health", [](HttpClient& h) { return h.get("/health"); }, 50ms);
   traffic.add(port_, "ready", [](HttpClient& h) { return h.get("/health/ready"); }, 50ms);
-  std::this_thread::sleep_for(1s);
+  const std::vector<std::string> needingTheDatabase{"GET", "POST", "ready"};
+  ASSERT_TRUE(traffic.awaitExchanges(everyKindAnswered({"GET", "POST", "health", "ready"}, 200, 3, {}), 10s));
   const auto silenced = Clock::now();
   outage_->silenceDatabase();
-  std::this_thread::sleep_for(kSilence);
+  // Silent until the first requests ran into their deadlines and later ones were refused at once.
+  traffic.awaitExchanges(everyKindAnswered(needingTheDatabase, 503, 3, silenced), 10s);
   const auto healed = Clock::now();
   outage_->healSilence();
-  std::this_thread::sleep_for(3s);
+  traffic.awaitExchanges(everyKindAnswered(needingTheDatabase, 200, 10, healed), 5s);
   const std::vector<Exchange> exchanges = traffic.stop();
 
   std::map<std::string, Clock::time_point> firstSuccessAfterHealing;
@@ -188,7 +199,7 @@ TEST_F(OrdersBehindASilentNetwork, AnswersWithinTheDeadlinesStaysAliveAndRecover
     }
   }
   printSummary(exchanges, silenced, healed);
-  for (const char* what : {"GET", "POST", "ready"}) {
+  for (const std::string& what : needingTheDatabase) {
     EXPECT_GT(unavailableWhileSilent[what], 1) << what << ": too few requests while silent to mean anything";
     ASSERT_TRUE(firstSuccessAfterHealing.contains(what)) << what << " never succeeded after healing";
     EXPECT_LT(firstSuccessAfterHealing[what] - healed, 2s) << what;
@@ -217,31 +228,21 @@ TEST_F(OrdersBehindASilentNetwork, AWarmedPoolAnswersEveryRequestInFlightWithinI
     });
     traffic.add(port_, "list", [](HttpClient& h) { return h.get("/orders?user_id=123&limit=5"); });
   };
-  // Whether every kind of request sent after `since` was answered `status` at least `count` times.
-  const auto everyKindAnswered = [](int okStatus, std::size_t count, Clock::time_point since) {
-    return [=](const std::vector<Exchange>& exchanges) {
-      std::map<std::string, std::size_t> counts;
-      for (const Exchange& e : exchanges) {
-        const int expected = okStatus == 503 ? 503 : e.what.find("POST") != std::string::npos ? 201 : 200;
-        if (e.status == expected && e.sent > since) ++counts[e.what];
-      }
-      return counts.size() == 4 && std::all_of(counts.begin(), counts.end(), [&](const auto& c) { return c.second >= count; });
-    };
-  };
+  const std::vector<std::string> everyKind{"GET", "POST", "keyed POST", "list"};
   {
     Traffic warming;
     for (int c = 0; c < kClients / 4; ++c) addEveryKind(warming);
-    ASSERT_TRUE(warming.awaitExchanges(everyKindAnswered(200, 50, {}), 20s)) << "the pool did not warm up";
+    ASSERT_TRUE(warming.awaitExchanges(everyKindAnswered(everyKind, 200, 50, {}), 20s)) << "the pool did not warm up";
   }
 
   const auto silenced = Clock::now();
   outage_->silenceDatabase();
   Traffic traffic;
   addEveryKind(traffic);
-  traffic.awaitExchanges(everyKindAnswered(503, 3, silenced), 10s);
+  traffic.awaitExchanges(everyKindAnswered(everyKind, 503, 3, silenced), 10s);
   const auto healed = Clock::now();
   outage_->healSilence();
-  traffic.awaitExchanges(everyKindAnswered(200, 3, healed), 10s);
+  traffic.awaitExchanges(everyKindAnswered(everyKind, 200, 3, healed), 10s);
   const std::vector<Exchange> exchanges = traffic.stop();
 
   printSummary(exchanges, silenced, healed);
@@ -256,7 +257,7 @@ TEST_F(OrdersBehindASilentNetwork, AWarmedPoolAnswersEveryRequestInFlightWithinI
       if (exchange.sent < healed) ++refusedWhileSilent[exchange.what];
     }
   }
-  for (const char* what : {"GET", "POST", "keyed POST", "list"}) {
+  for (const std::string& what : everyKind) {
     EXPECT_GE(refusedWhileSilent[what], 3) << what << ": too few requests refused while silent";
   }
 }

@@ -14,7 +14,9 @@
 #include <Poco/Net/ServerSocket.h>
 
 #include "e2e/orders_support.h"
+#include "support/eventually.h"
 #include "support/service_fixture.h"
+#include "svc/timestamp.h"
 
 using namespace test_support;
 using namespace std::chrono_literals;
@@ -181,12 +183,17 @@ TEST_F(Startup, ExplainsAPortInUse) {
 TEST_F(Startup, StopsOnSigtermAfterFinishingRequestsInProgress) {
   startServer();
   auto slow = std::async(std::launch::async, [this] { return client().get("/echo/sleep/1500"); });
-  ASSERT_TRUE(server_->waitForLine("\"Request handled\"", 200ms) == std::nullopt);
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(server_->waitForLine("\"Echo sleeping\""));
   server_->signal(SIGTERM);
   ASSERT_TRUE(server_->waitForLine("\"Shutting down\""));
-  std::this_thread::sleep_for(200ms);
-  EXPECT_THROW(HttpClient(port_, 1s).get("/health"), Poco::Exception) << "new connections are refused";
+  EXPECT_TRUE(eventually([&] {
+    try {
+      HttpClient(port_, 1s).get("/health");
+      return false;
+    } catch (const Poco::Exception&) {
+      return true;
+    }
+  }, 200ms)) << "new connections are refused";
   const HttpResponse finished = slow.get();
   EXPECT_EQ(finished.status, 200);
   EXPECT_EQ(server_->waitForExit(), 0);
@@ -201,11 +208,14 @@ TEST_F(Startup, StopsCleanlyOnASigtermThatComesDuringStartUp) {
   server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"--config=" + config_->write(directory_.path()).string()});
   ASSERT_TRUE(server_->waitForLine("\"Loaded route plugin\"")) << server_->output();
   server_->signal(SIGTERM);
-  std::this_thread::sleep_for(200ms);
-  EXPECT_FALSE(server_->waitForLine("\"Service started\"", 0ms)) << "the signal came too late";
+  const svc::EpochMicros released = svc::nowEpochMicros();
   holder << "ROLLBACK", Poco::Data::Keywords::now;
   EXPECT_EQ(server_->waitForExit(), 0) << "killed instead of stopped: " << server_->output();
-  EXPECT_TRUE(server_->waitForLine("\"Database schema is current\"")) << "start-up finished its work first";
+  const auto schemaCurrent = server_->waitForLine("\"Database schema is current\"");
+  ASSERT_TRUE(schemaCurrent) << "start-up finished its work first";
+  // The log's timestamps have milliseconds.
+  EXPECT_GE(*svc::parseTimestamp(svc::json::parse(*schemaCurrent).find("timestamp")->text()), released / 1000 * 1000)
+      << "start-up did not wait for the lock: the signal may have come after it";
   EXPECT_TRUE(server_->waitForLine("\"Service stopped\""));
 }
 
@@ -263,7 +273,7 @@ TEST_F(Startup, ExitsWhenTheGracePeriodEndsWithARequestStillRunning) {
       return 0;
     }
   });
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(server_->waitForLine("\"Echo sleeping\""));
   const auto started = std::chrono::steady_clock::now();
   server_->signal(SIGTERM);
   EXPECT_EQ(server_->waitForExit(), 70);

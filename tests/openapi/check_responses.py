@@ -2,6 +2,7 @@
 """Checks the responses the end-to-end tests received against docs/openapi.json.
 
     check_responses.py DOCUMENT RECORD_DIR [--minimum N] [--require "METHOD /path" ...] [--set POINTER=JSON ...]
+                       [--stop-at-first-failure]
 
 RECORD_DIR holds the files the tests' HttpClient writes when OPENAPI_RECORD_DIR is set (one JSON
 object a line: method, target, status, content_type, body). For each response of a documented
@@ -12,10 +13,12 @@ python3-jsonschema). Responses of routes the document does not describe (the tes
 are skipped. Fails when fewer than N responses were checked, or none of an operation --require names.
 
 --set changes the document before checking (a JSON pointer and a JSON value): the tests use it to
-show that a wrong schema fails the check.
+show that a wrong schema fails the check, which --stop-at-first-failure then shows without reading
+every record. The record files are checked on every CPU at once.
 """
 import argparse
 import collections
+import concurrent.futures
 import glob
 import json
 import os
@@ -66,6 +69,7 @@ class Checker:
         self.operations = [(path_matcher(path), path, item) for path, item in document["paths"].items()]
         self.resolver = jsonschema.RefResolver.from_schema(document)
         self.validators = {}
+        self.verdicts = {}
 
     def operation(self, method, target):
         path = target.split("?", 1)[0]
@@ -86,26 +90,31 @@ class Checker:
         template, operation = self.operation(record["method"], record["target"])
         if operation is None:
             return None
-        return f'{record["method"]} {template}', self.response_problems(record, template, operation)
-
-    def response_problems(self, record, template, operation):
-        """What is wrong with one recorded response of `operation` (at path `template`)."""
         where = f'{record["method"]} {record["target"]} -> {record["status"]}'
+        # The load tests send the same answer thousands of times (a 503, an order's 201): a
+        # response is judged once per operation, status, content type and body, what decides it.
+        key = (record["method"], template, record["status"], record["content_type"], record["body"])
+        if key not in self.verdicts:
+            self.verdicts[key] = self.judge(record, template, operation)
+        return f'{record["method"]} {template}', [f"{where}: {problem}" for problem in self.verdicts[key]]
+
+    def judge(self, record, template, operation):
+        """What is wrong with a response of `operation`, without saying where it came from."""
         responses = operation.get("responses", {})
         response = responses.get(str(record["status"])) or responses.get("default")
         if response is None:
-            return [f"{where}: status not documented for {record['method']} {template}"]
+            return [f"status not documented for {record['method']} {template}"]
         response = follow(self.document, response)
         content = response.get("content", {})
         body = record["body"]
         if not content:
-            return [f"{where}: undocumented body {body[:200]!r}"] if body else []
+            return [f"undocumented body {body[:200]!r}"] if body else []
         if record["method"] == "HEAD":
             return []
         served = media_type(record["content_type"])
         documented = {media_type(name): value for name, value in content.items()}
         if served not in documented:
-            return [f"{where}: content type {served!r}, documented: {sorted(documented)}"]
+            return [f"content type {served!r}, documented: {sorted(documented)}"]
         schema = documented[served].get("schema")
         if schema is None:
             return []
@@ -113,11 +122,64 @@ class Checker:
             try:
                 instance = json.loads(body)
             except ValueError as error:
-                return [f"{where}: body is not JSON ({error}): {body[:200]!r}"]
+                return [f"body is not JSON ({error}): {body[:200]!r}"]
         else:
             instance = body
         errors = sorted(self.validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
-        return [f"{where}: {error.message[:300]} at {list(error.absolute_path)}" for error in errors[:3]]
+        return [f"{error.message[:300]} at {list(error.absolute_path)}" for error in errors[:3]]
+
+
+def check_file(checker, name, stop_at_first_failure=False):
+    """How many of the file's records were checked and skipped, what was wrong with them, and how
+    many responses each operation had."""
+    checked, skipped, failures, operations = 0, 0, collections.Counter(), collections.Counter()
+    with open(name, encoding="utf-8") as file:
+        for line in file:
+            if not line.strip():
+                continue
+            result = checker.problems(json.loads(line))
+            if result is None:
+                skipped += 1
+                continue
+            checked += 1
+            operations[result[0]] += 1
+            failures.update(result[1])
+            if failures and stop_at_first_failure:
+                break
+    return checked, skipped, failures, operations
+
+
+worker_checker = None
+
+
+def start_worker(document):
+    global worker_checker
+    worker_checker = Checker(document)
+
+
+def check_in_worker(name):
+    return check_file(worker_checker, name)
+
+
+def check_files(document, names, stop_at_first_failure):
+    """(checked, skipped, failures, operations) of the files: one after another up to the first failure, or
+    spread over every CPU, each keeping its judgements for the files it gets next."""
+    if stop_at_first_failure:
+        checker = Checker(document)
+        results = []
+        for name in names:
+            results.append(check_file(checker, name, stop_at_first_failure=True))
+            if results[-1][2]:
+                break
+    else:
+        with concurrent.futures.ProcessPoolExecutor(len(os.sched_getaffinity(0)), initializer=start_worker,
+                                                    initargs=(document,)) as pool:
+            results = list(pool.map(check_in_worker, names))
+    failures, operations = collections.Counter(), collections.Counter()
+    for _, _, found, seen in results:
+        failures.update(found)
+        operations.update(seen)
+    return sum(r[0] for r in results), sum(r[1] for r in results), failures, operations
 
 
 def main():
@@ -128,6 +190,7 @@ def main():
     parser.add_argument("--require", action="append", default=[], metavar="OPERATION",
                         help='an operation ("GET /metrics") whose responses must have been recorded')
     parser.add_argument("--set", action="append", default=[], metavar="POINTER=JSON")
+    parser.add_argument("--stop-at-first-failure", action="store_true")
     args = parser.parse_args()
 
     with open(args.document, encoding="utf-8") as file:
@@ -136,20 +199,8 @@ def main():
         pointer, value = assignment.split("=", 1)
         set_pointer(document, pointer, json.loads(value))
 
-    checker = Checker(document)
-    checked, skipped, failures, operations = 0, 0, collections.Counter(), collections.Counter()
-    for name in sorted(glob.glob(os.path.join(args.record_dir, "*.jsonl"))):
-        with open(name, encoding="utf-8") as file:
-            for line in file:
-                if not line.strip():
-                    continue
-                result = checker.problems(json.loads(line))
-                if result is None:
-                    skipped += 1
-                    continue
-                checked += 1
-                operations[result[0]] += 1
-                failures.update(result[1])
+    names = sorted(glob.glob(os.path.join(args.record_dir, "*.jsonl")))
+    checked, skipped, failures, operations = check_files(document, names, args.stop_at_first_failure)
 
     for problem, count in failures.most_common(30):
         print(f"FAIL ({count}x) {problem}")

@@ -21,7 +21,9 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "--- $*" >&2; }
 quiet() {  # runs a command, shows its output only when it fails
-  "$@" >"$work/step.log" 2>&1 || { cat "$work/step.log" >&2; fail "$*"; }
+  local log
+  log=$(mktemp "$work/step.XXXXXX")
+  "$@" >"$log" 2>&1 || { cat "$log" >&2; fail "$*"; }
 }
 
 prefix=$work/prefix
@@ -31,8 +33,8 @@ quiet "$cmake" --install "$service_build" --prefix "$prefix"
 # Builds the example from a copy outside the source tree against SDK_PREFIX, into BUILD_DIR.
 build_example() {  # SDK_PREFIX BUILD_DIR
   local sdk=$1 build=$2
-  rm -rf "$work/src" && cp -r "$example_source" "$work/src"
-  quiet "$cmake" -S "$work/src" -B "$build" -DCMAKE_PREFIX_PATH="$sdk" -DCMAKE_BUILD_TYPE=Release \
+  rm -rf "$build.src" && cp -r "$example_source" "$build.src"
+  quiet "$cmake" -S "$build.src" -B "$build" -DCMAKE_PREFIX_PATH="$sdk" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF
   quiet "$cmake" --build "$build"
   [ -f "$build/libhello.so" ] || fail "no $build/libhello.so"
@@ -43,8 +45,23 @@ build_example() {  # SDK_PREFIX BUILD_DIR
   fi
 }
 
-step "build the example against the installed SDK"
-build_example "$prefix" "$work/build"
+# The same SDK, but with the headers of the next plugin API version (a symlinked copy of the prefix).
+installed_version=$(sed -n 's/.*kPluginApiVersion = \([0-9]*\).*/\1/p' "$prefix/include/svc/version.h")
+[ -n "$installed_version" ] || fail "no kPluginApiVersion in the installed svc/version.h"
+next_version=$((installed_version + 1))
+cp -rs "$prefix" "$work/next-sdk"
+rm "$work/next-sdk/include/svc/version.h"
+sed "s/kPluginApiVersion = $installed_version/kPluginApiVersion = $next_version/" \
+  "$prefix/include/svc/version.h" >"$work/next-sdk/include/svc/version.h"
+
+# Both builds at once: each is a compile of seconds that waits for nothing else.
+step "build the example against the installed SDK, and against that of the next API version"
+build_example "$prefix" "$work/build" &
+build_current=$!
+build_example "$work/next-sdk" "$work/build-next" &
+build_next=$!
+wait "$build_current" || fail "building against the installed SDK"
+wait "$build_next" || fail "building against the SDK of the next API version"
 
 # The installed default .ini with one more line under [plugins].
 write_ini() {  # PLUGIN_PATH INI
@@ -52,9 +69,10 @@ write_ini() {  # PLUGIN_PATH INI
   [ "$(grep -c '^route\.' "$2")" -eq 2 ] || fail "could not add route.hello to $2"
 }
 
-# Starts the installed server on a free port; waits for "Service started" or its exit.
+# Starts the installed server on a free port; waits for "Service started" or its exit. No drain
+# before it stops: no load balancer sends it anything.
 start_server() {  # INI
-  ORDER_SERVICE_SERVER_HOST=127.0.0.1 ORDER_SERVICE_SERVER_PORT=0 \
+  ORDER_SERVICE_SERVER_HOST=127.0.0.1 ORDER_SERVICE_SERVER_PORT=0 ORDER_SERVICE_SERVER_DRAIN_DELAY_MS=0 \
     "$prefix/order-service" --config="$1" >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 150); do
@@ -88,15 +106,6 @@ wait "$server_pid" || fail "the installed server did not exit 0 on SIGTERM"
 server_pid=""
 
 step "a plugin built against another plugin API version is refused"
-installed_version=$(sed -n 's/.*kPluginApiVersion = \([0-9]*\).*/\1/p' "$prefix/include/svc/version.h")
-[ -n "$installed_version" ] || fail "no kPluginApiVersion in the installed svc/version.h"
-next_version=$((installed_version + 1))
-# the same SDK, but the headers of the next API version (a symlinked copy of the prefix)
-cp -rs "$prefix" "$work/next-sdk"
-rm "$work/next-sdk/include/svc/version.h"
-sed "s/kPluginApiVersion = $installed_version/kPluginApiVersion = $next_version/" \
-  "$prefix/include/svc/version.h" >"$work/next-sdk/include/svc/version.h"
-build_example "$work/next-sdk" "$work/build-next"
 write_ini "$work/build-next/libhello.so" "$work/next.ini"
 if start_server "$work/next.ini"; then
   fail "the installed server started with a plugin of API version $next_version"

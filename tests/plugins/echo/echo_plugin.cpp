@@ -37,8 +37,10 @@ svc::Response echoBody(const svc::Request& request) {
   throw std::runtime_error("echo plugin failure (std)");
 }
 
-svc::Response sleepFor(const svc::Request& request) {
+// Logs "Echo sleeping" first: tests wait for it to know that the request is in progress.
+svc::Response sleepFor(const svc::Logger& logger, const svc::Request& request) {
   const auto millis = std::stoi(request.pathParam("ms"));
+  logger.info("Echo sleeping", {{"ms", std::int64_t{millis}}});
   std::this_thread::sleep_for(std::chrono::milliseconds(millis));
   return svc::Response::json(200, svc::json::ObjectWriter().add("slept_ms", millis).str());
 }
@@ -61,18 +63,20 @@ void later(const svc::Request& request, svc::Reply reply) {
 
 class EchoPlugin final : public svc::RoutePlugin {
  public:
-  explicit EchoPlugin(const svc::PluginContext& context) : greeting_(context.settings.text("greeting")) {}
+  explicit EchoPlugin(const svc::PluginContext& context)
+      : greeting_(context.settings.text("greeting")), logger_(context.logger) {}
 
   void registerRoutes(svc::RouteRegistry& routes) override {
     routes.add("GET", "/echo/{word}", [this](const svc::Request& request) { return echoWord(greeting_, request); });
     routes.add("POST", "/echo", echoBody);
     routes.add("GET", "/echo/fail/{how}", fail);
-    routes.add("GET", "/echo/sleep/{ms}", sleepFor);
+    routes.add("GET", "/echo/sleep/{ms}", [this](const svc::Request& request) { return sleepFor(logger_, request); });
     routes.addAsync("GET", "/echo/later/{how}", later);
   }
 
  private:
   std::string greeting_;
+  const svc::Logger& logger_;
 };
 
 std::unique_ptr<svc::RoutePlugin> createEchoPlugin(const svc::PluginContext& context) {
