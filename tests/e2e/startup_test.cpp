@@ -301,7 +301,7 @@ TEST_F(Startup, ASecondSignalDuringTheDrainStopsAtOnce) {
       return 0;
     }
   });
-  std::this_thread::sleep_for(100ms);  // the request reaches its handler
+  ASSERT_TRUE(server_->waitForLine("Echo sleeping")) << "the request reaches its handler";
 
   const auto signalledAgain = std::chrono::steady_clock::now();
   server_->signal(SIGTERM);

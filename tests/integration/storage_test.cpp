@@ -15,6 +15,7 @@
 #include "problems.h"
 #include "session_pool.h"
 #include "support/capturing_sink.h"
+#include "support/eventually.h"
 #include "support/storage_outage.h"
 #include "support/tcp_proxy.h"
 #include "support/test_database.h"
@@ -343,10 +344,11 @@ TEST_F(StoragePool, WaitsForAFreeSessionUpToItsBound) {
     svc::SessionLease lease = pool->acquire();
     waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   });
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(test_support::eventually([&] { return pool->stats().waits == 1; }, 2s)) << "the waiter is waiting";
+  std::this_thread::sleep_for(100ms);  // what the waiter is then seen to have waited, at least
   held.reset();
   waiter.join();
-  EXPECT_GE(waited, 250ms);
+  EXPECT_GE(waited, 100ms);
   EXPECT_LT(waited, 2000ms);
   EXPECT_EQ(pool->stats().waits, 1u);
   EXPECT_EQ(pool->stats().timeouts, 0u);

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/eventually.h"
 #include "support/http_client.h"
 #include "support/server_process.h"
 #include "support/test_database.h"
@@ -99,16 +100,6 @@ inline std::optional<double> metricSample(const std::string& page, const std::st
 /// The series of http_requests_total for one route, method and status.
 inline std::string requestsSeries(const std::string& method, const std::string& route, const std::string& status) {
   return "http_requests_total{method=\"" + method + "\",route=\"" + route + "\",status=\"" + status + "\"}";
-}
-
-/// Polls until `condition` holds or `timeout` passes.
-inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
 }
 
 inline bool isRfc3339Millis(const std::string& text) {
