@@ -42,7 +42,7 @@
 
 namespace {
 
-constexpr std::size_t kMaxBodyBytes = 16384;  // ServerSettings::maxBodyBytes' default
+constexpr std::size_t kMaxBodyBytes = 16384;  // [server] max_body_bytes' default
 
 [[noreturn]] void fail(const char* what, std::string_view detail) {
   std::fprintf(stderr, "INVARIANT BROKEN: %s\n%.*s\n", what, static_cast<int>(detail.size()), detail.data());

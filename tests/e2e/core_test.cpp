@@ -1,6 +1,7 @@
 // What the host does for every plugin, shown through the tests-only echo plugin.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "support/service_fixture.h"
@@ -116,6 +117,24 @@ TEST_F(CoreConfiguration, ReadsBackendKeysLeftInStorageWithOneWarning) {
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_EQ(warnings[0].find("keys")->text(), "synchronous,ORDER_SERVICE_STORAGE_DATABASE");
   EXPECT_EQ(warnings[0].find("section")->text(), "storage-sqlite");
+}
+
+// A misspelt key is not silently ignored: one WARN names it and the key it was likely meant to be.
+TEST_F(CoreConfiguration, WarnsOfAnUnknownKeyNamingTheNearestKnownOneAndStillStarts) {
+  config_->set("server.max_thread", "8").set("storage.pool_sise", "4").set("echo.greting", "hi");
+  startServer();
+  EXPECT_EQ(client().get("/echo/x").body, R"({"greeting":"hello","word":"x"})");
+  std::vector<std::string> details;
+  for (const auto& line : logLines("\"Unknown setting; ignored\"")) {
+    EXPECT_EQ(line.find("level")->text(), "WARN");
+    details.push_back(line.find("detail")->text());
+  }
+  std::sort(details.begin(), details.end());
+  EXPECT_EQ(details, (std::vector<std::string>{"unknown setting echo.greting; did you mean echo.greeting?",
+                                               "unknown setting server.max_thread; did you mean server.max_threads?",
+                                               "unknown setting storage.pool_sise; did you mean storage.pool_size?"}))
+      << server_->output();
+  EXPECT_TRUE(logLines("Deprecated").empty()) << "storage.pool_sise is no storage plugin's key either";
 }
 
 TEST_F(CoreConfiguration, WritesTheSeedsTextLogFormatWhenAskedTo) {

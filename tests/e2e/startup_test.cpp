@@ -168,9 +168,40 @@ TEST_F(Startup, RefusesUnknownArgumentsAndHelpsWhenAsked) {
   EXPECT_NE(errorLine().find("--daemon takes no value"), std::string::npos);
   EXPECT_EQ(run({"--pidfile=/nonexistent/service.pid"}), 64);
   EXPECT_NE(errorLine().find("cannot write the pid file"), std::string::npos);
+  EXPECT_EQ(run({"--settings-reference=pdf"}), 64);
+  EXPECT_NE(errorLine().find("--settings-reference=pdf: the format is help, markdown or ini"), std::string::npos);
   EXPECT_EQ(run({"--help"}), 0);
   EXPECT_NE(server_->output().find("--config=FILE"), std::string::npos) << server_->output();
   EXPECT_NE(server_->output().find("--daemon"), std::string::npos) << server_->output();
+}
+
+TEST_F(Startup, HelpListsTheSettingsOfTheHostAndOfThePluginsTheConfigurationNames) {
+  EXPECT_EQ(run({"--help", "--config=" + config_->write(directory_.path()).string()}), 0);
+  const std::string help = server_->output();
+  const std::string storage = database_->storagePlugin();
+  const std::vector<std::string> listed{"--settings-reference=FORMAT",
+                                        "[server] (host)",
+                                        "  max_threads               integer 0..4096, default 0",
+                                        "[" + storage + "] (storage plugin lib" + storage + ".so)",
+                                        "[orders] (route plugin liborders.so)",
+                                        "  max_batch                 integer 1..1024",
+                                        "[echo] (route plugin libtest-echo.so)",
+                                        "What GET /echo/{word} greets with"};
+  for (const std::string& text : listed) {
+    EXPECT_NE(help.find(text), std::string::npos) << text << " in:\n" << help;
+  }
+  EXPECT_EQ(help.find("not all listed"), std::string::npos) << help;
+}
+
+TEST_F(Startup, HelpWithoutAReadableConfigurationListsTheHostsSettings) {
+  EXPECT_EQ(run({"--config=/nonexistent/service.ini", "--help"}), 0);
+  const std::string help = server_->output();
+  EXPECT_NE(help.find("  pool_size                 integer 1..4096, default 16"), std::string::npos) << help;
+  EXPECT_NE(help.find("The plugins' settings are not all listed: the configuration could not be read: "
+                      "configuration file /nonexistent/service.ini does not exist"),
+            std::string::npos)
+      << help;
+  EXPECT_EQ(help.find("[orders]"), std::string::npos) << help;
 }
 
 TEST_F(Startup, ExplainsAPortInUse) {

@@ -41,6 +41,54 @@ TEST(Settings, HasDefaultsForEverythingButThePlugins) {
   EXPECT_TRUE(settings.routes.empty());
 }
 
+// The defaults the host's schema declares are those the host had before it had a schema.
+TEST(Settings, KeepsTheDefaultsAndRangesOfTheHostsKeys) {
+  const auto settings = readSettings(*config({{"plugins.storage", "/x/liby.so"}, {"plugins.migrations", "/m"}}), "svc");
+  const svc::host::ServerSettings& server = settings.server;
+  EXPECT_EQ(server.host, "0.0.0.0");
+  EXPECT_EQ(server.ioThreads, 2);
+  EXPECT_EQ(server.maxThreads, 0);
+  EXPECT_EQ(server.maxQueued, 10000);
+  EXPECT_EQ(server.maxConnections, 10000);
+  EXPECT_EQ(server.backlog, 1024);
+  EXPECT_TRUE(server.keepAlive);
+  EXPECT_EQ(server.keepAliveTimeout.count(), 10000);
+  EXPECT_EQ(server.maxKeepAliveRequests, 0);
+  EXPECT_EQ(server.receiveTimeout.count(), 10000);
+  EXPECT_EQ(server.requestTimeout.count(), 30000);
+  EXPECT_EQ(server.requestBudget.count(), 10000);
+  EXPECT_EQ(server.maxHeadBytes, 65536u);
+  EXPECT_EQ(server.maxBodyBytes, 16384u);
+  EXPECT_EQ(server.drainDelay.count(), 5000);
+  EXPECT_EQ(server.shutdownGrace.count(), 10000);
+  EXPECT_EQ(settings.logging.level, svc::LogLevel::Info);
+  EXPECT_EQ(settings.pool.size, 16u);
+  EXPECT_EQ(settings.pool.acquireTimeout.count(), 1000);
+  EXPECT_EQ(settings.pool.reconnectBackoff.count(), 250);
+  EXPECT_EQ(settings.pool.readyTimeout.count(), 1000);
+  EXPECT_EQ(settings.pool.statementTimeout.count(), 5000);
+  EXPECT_EQ(configErrorOf(*config({{"server.max_head_bytes", "1023"}})),
+            "server.max_head_bytes must be an integer from 1024 to 1048576, not \"1023\"");
+  EXPECT_EQ(configErrorOf(*config({{"server.drain_delay_ms", "86400001"}})),
+            "server.drain_delay_ms must be an integer from 0 to 86400000, not \"86400001\"");
+  EXPECT_EQ(configErrorOf(*config({{"server.request_budget_ms", "0"}})),
+            "server.request_budget_ms must be an integer from 1 to 86400000, not \"0\"");
+  EXPECT_EQ(configErrorOf(*config({{"logging.level", "loud"}})),
+            "logging.level must be one of debug, info, warning, error, not \"loud\"");
+}
+
+TEST(Settings, NameAnUnknownKeyOfAHostSectionAndTheNearestKnownOne) {
+  auto misspelt = config({{"server.max_thread", "8"}, {"logging.formt", "text"}, {"config.bases", "a.ini"}});
+  misspelt->setString("plugins.route.orders", "/x/liborders.so");
+  const auto settings = readSettings(*misspelt, "svc");
+  EXPECT_EQ(settings.unknownSettings, (std::vector<std::string>{
+                                          "unknown setting server.max_thread; did you mean server.max_threads?",
+                                          "unknown setting logging.formt; did you mean logging.format?",
+                                          "unknown setting config.bases; did you mean config.base?"}));
+  EXPECT_EQ(settings.server.maxThreads, 0) << "an unknown key sets nothing";
+  EXPECT_EQ(settings.routes.size(), 1u) << "route.<name> declares every route.x";
+}
+
 TEST(Settings, ResolvesPluginNamesInThePluginDirectory) {
   const auto settings = readSettings(*config({{"plugins.directory", "/opt/svc/plugins"},
                                               {"plugins.storage", "storage-sqlite"},

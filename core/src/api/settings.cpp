@@ -59,8 +59,8 @@ std::string checked(const std::string& section, const Setting& setting, const st
     case Setting::Type::Choice: {
       const std::string choice = lower(value);
       if (!isChoice(setting.choices, choice)) {
-        std::string allowed(setting.choices);
-        std::replace(allowed.begin(), allowed.end(), '|', ',');
+        std::string allowed;
+        for (const char c : setting.choices) allowed += c == '|' ? std::string(", ") : std::string(1, c);
         throw SettingError(name + " must be one of " + allowed + ", not \"" + value + "\"");
       }
       return choice;

@@ -8,7 +8,7 @@ namespace svc::host {
 PluginLoadError::PluginLoadError(const PluginRef& plugin, const std::string& reason)
     : std::runtime_error("plugin " + plugin.name + " (" + plugin.library.string() + "): " + reason) {}
 
-boost::dll::shared_library& PluginLibraries::open(const PluginRef& plugin, const char* factorySymbol) {
+boost::dll::shared_library& PluginLibraries::load(const PluginRef& plugin) {
   const auto loaded = libraries_.find(plugin.library.string());
   if (loaded != libraries_.end()) return loaded->second;
   std::error_code missing;
@@ -28,13 +28,25 @@ boost::dll::shared_library& PluginLibraries::open(const PluginRef& plugin, const
     throw PluginLoadError(plugin, "built for plugin API version " + std::to_string(version) + ", this host has " +
                                       std::to_string(kPluginApiVersion) + "; rebuild it");
   }
+  return libraries_.emplace(plugin.library.string(), std::move(library)).first->second;
+}
+
+boost::dll::shared_library& PluginLibraries::open(const PluginRef& plugin, const char* factorySymbol) {
+  auto& library = load(plugin);
   if (!library.has(factorySymbol)) {
     throw PluginLoadError(plugin, std::string("not this kind of plugin (it exports no ") + factorySymbol + ")");
   }
   if (!library.has(plugin_abi::kSettingsSymbol) && !library.has(plugin_abi::kManifestSymbol)) {
     throw PluginLoadError(plugin, "declares no settings (it exports no manifest)");
   }
-  return libraries_.emplace(plugin.library.string(), std::move(library)).first->second;
+  return library;
+}
+
+PluginKind PluginLibraries::kind(const PluginRef& plugin) {
+  auto& library = load(plugin);
+  if (library.has(plugin_abi::kStorageFactorySymbol)) return PluginKind::Storage;
+  if (library.has(plugin_abi::kRouteFactorySymbol)) return PluginKind::Route;
+  throw PluginLoadError(plugin, "neither a route nor a storage plugin");
 }
 
 namespace {

@@ -19,6 +19,8 @@ class PluginLoadError : public std::runtime_error {
   PluginLoadError(const PluginRef& plugin, const std::string& reason);
 };
 
+enum class PluginKind { Route, Storage };
+
 /// Loads plugin libraries (each file once) and keeps them loaded until it is destroyed.
 /// Everything a plugin made (instances, handlers) must be destroyed before it: declare it before them.
 class PluginLibraries {
@@ -27,6 +29,8 @@ class PluginLibraries {
   PluginLibraries(const PluginLibraries&) = delete;
   PluginLibraries& operator=(const PluginLibraries&) = delete;
 
+  /// Whether the plugin serves routes or is a storage backend, read without creating it.
+  PluginKind kind(const PluginRef& plugin);
   /// What the route plugin declares of itself, read before it is created.
   RoutePluginManifest routeManifest(const PluginRef& plugin);
   std::unique_ptr<RoutePlugin> createRoutePlugin(const PluginRef& plugin, const PluginContext& context);
@@ -35,6 +39,9 @@ class PluginLibraries {
   std::unique_ptr<StorageBackend> createStorageBackend(const PluginRef& plugin, const StoragePluginContext& context);
 
  private:
+  /// The library, loaded once, built for this host's plugin API version.
+  boost::dll::shared_library& load(const PluginRef& plugin);
+  /// The same, and a plugin of the kind whose factory is `factorySymbol`.
   boost::dll::shared_library& open(const PluginRef& plugin, const char* factorySymbol);
 
   std::map<std::string, boost::dll::shared_library> libraries_;  ///< by path

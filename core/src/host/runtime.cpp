@@ -6,6 +6,7 @@
 
 #include <Poco/Util/LayeredConfiguration.h>
 
+#include "host_schema.h"
 #include "metrics_page.h"
 #include "prometheus_text.h"
 #include "svc/json.h"
@@ -104,8 +105,9 @@ const Settings& Runtime::keep(Settings settings) {
 // A storage plugin reads its own section and, deprecated, its own keys from [storage], where
 // they were before it had a section.
 void Runtime::loadStorage(const PluginRef& plugin, std::vector<std::string> schemas) {
-  const Settings& settings = keep(
-      readPluginSettings(config_, plugin.name, libraries_.storageSettings(plugin), settingWarnings_, "storage"));
+  const SettingsSchema schema = libraries_.storageSettings(plugin);
+  const Settings& settings = keep(readPluginSettings(config_, plugin.name, schema, settingWarnings_, "storage"));
+  checkStorageSection(plugin, schema);
   std::unique_ptr<StorageBackend> backend = libraries_.createStorageBackend(
       plugin, StoragePluginContext{.name = plugin.name,
                                    .settings = settings,
@@ -124,6 +126,20 @@ void Runtime::loadStorage(const PluginRef& plugin, std::vector<std::string> sche
                                          {"backend", name},
                                          {"target", target},
                                          {"pool_size", static_cast<std::int64_t>(settings_.pool.size)}});
+}
+
+// The keys of [storage] that are not the pool's: the storage plugin's (still read, with one
+// warning that also names the variables of their old name) or unknown.
+void Runtime::checkStorageSection(const PluginRef& plugin, SettingsSchema schema) {
+  std::string deprecated;
+  for (const std::string& key : settings_.deprecatedStorageKeys) {
+    if (declares(schema, key)) deprecated += (deprecated.empty() ? "" : ",") + key;
+    else settingWarnings_.push_back(unknownSetting("storage", key, hostSchema("storage")));
+  }
+  for (const std::string& name : settings_.deprecatedStorageVariables) deprecated += (deprecated.empty() ? "" : ",") + name;
+  if (deprecated.empty()) return;
+  logger_.warning("Deprecated: backend keys in [storage]; move them to the storage plugin's section",
+                  {{"keys", deprecated}, {"section", plugin.name}});
 }
 
 void Runtime::loadRoutes(const PluginRef& plugin, const RoutePluginManifest& manifest) {

@@ -45,7 +45,7 @@ class Runtime {
   void beginDrain() { draining_ = true; }
   /// See HttpServer::stop.
   bool stop(std::chrono::milliseconds grace);
-  /// Keys of the plugins' sections that no plugin declares, each with the nearest known key.
+  /// Keys of the plugins' sections and of [storage] that no schema declares, each with the nearest known key.
   const std::vector<std::string>& settingWarnings() const { return settingWarnings_; }
 
  private:
@@ -53,6 +53,7 @@ class Runtime {
   Response readiness() const;
   Response metrics() const;
   void loadStorage(const PluginRef& plugin, std::vector<std::string> schemas);
+  void checkStorageSection(const PluginRef& plugin, SettingsSchema schema);
   void loadRoutes(const PluginRef& plugin, const RoutePluginManifest& manifest);
   const Settings& keep(Settings settings);
 

@@ -24,6 +24,7 @@
 #include "migrations.h"
 #include "plugin_loader.h"
 #include "runtime.h"
+#include "settings_reference.h"
 #include "svc/version.h"
 
 namespace svc::host {
@@ -129,9 +130,7 @@ int ServiceHost::launch(const std::vector<std::string>& args) {
         .error("Invalid command line; see --help", {{"reason", *problem}});
     return EXIT_USAGE;
   }
-  const bool help = std::find(args.begin(), args.end(), "--help") != args.end() ||
-                    std::find(args.begin(), args.end(), "-h") != args.end();
-  if (help) {  // help goes to the terminal: no detaching
+  if (printsAndExits(args)) {  // to the terminal: no detaching
     std::vector<std::string> foreground;
     std::copy_if(args.begin(), args.end(), std::back_inserter(foreground), [](const std::string& arg) { return arg != "--daemon"; });
     return run(foreground);
@@ -151,6 +150,12 @@ int ServiceHost::launch(const std::vector<std::string>& args) {
   return run(args);
 }
 
+bool ServiceHost::printsAndExits(const std::vector<std::string>& args) {
+  return std::any_of(args.begin(), args.end(), [](const std::string& arg) {
+    return arg == "--help" || arg == "-h" || arg.starts_with(kSettingsReferenceOption);
+  });
+}
+
 std::optional<std::string> ServiceHost::commandLineProblem(const std::vector<std::string>& args) {
   Poco::Util::OptionSet known;
   defineOptions(known);
@@ -159,6 +164,9 @@ std::optional<std::string> ServiceHost::commandLineProblem(const std::vector<std
     // POCO writes the pid file after detaching, where a failure would be seen by nobody.
     if (arg.rfind("--pidfile=", 0) == 0 && !std::ofstream(arg.substr(10), std::ios::app)) {
       return "cannot write the pid file " + arg.substr(10);
+    }
+    if (arg.starts_with(kSettingsReferenceOption) && !referenceFormat(arg.substr(kSettingsReferenceOption.size()))) {
+      return arg + ": the format is help, markdown or ini";
     }
     const bool isLong = arg.rfind("--", 0) == 0;
     if (!isLong && (arg.size() < 2 || arg[0] != '-')) return "unexpected argument " + arg;
@@ -182,15 +190,23 @@ void ServiceHost::defineOptions(Poco::Util::OptionSet& options) {
                         .required(false)
                         .repeatable(false)
                         .argument("FILE"));
+  options.addOption(Poco::Util::Option("settings-reference", "",
+                                       "Print every setting of the host and of the plugins in [plugins] directory, "
+                                       "as FORMAT (help, markdown: docs/api.md's tables, ini: an .ini of the "
+                                       "defaults), and exit.")
+                        .required(false)
+                        .repeatable(false)
+                        .argument("FORMAT"));
 }
 
 void ServiceHost::handleOption(const std::string& name, const std::string& value) {
   ServerApplication::handleOption(name, value);
   if (name == "help") {
-    helpRequested_ = true;
-    stopOptionsProcessing();
+    helpRequested_ = true;  // and the options go on being read: --help lists the plugins --config names
   } else if (name == "config") {
     configFile_ = value;
+  } else if (name == "settings-reference") {
+    referenceFormat_ = referenceFormat(value);
   }
 }
 
@@ -205,10 +221,48 @@ void ServiceHost::displayHelp() {
                  "service order-service is ORDER_SERVICE_STORAGE_POOL_SIZE, storage-sqlite.max_page_count is "
                  "ORDER_SERVICE_STORAGE_SQLITE_MAX_PAGE_COUNT. See docs/api.md#configuration.");
   help.format(std::cout);
+  std::cout << '\n' << settingsHelp();
+}
+
+// The host's settings, then those of the plugins the configuration names, read from their
+// libraries without creating the plugins.
+std::string ServiceHost::settingsHelp() {
+  std::vector<SettingsSection> sections = hostSections();
+  std::vector<std::string> problems;
+  PluginLibraries libraries;  // holds the plugins' schemas until they are printed
+  try {
+    const HostSettings settings = loadSettings();
+    const auto plugins = namedPluginSections(libraries, settings.storage, settings.routes, problems);
+    sections.insert(sections.end(), plugins.begin(), plugins.end());
+  } catch (const std::exception& error) {
+    problems.push_back(std::string("the configuration could not be read: ") + error.what());
+  }
+  std::string text = settingsReference(sections, ReferenceFormat::Help);
+  for (const std::string& problem : problems) text += "\nThe plugins' settings are not all listed: " + problem + "\n";
+  return text;
+}
+
+// Every setting of the host and of each plugin in [plugins] directory: what docs/api.md's tables
+// and config/order-service.ini's comments are generated from (scripts/settings-docs.sh).
+int ServiceHost::printSettingsReference(ReferenceFormat format) {
+  std::vector<SettingsSection> sections = hostSections();
+  std::vector<std::string> problems;
+  PluginLibraries libraries;
+  try {
+    loadConfiguration();
+    const auto plugins = directoryPluginSections(libraries, config().getString("plugins.directory", ""), problems);
+    sections.insert(sections.end(), plugins.begin(), plugins.end());
+  } catch (const std::exception& error) {
+    problems.push_back(error.what());
+  }
+  for (const std::string& problem : problems) std::cerr << commandName() << ": " << problem << '\n';
+  if (!problems.empty()) return EXIT_CONFIG;
+  std::cout << settingsReference(sections, format);
+  return EXIT_OK;
 }
 
 // The files first (an overlay above the base it names), then the variables that name a known section.
-HostSettings ServiceHost::loadSettings() {
+void ServiceHost::loadConfiguration() {
   const std::string baseName = config().getString("application.baseName");
   const std::string file =
       configFile_.empty() ? config().getString("application.dir") + baseName + ".ini" : configFile_;
@@ -223,29 +277,24 @@ HostSettings ServiceHost::loadSettings() {
   Poco::AutoPtr<Poco::Util::MapConfiguration> overrides = new Poco::Util::MapConfiguration;
   for (const auto& [key, value] : environment.values) overrides->setString(key, value);
   config().add(overrides, kEnvironmentPriority);
-  config().setString("service.config_file", file);
   requireResolvedReferences(config(), *files);
   requireResolvedReferences(config(), *overrides);
-  HostSettings settings = readSettings(config(), baseName);
+  configPath_ = file;
   environment_ = environment;
+}
+
+HostSettings ServiceHost::loadSettings() {
+  loadConfiguration();
+  HostSettings settings = readSettings(config(), config().getString("application.baseName"));
+  settings.deprecatedStorageVariables = environment_.deprecated;
   return settings;
 }
 
-// Old names still work, and a misspelt variable is not silently ignored.
+// Old names still work, and a misspelt key or variable is not silently ignored. The storage
+// plugin's keys left in [storage] and the plugins' own sections are checked as they load (Runtime).
 void ServiceHost::logConfigurationNotes(const HostSettings& settings, const Logger& logger) const {
   for (const std::string& warning : settings.warnings) logger.warning("Deprecated setting", {{"detail", warning}});
-  if (!settings.storage) return logUnmatchedVariables(logger);
-  std::string keys;
-  for (const std::string& key : settings.deprecatedStorageKeys) keys += (keys.empty() ? "" : ",") + key;
-  for (const std::string& name : environment_.deprecated) keys += (keys.empty() ? "" : ",") + name;
-  if (!keys.empty()) {
-    logger.warning("Deprecated: backend keys in [storage]; move them to the storage plugin's section",
-                   {{"keys", keys}, {"section", settings.storage->name}});
-  }
-  logUnmatchedVariables(logger);
-}
-
-void ServiceHost::logUnmatchedVariables(const Logger& logger) const {
+  for (const std::string& warning : settings.unknownSettings) logger.warning("Unknown setting; ignored", {{"detail", warning}});
   for (const std::string& name : environment_.unmatched) {
     logger.warning("Environment variable names no configuration section; ignored", {{"variable", name}});
   }
@@ -256,6 +305,7 @@ int ServiceHost::main(const std::vector<std::string>&) {
     displayHelp();
     return EXIT_OK;
   }
+  if (referenceFormat_) return printSettingsReference(*referenceFormat_);
   holdTerminationSignals();
   const bool daemon = config().getBool("application.runAsDaemon", false);
   const std::string baseName = config().getString("application.baseName");
@@ -299,7 +349,7 @@ int ServiceHost::serve(const HostSettings& settings, const Logger& logger, Async
   }
   logger.info("Service started", {{"host", settings.server.host},
                                   {"port", runtime->port()},
-                                  {"config", config().getString("service.config_file")},
+                                  {"config", configPath_},
                                   {"plugin_api_version", kPluginApiVersion},
                                   {"io_threads", settings.server.ioThreads},
                                   {"max_threads", settings.server.maxThreads},

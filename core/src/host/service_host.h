@@ -10,6 +10,7 @@
 
 #include "log_sinks.h"
 #include "settings.h"
+#include "settings_reference.h"
 #include "svc/log.h"
 
 namespace svc::host {
@@ -29,18 +30,27 @@ class ServiceHost final : public Poco::Util::ServerApplication {
 
  private:
   void displayHelp();
+  std::string settingsHelp();
+  int printSettingsReference(ReferenceFormat format);
+  /// --help and --settings-reference print and exit.
+  static bool printsAndExits(const std::vector<std::string>& args);
   std::optional<std::string> commandLineProblem(const std::vector<std::string>& args);
+  /// Adds the configuration files and the environment's overrides to config().
+  void loadConfiguration();
   HostSettings loadSettings();
   void logConfigurationNotes(const HostSettings& settings, const Logger& logger) const;
-  void logUnmatchedVariables(const Logger& logger) const;
   int serve(const HostSettings& settings, const Logger& logger, AsyncLogSink& logSink);
   /// Logs why start-up failed, tells a waiting launcher, and returns `code`.
   int startupFailed(const Logger& logger, int code, std::string_view message, const std::string& reason);
   void reportStartup(const std::string& report);
 
+  static constexpr std::string_view kSettingsReferenceOption = "--settings-reference=";
+
   bool helpRequested_ = false;
+  std::optional<ReferenceFormat> referenceFormat_;
   EnvironmentOverrides environment_;
-  std::string configFile_;
+  std::string configFile_;  ///< --config
+  std::string configPath_;  ///< the file read: --config or <executable>.ini
   int startupReport_ = -1;  ///< with --daemon: the pipe to the launcher waiting for start-up
 };
 

@@ -2,14 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
-#include <limits>
 #include <set>
 
-#include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/Util/IniFileConfiguration.h>
 #include <Poco/Util/LayeredConfiguration.h>
 #include <Poco/Util/MapConfiguration.h>
+
+#include "host_schema.h"
 
 namespace svc::host {
 
@@ -17,204 +17,14 @@ namespace {
 
 using Config = Poco::Util::AbstractConfiguration;
 
-// The sections the host reads itself; [config] only names a base file.
-const std::set<std::string> kHostSections{"config", "service", "server", "upstreams", "logging", "plugins", "storage"};
-const std::set<std::string> kHostStorageKeys{"pool_size",        "acquire_timeout_ms", "reconnect_backoff_ms",
-                                             "ready_timeout_ms", "statement_timeout_ms", "migrations"};
-
 // POCO leaves a ${reference} to a property that does not exist as it is.
-std::string text(const Config& config, const std::string& key, const std::string& fallback = "") {
-  const std::string value = Poco::trim(config.getString(key, fallback));
+std::string text(const Config& config, const std::string& key) {
+  const std::string value = Poco::trim(config.getString(key));
   if (value.find("${") != std::string::npos) {
     throw ConfigError(key + " refers to a property that does not exist: " + value);
   }
   return value;
 }
-
-std::int64_t integer(const Config& config, const std::string& key, std::int64_t fallback, std::int64_t min,
-                     std::int64_t max) {
-  if (!config.hasProperty(key)) return fallback;
-  const std::string number = text(config, key);
-  Poco::Int64 value = 0;
-  if (!Poco::NumberParser::tryParse64(number, value) || value < min || value > max) {
-    throw ConfigError(key + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
-                      ", not \"" + number + "\"");
-  }
-  return value;
-}
-
-std::chrono::milliseconds millis(const Config& config, const std::string& key, std::chrono::milliseconds fallback,
-                                 std::int64_t min = 1) {
-  return std::chrono::milliseconds(integer(config, key, fallback.count(), min, 24LL * 3600 * 1000));
-}
-
-bool boolean(const Config& config, const std::string& key, bool fallback) {
-  if (!config.hasProperty(key)) return fallback;
-  const std::string value = Poco::toLower(text(config, key));
-  if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
-  if (value == "false" || value == "no" || value == "off" || value == "0") return false;
-  throw ConfigError(key + " must be true or false, not \"" + value + "\"");
-}
-
-template <class T>
-T choice(const Config& config, const std::string& key, T fallback, const std::map<std::string, T>& options) {
-  if (!config.hasProperty(key)) return fallback;
-  const std::string value = Poco::toLower(text(config, key));
-  const auto it = options.find(value);
-  if (it != options.end()) return it->second;
-  std::string allowed;
-  for (const auto& [name, unused] : options) allowed += (allowed.empty() ? "" : ", ") + name;
-  throw ConfigError(key + " must be one of " + allowed + ", not \"" + value + "\"");
-}
-
-ServerSettings readServer(const Config& config) {
-  ServerSettings server;
-  server.host = text(config, "server.host", server.host);
-  server.port = static_cast<std::uint16_t>(integer(config, "server.port", server.port, 0, 65535));
-  server.ioThreads = static_cast<int>(integer(config, "server.io_threads", server.ioThreads, 1, 64));
-  server.maxThreads = static_cast<int>(integer(config, "server.max_threads", server.maxThreads, 0, 4096));
-  server.maxQueued = static_cast<int>(integer(config, "server.max_queued", server.maxQueued, 1, 1 << 20));
-  server.maxConnections =
-      static_cast<int>(integer(config, "server.max_connections", server.maxConnections, 1, 1 << 20));
-  server.backlog = static_cast<int>(integer(config, "server.backlog", server.backlog, 1, 65536));
-  server.keepAlive = boolean(config, "server.keep_alive", server.keepAlive);
-  server.keepAliveTimeout = millis(config, "server.keep_alive_timeout_ms", server.keepAliveTimeout);
-  server.maxKeepAliveRequests = static_cast<int>(
-      integer(config, "server.max_keep_alive_requests", server.maxKeepAliveRequests, 0, 1 << 30));
-  server.receiveTimeout = millis(config, "server.receive_timeout_ms", server.receiveTimeout);
-  server.requestTimeout = millis(config, "server.request_timeout_ms", server.requestTimeout);
-  server.requestBudget = millis(config, "server.request_budget_ms", server.requestBudget);
-  server.maxHeadBytes = static_cast<std::size_t>(
-      integer(config, "server.max_head_bytes", static_cast<std::int64_t>(server.maxHeadBytes), 1024, 1 << 20));
-  server.maxBodyBytes = static_cast<std::size_t>(
-      integer(config, "server.max_body_bytes", static_cast<std::int64_t>(server.maxBodyBytes), 1, 64 << 20));
-  server.drainDelay = millis(config, "server.drain_delay_ms", server.drainDelay, 0);
-  server.shutdownGrace = millis(config, "server.shutdown_grace_ms", server.shutdownGrace, 0);
-  return server;
-}
-
-UpstreamSettings readUpstreams(const Config& config) {
-  UpstreamSettings upstreams;
-  upstreams.maxConnections =
-      static_cast<int>(integer(config, "upstreams.max_connections", upstreams.maxConnections, 1, 1024));
-  upstreams.maxQueued = static_cast<int>(integer(config, "upstreams.max_queued", upstreams.maxQueued, 0, 1 << 20));
-  upstreams.retries = static_cast<int>(integer(config, "upstreams.retries", upstreams.retries, 0, 10));
-  upstreams.retryBudgetPercent =
-      static_cast<int>(integer(config, "upstreams.retry_budget_percent", upstreams.retryBudgetPercent, 0, 100));
-  upstreams.breakerFailures =
-      static_cast<int>(integer(config, "upstreams.breaker_failures", upstreams.breakerFailures, 1, 1000));
-  upstreams.breakerOpen = millis(config, "upstreams.breaker_open_ms", upstreams.breakerOpen);
-  return upstreams;
-}
-
-LoggingSettings readLogging(const Config& config) {
-  LoggingSettings logging;
-  logging.format = choice<LogFormat>(config, "logging.format", logging.format,
-                                     {{"json", LogFormat::Json}, {"text", LogFormat::Text}});
-  logging.level = choice<LogLevel>(config, "logging.level", logging.level,
-                                   {{"debug", LogLevel::Debug},
-                                    {"info", LogLevel::Info},
-                                    {"warning", LogLevel::Warning},
-                                    {"error", LogLevel::Error}});
-  logging.file = text(config, "logging.file");
-  logging.rotation = text(config, "logging.rotation");
-  return logging;
-}
-
-// A plugin is named by its library: a bare name is lib<name>.so in the plugins directory.
-std::filesystem::path libraryPath(const Config& config, const std::string& library) {
-  if (library.find('/') != std::string::npos) return library;
-  const std::string directory = text(config, "plugins.directory");
-  if (directory.empty()) throw ConfigError("plugins.directory is required to find plugin " + library);
-  return std::filesystem::path(directory) / ("lib" + library + ".so");
-}
-
-std::optional<PluginRef> readStoragePlugin(const Config& config) {
-  const std::string library = text(config, "plugins.storage");
-  if (library.empty()) return std::nullopt;
-  return PluginRef{storageSection(library), libraryPath(config, library)};
-}
-
-std::vector<std::string> deprecatedStorageKeys(const Config& config) {
-  Config::Keys keys;
-  config.keys("storage", keys);
-  std::erase_if(keys, [](const std::string& key) { return isHostStorageKey(key); });
-  return keys;
-}
-
-std::vector<PluginRef> readRoutePlugins(const Config& config) {
-  std::vector<PluginRef> routes;
-  Config::Keys names;
-  config.keys("plugins.route", names);
-  for (const std::string& name : names) {
-    const std::string library = text(config, "plugins.route." + name);
-    if (library.empty()) continue;  // how an overlay unloads a plugin of its base
-    if (kHostSections.contains(name) || name.rfind("storage-", 0) == 0) {
-      throw ConfigError("plugins.route." + name + ": the name of a route plugin cannot be a host section");
-    }
-    routes.push_back(PluginRef{name, libraryPath(config, library)});
-  }
-  return routes;
-}
-
-PoolSettings readPool(const Config& config) {
-  PoolSettings pool;
-  pool.size = static_cast<std::size_t>(integer(config, "storage.pool_size", static_cast<std::int64_t>(pool.size), 1, 4096));
-  pool.acquireTimeout = millis(config, "storage.acquire_timeout_ms", pool.acquireTimeout);
-  pool.reconnectBackoff = millis(config, "storage.reconnect_backoff_ms", pool.reconnectBackoff, 0);
-  pool.readyTimeout = millis(config, "storage.ready_timeout_ms", pool.readyTimeout);
-  pool.statementTimeout = millis(config, "storage.statement_timeout_ms", pool.statementTimeout, 0);
-  return pool;
-}
-
-// [plugins] migrations names the root of every plugin's migrations. Before migrations were per
-// plugin, [storage] migrations named one backend's folder, <root>/<backend>: an .ini that still
-// has only that key starts, with its parent folder as the root and a warning.
-std::filesystem::path readMigrationsRoot(const Config& config, std::vector<std::string>& warnings) {
-  const std::string root = text(config, "plugins.migrations");
-  const std::string legacy = text(config, "storage.migrations");
-  if (!root.empty()) {
-    if (!legacy.empty()) warnings.push_back("storage.migrations is ignored: plugins.migrations replaces it");
-    return root;
-  }
-  if (legacy.empty()) throw ConfigError("plugins.migrations must name the folder of the plugins' migrations");
-  std::filesystem::path folder(legacy);
-  if (!folder.has_filename()) folder = folder.parent_path();  // a trailing slash
-  warnings.push_back("storage.migrations is deprecated: set plugins.migrations = " + folder.parent_path().string() +
-                     " (the folder that holds <plugin>/<backend>/)");
-  return folder.parent_path();
-}
-
-}  // namespace
-
-HostSettings readSettings(const Config& config, const std::string& defaultServiceName) {
-  try {
-    HostSettings settings;
-    settings.serviceName = text(config, "service.name", defaultServiceName);
-    settings.openApiDocument = text(config, "service.openapi_document");
-    settings.server = readServer(config);
-    settings.upstreams = readUpstreams(config);
-    settings.logging = readLogging(config);
-    settings.storage = readStoragePlugin(config);
-    settings.routes = readRoutePlugins(config);
-    if (settings.storage) {
-      settings.pool = readPool(config);
-      settings.pool.migrationsRoot = readMigrationsRoot(config, settings.warnings);
-      settings.deprecatedStorageKeys = deprecatedStorageKeys(config);
-    }
-    return settings;
-  } catch (const Poco::Exception& error) {
-    // e.g. a ${reference} that names no property
-    throw ConfigError(error.displayText());
-  }
-}
-
-int workerThreads(const ServerSettings& server, const std::optional<PluginRef>& storage, const PoolSettings& pool) {
-  if (server.maxThreads > 0) return server.maxThreads;
-  return storage ? static_cast<int>(pool.size) : kWorkersWithoutStorage;
-}
-
-namespace {
 
 std::size_t editDistance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -244,37 +54,215 @@ std::string nearestKey(const std::string& key, SettingsSchema schema) {
   return nearest;
 }
 
-}  // namespace
+// A declared key such as route.<name> stands for every key below route.
+bool covers(std::string_view declared, std::string_view key) {
+  if (declared == key) return true;
+  const std::size_t placeholder = declared.find(".<");
+  if (placeholder == std::string_view::npos) return false;
+  const std::string_view prefix = declared.substr(0, placeholder);
+  return key.starts_with(prefix) && (key.size() == prefix.size() || key[prefix.size()] == '.');
+}
 
-Settings readPluginSettings(const Config& config, const std::string& section, SettingsSchema schema,
-                            std::vector<std::string>& warnings, const std::string& fallback) {
-  std::map<std::string, std::string> values;
+void addUnknownSettings(const Config& config, const std::string& section, SettingsSchema schema,
+                        std::vector<std::string>& warnings) {
   Config::Keys keys;
   config.keys(section, keys);
   for (const std::string& key : keys) {
-    const bool known = std::any_of(schema.begin(), schema.end(), [&](const Setting& s) { return s.key == key; });
-    if (!known) {
-      const std::string nearest = nearestKey(key, schema);
-      warnings.push_back("unknown setting " + section + "." + key +
-                         (nearest.empty() ? std::string(" (the section has no settings)")
-                                          : "; did you mean " + section + "." + nearest + "?"));
-      continue;
-    }
-    values[key] = text(config, section + "." + key);
+    if (!declares(schema, key)) warnings.push_back(unknownSetting(section, key, schema));
   }
+}
+
+// The values of `section` (or of `fallback` for the keys `section` lacks), checked against `schema`.
+Settings readSection(const Config& config, const std::string& section, SettingsSchema schema,
+                     const std::string& fallback = "") {
+  std::map<std::string, std::string> values;
   for (const Setting& setting : schema) {
     const std::string key(setting.key);
-    if (values.contains(key)) continue;
-    if (!fallback.empty() && config.hasProperty(fallback + "." + key)) {
+    if (config.hasProperty(section + "." + key)) {
+      values[key] = text(config, section + "." + key);
+    } else if (!fallback.empty() && config.hasProperty(fallback + "." + key)) {
       values[key] = text(config, fallback + "." + key);
-    } else if (std::string(setting.fallback).find("${") != std::string::npos) {
+    } else if (setting.fallback.find("${") != std::string_view::npos) {
       values[key] = config.expand(std::string(setting.fallback));
     }
   }
   return Settings(section, schema, values);
 }
 
-bool isHostStorageKey(const std::string& key) { return kHostStorageKeys.contains(key); }
+Settings readHostSection(const Config& config, const std::string& section, std::vector<std::string>& unknown) {
+  addUnknownSettings(config, section, hostSchema(section), unknown);
+  return readSection(config, section, hostSchema(section));
+}
+
+ServerSettings readServer(const Settings& server) {
+  const auto count = [&](std::string_view key) { return static_cast<int>(server.integer(key)); };
+  const auto bytes = [&](std::string_view key) { return static_cast<std::size_t>(server.integer(key)); };
+  return ServerSettings{.host = server.text("host"),
+                        .port = static_cast<std::uint16_t>(server.integer("port")),
+                        .ioThreads = count("io_threads"),
+                        .maxThreads = count("max_threads"),
+                        .maxQueued = count("max_queued"),
+                        .maxConnections = count("max_connections"),
+                        .backlog = count("backlog"),
+                        .keepAlive = server.boolean("keep_alive"),
+                        .keepAliveTimeout = server.millis("keep_alive_timeout_ms"),
+                        .maxKeepAliveRequests = count("max_keep_alive_requests"),
+                        .receiveTimeout = server.millis("receive_timeout_ms"),
+                        .requestTimeout = server.millis("request_timeout_ms"),
+                        .requestBudget = server.millis("request_budget_ms"),
+                        .maxHeadBytes = bytes("max_head_bytes"),
+                        .maxBodyBytes = bytes("max_body_bytes"),
+                        .drainDelay = server.millis("drain_delay_ms"),
+                        .shutdownGrace = server.millis("shutdown_grace_ms")};
+}
+
+UpstreamSettings readUpstreams(const Settings& upstreams) {
+  const auto count = [&](std::string_view key) { return static_cast<int>(upstreams.integer(key)); };
+  return UpstreamSettings{.maxConnections = count("max_connections"),
+                          .maxQueued = count("max_queued"),
+                          .retries = count("retries"),
+                          .retryBudgetPercent = count("retry_budget_percent"),
+                          .breakerFailures = count("breaker_failures"),
+                          .breakerOpen = upstreams.millis("breaker_open_ms")};
+}
+
+LoggingSettings readLogging(const Settings& logging) {
+  static const std::map<std::string, LogLevel> levels{
+      {"debug", LogLevel::Debug}, {"info", LogLevel::Info}, {"warning", LogLevel::Warning}, {"error", LogLevel::Error}};
+  return LoggingSettings{.format = logging.text("format") == "text" ? LogFormat::Text : LogFormat::Json,
+                         .level = levels.at(logging.text("level")),
+                         .file = logging.text("file"),
+                         .rotation = logging.text("rotation")};
+}
+
+bool isHostSection(const std::string& name) {
+  const auto& sections = hostSections();
+  return std::any_of(sections.begin(), sections.end(), [&](const SettingsSection& s) { return s.name == name; });
+}
+
+// A plugin is named by its library: a bare name is lib<name>.so in the plugins directory.
+std::filesystem::path libraryPath(const Settings& plugins, const std::string& library) {
+  if (library.find('/') != std::string::npos) return library;
+  const std::string& directory = plugins.text("directory");
+  if (directory.empty()) throw ConfigError("plugins.directory is required to find plugin " + library);
+  return std::filesystem::path(directory) / ("lib" + library + ".so");
+}
+
+std::optional<PluginRef> readStoragePlugin(const Settings& plugins) {
+  const std::string& library = plugins.text("storage");
+  if (library.empty()) return std::nullopt;
+  return PluginRef{storageSection(library), libraryPath(plugins, library)};
+}
+
+std::vector<std::string> deprecatedStorageKeys(const Config& config) {
+  Config::Keys keys;
+  config.keys("storage", keys);
+  std::erase_if(keys, [](const std::string& key) { return isHostStorageKey(key); });
+  return keys;
+}
+
+// route.<name> is the one key of [plugins] that the schema cannot name: Settings holds none of them.
+std::vector<PluginRef> readRoutePlugins(const Config& config, const Settings& plugins) {
+  std::vector<PluginRef> routes;
+  Config::Keys names;
+  config.keys("plugins.route", names);
+  for (const std::string& name : names) {
+    const std::string library = text(config, "plugins.route." + name);
+    if (library.empty()) continue;  // how an overlay unloads a plugin of its base
+    if (isHostSection(name) || name.rfind("storage-", 0) == 0) {
+      throw ConfigError("plugins.route." + name + ": the name of a route plugin cannot be a host section");
+    }
+    routes.push_back(PluginRef{name, libraryPath(plugins, library)});
+  }
+  return routes;
+}
+
+PoolSettings readPool(const Settings& storage) {
+  PoolSettings pool;
+  pool.size = static_cast<std::size_t>(storage.integer("pool_size"));
+  pool.acquireTimeout = storage.millis("acquire_timeout_ms");
+  pool.reconnectBackoff = storage.millis("reconnect_backoff_ms");
+  pool.readyTimeout = storage.millis("ready_timeout_ms");
+  pool.statementTimeout = storage.millis("statement_timeout_ms");
+  return pool;
+}
+
+// [plugins] migrations names the root of every plugin's migrations. Before migrations were per
+// plugin, [storage] migrations named one backend's folder, <root>/<backend>: an .ini that still
+// has only that key starts, with its parent folder as the root and a warning.
+std::filesystem::path readMigrationsRoot(const Settings& plugins, const Settings& storage,
+                                         std::vector<std::string>& warnings) {
+  const std::string& root = plugins.text("migrations");
+  const std::string& legacy = storage.text("migrations");
+  if (!root.empty()) {
+    if (!legacy.empty()) warnings.push_back("storage.migrations is ignored: plugins.migrations replaces it");
+    return root;
+  }
+  if (legacy.empty()) throw ConfigError("plugins.migrations must name the folder of the plugins' migrations");
+  std::filesystem::path folder(legacy);
+  if (!folder.has_filename()) folder = folder.parent_path();  // a trailing slash
+  warnings.push_back("storage.migrations is deprecated: set plugins.migrations = " + folder.parent_path().string() +
+                     " (the folder that holds <plugin>/<backend>/)");
+  return folder.parent_path();
+}
+
+HostSettings readHostSettings(const Config& config, const std::string& defaultServiceName) {
+  HostSettings settings;
+  std::vector<std::string>& unknown = settings.unknownSettings;
+  const Settings service = readHostSection(config, "service", unknown);
+  settings.serviceName = service.text("name").empty() ? defaultServiceName : service.text("name");
+  settings.openApiDocument = service.text("openapi_document");
+  settings.server = readServer(readHostSection(config, "server", unknown));
+  settings.upstreams = readUpstreams(readHostSection(config, "upstreams", unknown));
+  settings.logging = readLogging(readHostSection(config, "logging", unknown));
+  const Settings plugins = readHostSection(config, "plugins", unknown);
+  addUnknownSettings(config, "config", hostSchema("config"), unknown);
+  settings.storage = readStoragePlugin(plugins);
+  settings.routes = readRoutePlugins(config, plugins);
+  if (settings.storage) {  // [storage]'s unknown keys wait for the storage plugin's schema (Runtime)
+    const Settings storage = readSection(config, "storage", hostSchema("storage"));
+    settings.pool = readPool(storage);
+    settings.pool.migrationsRoot = readMigrationsRoot(plugins, storage, settings.warnings);
+    settings.deprecatedStorageKeys = deprecatedStorageKeys(config);
+  }
+  return settings;
+}
+
+}  // namespace
+
+HostSettings readSettings(const Config& config, const std::string& defaultServiceName) {
+  try {
+    return readHostSettings(config, defaultServiceName);
+  } catch (const SettingError& error) {
+    throw ConfigError(error.what());
+  } catch (const Poco::Exception& error) {
+    // e.g. a ${reference} that names no property
+    throw ConfigError(error.displayText());
+  }
+}
+
+int workerThreads(const ServerSettings& server, const std::optional<PluginRef>& storage, const PoolSettings& pool) {
+  if (server.maxThreads > 0) return server.maxThreads;
+  return storage ? static_cast<int>(pool.size) : kWorkersWithoutStorage;
+}
+
+bool declares(SettingsSchema schema, std::string_view key) {
+  return std::any_of(schema.begin(), schema.end(), [&](const Setting& setting) { return covers(setting.key, key); });
+}
+
+std::string unknownSetting(const std::string& section, const std::string& key, SettingsSchema schema) {
+  const std::string nearest = nearestKey(key, schema);
+  return "unknown setting " + section + "." + key +
+         (nearest.empty() ? std::string(" (the section has no settings)") : "; did you mean " + section + "." + nearest + "?");
+}
+
+Settings readPluginSettings(const Config& config, const std::string& section, SettingsSchema schema,
+                            std::vector<std::string>& warnings, const std::string& fallback) {
+  addUnknownSettings(config, section, schema, warnings);
+  return readSection(config, section, schema, fallback);
+}
+
+bool isHostStorageKey(const std::string& key) { return declares(hostSchema("storage"), key); }
 
 std::string storageSection(const std::string& library) {
   if (library.find('/') == std::string::npos) return library;
@@ -352,7 +340,8 @@ std::set<std::string> knownSections(const Config& files, const std::map<std::str
   for (const auto& [key, value] : overrides) replaced->setString(key, value);
   merged->add(replaced, 0);
   merged->add(Poco::AutoPtr<Config>(const_cast<Config*>(&files), true), 1);
-  std::set<std::string> sections = kHostSections;
+  std::set<std::string> sections;
+  for (const SettingsSection& section : hostSections()) sections.insert(section.name);
   Config::Keys names;
   files.keys(names);
   sections.insert(names.begin(), names.end());

@@ -25,28 +25,30 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The host's settings as the rest of the host uses them, filled from the sections of
+// host_schema.cpp, which hold their defaults, ranges and meanings.
 struct ServerSettings {
-  std::string host = "0.0.0.0";
-  std::uint16_t port = 8080;
-  int ioThreads = 2;       ///< event loops: threads that wait on connections and read and send
+  std::string host;
+  std::uint16_t port = 0;
+  int ioThreads = 0;       ///< event loops: threads that wait on connections and read and send
   /// workers: threads that run work which may wait on the database; 0: as many as the storage
   /// pool has connections (kWorkersWithoutStorage without a storage plugin)
   int maxThreads = 0;
-  int maxQueued = 10000;   ///< requests waiting for a worker (one per connection at most); beyond them, 503
-  int maxConnections = 10000;
-  int backlog = 1024;
-  bool keepAlive = true;
-  std::chrono::milliseconds keepAliveTimeout{10000};
+  int maxQueued = 0;       ///< requests waiting for a worker (one per connection at most); beyond them, 503
+  int maxConnections = 0;
+  int backlog = 0;
+  bool keepAlive = false;
+  std::chrono::milliseconds keepAliveTimeout{};
   int maxKeepAliveRequests = 0;  ///< 0: unlimited
-  std::chrono::milliseconds receiveTimeout{10000};
-  std::chrono::milliseconds requestTimeout{30000};  ///< to receive a request's head and body
+  std::chrono::milliseconds receiveTimeout{};
+  std::chrono::milliseconds requestTimeout{};  ///< to receive a request's head and body
   /// from a request's first byte to its answer: the deadline of its database work and of its
   /// calls to other services
-  std::chrono::milliseconds requestBudget{10000};
-  std::size_t maxHeadBytes = 65536;
-  std::size_t maxBodyBytes = 16384;
-  std::chrono::milliseconds drainDelay{5000};  ///< after SIGTERM: not ready, but still serving
-  std::chrono::milliseconds shutdownGrace{10000};
+  std::chrono::milliseconds requestBudget{};
+  std::size_t maxHeadBytes = 0;
+  std::size_t maxBodyBytes = 0;
+  std::chrono::milliseconds drainDelay{};  ///< after SIGTERM: not ready, but still serving
+  std::chrono::milliseconds shutdownGrace{};
 };
 
 /// The policy of every client of another service (svc::Upstreams), per upstream.
@@ -83,8 +85,14 @@ struct HostSettings {
   std::vector<PluginRef> routes;
   PoolSettings pool;
   std::vector<std::string> warnings;  ///< deprecated keys in use, logged at start-up
-  /// Backend keys still found in the host's [storage] section (read from there for now).
+  /// Keys of the host's sections that they do not declare, each with the nearest one that they do
+  /// ([storage] aside: see deprecatedStorageKeys), logged at start-up.
+  std::vector<std::string> unknownSettings;
+  /// Keys of [storage] that are not the pool's: the storage plugin's, read from there (deprecated),
+  /// or unknown. Runtime tells which once it has read the plugin's schema.
   std::vector<std::string> deprecatedStorageKeys;
+  /// Environment variables that set a key of the storage plugin by its old name, ORDER_SERVICE_STORAGE_<KEY>.
+  std::vector<std::string> deprecatedStorageVariables;
 };
 
 /// Worker threads when there is no storage plugin and max_threads is 0.
@@ -101,6 +109,12 @@ int workerThreads(const ServerSettings& server, const std::optional<PluginRef>& 
 Settings readPluginSettings(const Poco::Util::AbstractConfiguration& config, const std::string& section,
                             SettingsSchema schema, std::vector<std::string>& warnings,
                             const std::string& fallback = "");
+
+/// Whether `schema` declares `key`; a declared route.<name> declares route and every route.x.
+bool declares(SettingsSchema schema, std::string_view key);
+
+/// "unknown setting <section>.<key>; did you mean <section>.<nearest key of schema>?"
+std::string unknownSetting(const std::string& section, const std::string& key, SettingsSchema schema);
 
 /// The host's own keys of [storage]; any other key there belongs to the storage plugin's section.
 bool isHostStorageKey(const std::string& key);
