@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <algorithm>
 
 #include "settings.h"
 #include "support/test_database.h"
@@ -75,6 +77,21 @@ TEST(Settings, KeepsTheDefaultsAndRangesOfTheHostsKeys) {
             "server.request_budget_ms must be an integer from 1 to 86400000, not \"0\"");
   EXPECT_EQ(configErrorOf(*config({{"logging.level", "loud"}})),
             "logging.level must be one of debug, info, warning, error, not \"loud\"");
+}
+
+// As much database work at once as the cores can run, not a worker per pooled connection.
+TEST(Settings, SizesTheWorkersByTheCoresAndThePoolUnlessTold) {
+  const auto settings = readSettings(*config({{"plugins.storage", "/x/liby.so"}, {"plugins.migrations", "/m"},
+                                              {"storage.pool_size", "256"}}), "svc");
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(svc::host::workerThreads(settings.server, settings.storage, settings.pool), std::min(2 * cores, 256));
+  auto onePooled = settings.pool;
+  onePooled.size = 1;
+  EXPECT_EQ(svc::host::workerThreads(settings.server, settings.storage, onePooled), 1) << "no more than connections";
+  svc::host::ServerSettings told = settings.server;
+  told.maxThreads = 64;
+  EXPECT_EQ(svc::host::workerThreads(told, settings.storage, settings.pool), 64);
+  EXPECT_EQ(svc::host::workerThreads(settings.server, std::nullopt, settings.pool), svc::host::kWorkersWithoutStorage);
 }
 
 TEST(Settings, NameAnUnknownKeyOfAHostSectionAndTheNearestKnownOne) {

@@ -31,8 +31,9 @@ constexpr Setting kServer[] = {
     Setting::integer("io_threads", "2", 1, 64,
                      "Event loops (epoll) that hold every open connection, read the requests and send the answers"),
     Setting::integer("max_threads", "0", 0, 4096,
-                     "Workers that run the handlers that may wait (every plugin route, /health/ready); 0: as many as "
-                     "[storage] pool_size (4 without a storage plugin)"),
+                     "Workers that run the database work and the handlers that may wait (synchronous plugin routes, "
+                     "/health/ready); 0: twice the machine's cores, at most [storage] pool_size (4 without a storage "
+                     "plugin)"),
     Setting::integer("max_queued", "10000", 1, 1 << 20,
                      "Complete requests waiting for a worker, beyond which 503 with Retry-After: 1 (a connection has one "
                      "waiting at most: max_connections refuses none)"),

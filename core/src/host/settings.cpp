@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <thread>
 
 #include <Poco/String.h>
 #include <Poco/Util/IniFileConfiguration.h>
@@ -241,9 +242,15 @@ HostSettings readSettings(const Config& config, const std::string& defaultServic
   }
 }
 
+// The workers run the database work (the orders' batches, every synchronous route): as much at once
+// as the cores can run. With a worker per pooled connection, 32 lists at once on 2 cores shared with
+// PostgreSQL left it to the kernel's scheduler which of them waited, and some waited up to 2 s
+// (issue 20); a queue in front of a few workers serves them in order.
 int workerThreads(const ServerSettings& server, const std::optional<PluginRef>& storage, const PoolSettings& pool) {
   if (server.maxThreads > 0) return server.maxThreads;
-  return storage ? static_cast<int>(pool.size) : kWorkersWithoutStorage;
+  if (!storage) return kWorkersWithoutStorage;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::clamp(2 * cores, 1, static_cast<int>(pool.size));
 }
 
 bool declares(SettingsSchema schema, std::string_view key) {

@@ -31,8 +31,8 @@ struct ServerSettings {
   std::string host;
   std::uint16_t port = 0;
   int ioThreads = 0;       ///< event loops: threads that wait on connections and read and send
-  /// workers: threads that run work which may wait on the database; 0: as many as the storage
-  /// pool has connections (kWorkersWithoutStorage without a storage plugin)
+  /// workers: threads that run work which may wait on the database; 0: twice the cores, at most
+  /// the storage pool's connections (kWorkersWithoutStorage without a storage plugin)
   int maxThreads = 0;
   int maxQueued = 0;       ///< requests waiting for a worker (one per connection at most); beyond them, 503
   int maxConnections = 0;
