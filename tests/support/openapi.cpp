@@ -59,4 +59,36 @@ std::set<int> documentedStatuses(const svc::json::Value& document, const std::st
   return statuses;
 }
 
+namespace {
+
+// Answered by the connection before a request is routed, so before it has an id.
+const std::set<std::string> kRefusedBeforeRouting = {"RequestTimeout", "ContentTooLarge", "NotImplemented"};
+
+bool hasRequestIdHeader(const svc::json::Value& response) {
+  const svc::json::Value* headers = response.find("headers");
+  const svc::json::Value* header = headers == nullptr ? nullptr : headers->find("X-Request-Id");
+  return header != nullptr && header->find("$ref") != nullptr &&
+         header->find("$ref")->text() == "#/components/headers/RequestId";
+}
+
+}  // namespace
+
+std::vector<std::string> misplacedRequestIdHeaders(const svc::json::Value& document) {
+  std::vector<std::string> misplaced;
+  for (const auto& [name, response] : document.find("components")->find("responses")->members()) {
+    if (hasRequestIdHeader(response) == kRefusedBeforeRouting.contains(name)) misplaced.push_back("#/components/responses/" + name);
+  }
+  for (const auto& [path, item] : document.find("paths")->members()) {
+    for (const auto& [method, operation] : item.members()) {
+      if (!operation.isObject() || operation.find("responses") == nullptr) continue;
+      for (const auto& [status, response] : operation.find("responses")->members()) {
+        if (response.find("$ref") == nullptr && !hasRequestIdHeader(response)) {
+          misplaced.push_back(method + " " + path + " " + status);
+        }
+      }
+    }
+  }
+  return misplaced;
+}
+
 }  // namespace test_support

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/openapi.h"
 #include "support/yaml_emitter.h"
 
 namespace {
@@ -27,4 +28,9 @@ TEST(OpenApiDocument, YamlCopyIsMadeFromTheJsonSource) {
   if (std::getenv("OPENAPI_WRITE_YAML") != nullptr) std::ofstream(kDocs + "openapi.yaml") << yaml;
   EXPECT_EQ(read(kDocs + "openapi.yaml"), yaml)
       << "docs/openapi.yaml is out of date: OPENAPI_WRITE_YAML=1 build/tests/unit_tests --gtest_filter=OpenApiDocument.*";
+}
+
+TEST(OpenApiDocument, GivesEveryRoutedAnswerTheRequestIdHeader) {
+  const auto misplaced = test_support::misplacedRequestIdHeaders(test_support::sourceOpenApiDocument());
+  EXPECT_TRUE(misplaced.empty()) << "X-Request-Id wrongly present or missing: " << misplaced.front();
 }
