@@ -9,6 +9,8 @@
 #     (bench/bare_server.cpp): the HTTP layer's limit on this machine;
 #   - POST and GET once more through PgBouncer in pool_mode = transaction ([storage-postgres] pooler =
 #     transaction), against the direct path;
+#   - POST once more with each order's user validated by User Service (the same binary, on PostgreSQL,
+#     10,000 users; [orders] users_url and its default cache), against POST without;
 #   - context switches per request (perf stat -a) for GET /orders/{id} and pgbench's SELECT;
 #   - availability: fresh clients' latency while 10,000 idle keep-alive and 1,000 slowloris
 #     connections are held (bench/hold_clients.cpp), and the server's RSS meanwhile.
@@ -21,7 +23,7 @@
 #   bench/run.sh    BENCH_SECONDS (10) per measurement, BENCH_REPEATS (3), BENCH_CONNECTIONS ("32 256 2000"),
 #                   BENCH_IDLE (10000), BENCH_SLOWLORIS (1000), BENCH_FRESH (100),
 #                   BENCH_ONLY: words that narrow the run, of three kinds: routes (health get list post
-#                     cancel), backends (postgres sqlite pgbouncer), extras (switches availability).
+#                     cancel), backends (postgres sqlite pgbouncer users), extras (switches availability).
 #                     Naming no route means every route, no backend every backend; extras run only
 #                     when named; naming only extras measures no route. "list": the list on both
 #                     backends and its pgbench; "get list postgres"; "availability".
@@ -46,7 +48,7 @@ users=10000
 export BENCH_MAX_ID=$preload BENCH_USERS=$users
 
 all_routes="health get list post cancel"
-all_backends="postgres sqlite pgbouncer"
+all_backends="postgres sqlite pgbouncer users"
 all_extras="switches availability"
 among() { [[ " ${*:2} " == *" $1 "* ]]; }  # WORD LIST...: WORD is one of LIST's words
 named() {  # LIST...: the words of BENCH_ONLY that are in LIST
@@ -140,13 +142,14 @@ start_service() {  # NAME PORT CONFIG [VAR=VALUE...]: starts the service (pid in
   wait_for "http://127.0.0.1:$port/health"
 }
 
-declare -A service_url backend_label=([postgres]=PostgreSQL [sqlite]=SQLite [pgbouncer]=PgBouncer)
+declare -A service_url backend_label=([postgres]=PostgreSQL [sqlite]=SQLite [pgbouncer]=PgBouncer
+                                     [users]="PostgreSQL, users validated")
 pgbin=/usr/lib/postgresql/15/bin
 pg_pid="" sqlite_pid=""
 
 # The preloads spread the orders' user_id uniformly over 1..$users, as production's, so that a
 # user's list is about 10 orders long and its 20 newest come from an index range of its own.
-if uses postgres || uses pgbouncer || uses switches; then
+if uses postgres || uses pgbouncer || uses users || uses switches; then
   postgres=$(scripts/pg-throwaway.sh start "$work/pg")
   "$pgbin/psql" "$postgres" -qc "CREATE DATABASE bench"
   bench_db="$postgres dbname=bench"
@@ -166,6 +169,22 @@ if uses pgbouncer && { uses post || uses get; }; then
   start_service pgbouncer "$pooled_port" config/order-service.postgres.ini \
     ORDER_SERVICE_STORAGE_POSTGRES_CONNECTION="$pgbouncer dbname=bench connect_timeout=2" ORDER_SERVICE_STORAGE_POSTGRES_POOLER=transaction
   service_url[pgbouncer]=http://127.0.0.1:$pooled_port
+fi
+
+# User Service on its own database of $users users, and an Order Service that asks it for each
+# order's user (through its cache of known users, as shipped).
+if uses users && uses post; then
+  "$pgbin/psql" "$postgres" -qc "CREATE DATABASE bench_users"
+  users_port=$(free_port 18780)
+  start_service user-service "$users_port" config/user-service.postgres.ini USER_SERVICE_SERVER_PORT="$users_port" \
+    USER_SERVICE_SERVER_HOST=127.0.0.1 USER_SERVICE_STORAGE_POSTGRES_CONNECTION="$postgres dbname=bench_users connect_timeout=2"
+  "$pgbin/psql" "$postgres dbname=bench_users" -qc "INSERT INTO users (email, email_lower, name)
+    SELECT 'user' || i || '@example.com', 'user' || i || '@example.com', 'User ' || i FROM generate_series(1, $users) AS i"
+  validated_port=$(free_port 18880)
+  start_service validated "$validated_port" config/order-service.postgres.ini \
+    ORDER_SERVICE_STORAGE_POSTGRES_CONNECTION="$bench_db connect_timeout=2" \
+    ORDER_SERVICE_ORDERS_USERS_URL="http://127.0.0.1:$users_port"
+  service_url[users]=http://127.0.0.1:$validated_port
 fi
 
 if uses sqlite; then
@@ -277,7 +296,7 @@ measure_yardsticks() {  # ROUTE CONNECTIONS
 yardstick_of() {  # ROUTE BACKEND: the row a route on a backend is compared with
   if [ "$1" = health ]; then echo "nginx /health"
   elif [ "$2" = postgres ]; then echo "${route_pgbench[$1]%%|*}"
-  elif [ "$2" = pgbouncer ]; then echo "${route_label[$1]} (PostgreSQL)"
+  elif [ "$2" = pgbouncer ] || [ "$2" = users ]; then echo "${route_label[$1]} (PostgreSQL)"
   fi
 }
 
@@ -287,6 +306,7 @@ measure() {  # CONNECTIONS: each selected route, its yardsticks first, then on e
     measure_yardsticks "$route" "$connections"
     for backend in $backends; do
       if [ "$backend" = pgbouncer ] && ! among "$route" get post; then continue; fi
+      if [ "$backend" = users ] && [ "$route" != post ]; then continue; fi
       run_wrk "${route_label[$route]}" "${backend_label[$backend]}" "$(yardstick_of "$route" "$backend")" \
         "$connections" "${service_url[$backend]}${route_path[$route]:-}" "${route_script[$route]:-}"
     done
