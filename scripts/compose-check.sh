@@ -51,7 +51,8 @@ for service in order-service user-service; do
   line=$(dc logs --no-color "$service" 2>/dev/null | grep -m1 '"Service started"' | sed 's/^[^|]*| //' || true)
   say "$service: ${line:-no \"Service started\" line}"
 done
-check "$(dc logs --no-color user-service 2>/dev/null | grep -q '"message":"Service started","service_name":"user-service".*"port":8081'; echo $?)" \
+# grep reads to the end (no -q): under pipefail, a grep that quits early makes the logs fail on SIGPIPE
+check "$(dc logs --no-color user-service 2>/dev/null | grep '"message":"Service started","service_name":"user-service".*"port":8081' >/dev/null; echo $?)" \
   "user-service (the user-service name of the image's executable) logs as user-service on port 8081"
 sql() { dc exec -T db psql -U "${POSTGRES_USER:-orders}" -d "$1" -tAc "$2" 2>/dev/null | tr -d '\r'; }
 orders_migrations=$(sql "${POSTGRES_DB:-orders}" "SELECT string_agg(plugin || '/' || version, ' ' ORDER BY version) FROM plugin_migrations")
