@@ -111,8 +111,10 @@ user=$(curl -s --max-time 5 -w ' %{http_code}' -X POST "http://127.0.0.1:$uport/
 user_id=$(sed -n 's/.*"user_id":\([0-9]*\).*/\1/p' <<<"$user")
 say "POST /users: ${user##* } ${user% *}"
 post_order() {  # USER_ID [X-Request-Id]: "STATUS BODY"
-  curl -s --max-time 5 -w '\n%{http_code}' -X POST "http://127.0.0.1:$port/orders" -H 'Content-Type: application/json' \
-    ${2:+-H "X-Request-Id: $2"} -d "{\"user_id\":$1,\"product_id\":2,\"quantity\":3}" | tac | tr '\n' ' ' || true
+  local answer
+  answer=$(curl -s --max-time 5 -w '\n%{http_code}' -X POST "http://127.0.0.1:$port/orders" -H 'Content-Type: application/json' \
+    ${2:+-H "X-Request-Id: $2"} -d "{\"user_id\":$1,\"product_id\":2,\"quantity\":3}" || true)
+  echo "$(tail -1 <<<"$answer") $(head -n -1 <<<"$answer")"
 }
 order=$(post_order "${user_id:-0}" "$request_id")
 say "POST /orders for user ${user_id:-?}: $order"
