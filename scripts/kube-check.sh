@@ -43,6 +43,8 @@ chmod 755 "$work"  # the database server runs as postgres
 manifest=$work/order-service.yaml
 cleanup() {
   podman kube down "$manifest" >/dev/null 2>&1 || true
+  # kube down leaves the volumes made from the ConfigMaps; a later run would mount their old files
+  podman volume rm -f order-service-config user-service-config >/dev/null 2>&1 || true
   podman secret rm order-service-db user-service-db >/dev/null 2>&1 || true
   scripts/pg-throwaway.sh stop "$work/pg" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -78,6 +80,7 @@ done >"$manifest"
   && grep -qx "    port = $uport" "$manifest" && grep -q "^  users-url: http://127.0.0.1:$uport$" "$manifest" \
   && ! grep -q "Probe:" "$manifest" || { say "cannot adapt the manifests"; exit 2; }
 
+podman volume rm -f order-service-config user-service-config >/dev/null 2>&1 || true  # left by an interrupted run
 say "podman kube play --network host (order-service on 127.0.0.1:$port, user-service on $uport, PostgreSQL on $pg_port)"
 # (Podman here has no systemd, so it cannot schedule the probes as health checks: it says so.)
 podman kube play --network host "$manifest" 2>&1 | grep -v 'systemd connection' | sed 's/^/kube-check:   /'
