@@ -1,5 +1,6 @@
 # `cpack -G DEB` in a build configured with -DORDER_SERVICE_INSTALL_LAYOUT=debian (scripts/deb-build.sh):
-#   order-service_<version>_amd64.deb       the daemon, its plugins, migrations, configuration, unit
+#   order-service_<version>_amd64.deb       the daemon (and its user-service link), its plugins, migrations,
+#                                           configuration, the units order-service and user-service
 #   order-service-dev_<version>_amd64.deb   the plugin SDK (headers, library link, CMake package)
 # Runtime dependencies come from dpkg-shlibdeps; the maintainer scripts in config/debian create
 # the order-service user and /var/lib/order-service, and delete the data on purge.
@@ -11,7 +12,10 @@ configure_file(${debian_dir}/changelog.in ${CMAKE_BINARY_DIR}/debian/changelog @
 configure_file(${debian_dir}/order-service.8 ${CMAKE_BINARY_DIR}/debian/order-service.8 COPYONLY)
 execute_process(COMMAND gzip -9nf ${CMAKE_BINARY_DIR}/debian/changelog ${CMAKE_BINARY_DIR}/debian/order-service.8
   COMMAND_ERROR_IS_FATAL ANY)
-install(FILES ${CMAKE_BINARY_DIR}/debian/order-service.8.gz DESTINATION share/man/man8 COMPONENT runtime)
+# user-service(8) is the same page, as /usr/bin/user-service is the same executable
+file(CREATE_LINK order-service.8.gz ${CMAKE_BINARY_DIR}/debian/user-service.8.gz SYMBOLIC)
+install(FILES ${CMAKE_BINARY_DIR}/debian/order-service.8.gz ${CMAKE_BINARY_DIR}/debian/user-service.8.gz
+  DESTINATION share/man/man8 COMPONENT runtime)
 install(FILES ${debian_dir}/copyright ${CMAKE_BINARY_DIR}/debian/changelog.gz
   DESTINATION share/doc/order-service COMPONENT runtime)
 install(FILES ${debian_dir}/copyright ${CMAKE_BINARY_DIR}/debian/changelog.gz
