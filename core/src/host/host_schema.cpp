@@ -61,7 +61,7 @@ constexpr Setting kServer[] = {
 
 constexpr Setting kUpstreams[] = {
     Setting::integer("max_connections", "16", 1, 1024, "Calls in flight to one upstream at once, each on a connection of its own"),
-    Setting::integer("max_queued", "64", 0, 1 << 20,
+    Setting::integer("max_queued", "1024", 0, 1 << 20,
                      "Calls waiting for one of those; beyond them a call is refused at once (503)"),
     Setting::integer("retries", "2", 0, 10,
                      "Extra attempts of an idempotent call at most, after a refused or reset connection or a 502/503/504"),

@@ -54,7 +54,7 @@ struct ServerSettings {
 /// The policy of every client of another service (svc::Upstreams), per upstream.
 struct UpstreamSettings {
   int maxConnections = 16;  ///< calls in flight at once, each on a thread and connection of its own
-  int maxQueued = 64;       ///< calls waiting for one of those; beyond them, refused at once (503)
+  int maxQueued = 1024;     ///< calls waiting for one of those (each within its deadline); beyond them, 503
   int retries = 2;          ///< extra attempts of an idempotent call at most
   int retryBudgetPercent = 20;  ///< retries at most this share of the calls of the last 10 s
   int breakerFailures = 5;  ///< consecutive failed attempts that open the breaker
