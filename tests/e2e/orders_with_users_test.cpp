@@ -152,6 +152,11 @@ class OrdersWithUsers : public ServiceTest {
     return *created.json().find("user_id")->asInt64();
   }
 
+  HttpResponse orderCarrying(const std::string& requestId, std::int64_t user) {
+    return client().request("POST", "/orders", orderFor(user),
+                            {{"Content-Type", "application/json"}, {"X-Request-Id", requestId}});
+  }
+
   double breakerState() {
     return metricSample(client().get("/metrics").body, R"(upstream_breaker_state{upstream="users"})").value_or(-1);
   }
@@ -213,8 +218,7 @@ TEST_F(OrdersWithUsers, CreatesAnOrderForAnExistingUserAndRefusesAnUnknownOneSto
   startOrders(usersUrl());
   const std::int64_t user = createUser("grace@example.com");
 
-  const HttpResponse created =
-      client().request("POST", "/orders", orderFor(user), {{"Content-Type", "application/json"}, {"X-Request-Id", "phase2-known-user"}});
+  const HttpResponse created = orderCarrying("phase2-known-user", user);
   EXPECT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(created.header("X-Request-Id"), "phase2-known-user");
 
@@ -227,8 +231,7 @@ TEST_F(OrdersWithUsers, CreatesAnOrderForAnExistingUserAndRefusesAnUnknownOneSto
 TEST_F(OrdersWithUsers, CarriesTheRequestIdIntoBothServicesLogs) {
   startOrders(usersUrl());
   const std::int64_t user = createUser("linus@example.com");
-  const HttpResponse created =
-      client().request("POST", "/orders", orderFor(user), {{"Content-Type", "application/json"}, {"X-Request-Id", "phase2-correlated"}});
+  const HttpResponse created = orderCarrying("phase2-correlated", user);
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_TRUE(server_->waitForLine(R"("request_id":"phase2-correlated")")) << "Order Service's log";
   const auto usersLine = users_->waitForLine(R"("request_id":"phase2-correlated")");
