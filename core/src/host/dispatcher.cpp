@@ -58,8 +58,9 @@ std::string randomHex(std::size_t digits) {
 
 }  // namespace
 
+// A copy: get() with a default returns a reference to that default, a temporary here.
 std::string requestIdOf(const Poco::Net::HTTPRequest& request) {
-  const std::string& given = request.get("X-Request-Id", "");
+  const std::string given = request.get("X-Request-Id", "");
   if (isWellFormedRequestId(given)) return given;
   if (auto trace = traceIdOf(request.get("traceparent", ""))) return *trace;
   return newRequestId();
@@ -68,7 +69,7 @@ std::string requestIdOf(const Poco::Net::HTTPRequest& request) {
 std::string newRequestId() { return randomHex(32); }
 
 std::string traceParentOf(const Poco::Net::HTTPRequest& request) {
-  const std::string& given = request.get("traceparent", "");
+  const std::string given = request.get("traceparent", "");
   const auto trace = traceIdOf(given);
   if (!trace) return "";
   return "00-" + *trace + "-" + randomHex(16) + "-" + given.substr(53, 2);
