@@ -31,7 +31,7 @@ trap 'kill "${busy[@]}" 2>/dev/null || true' EXIT
 log=$(mktemp /tmp/flake-check.XXXXXX.log)
 started=$SECONDS
 status=0
-ctest --test-dir "$build" -R "^($serial)\$" --repeat until-fail:"$runs" "$@" >"$log" 2>&1 || status=$?
+ctest --test-dir "$build" -R "^($serial)\$" --repeat until-fail:"$runs" --output-on-failure "$@" >"$log" 2>&1 || status=$?
 echo "flake-check: $(grep -c ' Passed ' "$log") passing runs of SERIAL tests ($runs each asked)," \
      "$((SECONDS - started)) s beside two busy loops; log $log"
 grep -E '^[0-9]+% tests passed' "$log" || true

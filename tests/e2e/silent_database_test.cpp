@@ -176,10 +176,12 @@ TEST_F(OrdersBehindASilentNetwork, AnswersWithinTheDeadlinesStaysAliveAndRecover
     ASSERT_NE(exchange.status, 0) << "no answer";
     if (exchange.what == "health") {
       EXPECT_EQ(exchange.status, 200);
-      EXPECT_LT(exchange.latency(), 100ms);
+      // Never waits for the database (whose deadlines are 1 s and more); the margin is for a
+      // scheduler's delay on a busy machine, which failed 1 run in 14 beside two busy loops at 100 ms.
+      EXPECT_LT(exchange.latency(), 250ms);
       continue;
     }
-    const auto bound = exchange.what == "ready" ? kReadyTimeout + 50ms : kStatementTimeout + 1s;
+    const auto bound = exchange.what == "ready" ? kReadyTimeout + 250ms : kStatementTimeout + 1s;
     EXPECT_LT(exchange.latency(), bound) << "past its deadline";
     if (exchange.status == 503) {
       EXPECT_EQ(exchange.retryAfter, "1");
