@@ -18,11 +18,10 @@
 #include <vector>
 
 #include <Poco/Exception.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SocketAddress.h>
 
 #include "e2e/orders_support.h"
 #include "support/fake_upstream.h"
+#include "support/server_process.h"
 #include "support/service_fixture.h"
 #include "support/tcp_proxy.h"
 
@@ -35,11 +34,6 @@ namespace {
 constexpr auto kUsersTimeout = 300ms;
 // An answer to a refused order may take the call's timeout and the host's own work: well under this.
 constexpr auto kBoundedAnswer = kUsersTimeout + 700ms;
-
-std::uint16_t freePort() {
-  Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));
-  return probe.address().port();
-}
 
 std::string orderFor(std::int64_t userId) {
   return R"({"user_id":)" + std::to_string(userId) + R"(,"product_id":456,"quantity":2})";
@@ -108,7 +102,7 @@ class OrdersWithUsers : public ServiceTest {
   void SetUp() override {
     ServiceTest::SetUp();
     usersDatabase_ = TestDatabase::create(backendUnderTest());
-    usersPort_ = freePort();
+    usersPort_ = unusedPort();
     startUsers();
   }
 

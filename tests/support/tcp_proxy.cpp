@@ -3,13 +3,12 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include "support/server_process.h"
+
 namespace test_support {
 
 TcpProxy::TcpProxy(std::string targetHost, std::uint16_t targetPort)
-    : targetHost_(std::move(targetHost)), targetPort_(targetPort) {
-  Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));
-  port_ = probe.address().port();
-}
+    : targetHost_(std::move(targetHost)), targetPort_(targetPort), port_(unusedPort()) {}
 
 TcpProxy::~TcpProxy() { stop(); }
 
