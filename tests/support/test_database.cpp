@@ -83,7 +83,10 @@ class PostgresDatabase final : public TestDatabase {
  public:
   PostgresDatabase() : admin_(adminConnection()), poolerPort_(poolerPort()), name_(uniqueDatabaseName()) {
     Poco::Data::PostgreSQL::Connector::registerConnector();
-    Poco::Data::Session(Poco::Data::PostgreSQL::Connector::KEY, admin_) << "CREATE DATABASE " + name_, now;
+    // FILE_COPY: a copy of template1's files, 5 times faster than PostgreSQL 15's default of
+    // writing each block to the WAL, on a test server without full_page_writes
+    Poco::Data::Session(Poco::Data::PostgreSQL::Connector::KEY, admin_)
+        << "CREATE DATABASE " + name_ + " STRATEGY = FILE_COPY", now;
   }
 
   ~PostgresDatabase() override {
