@@ -283,6 +283,18 @@ TEST_F(OrdersApi, NamesItsBackendAtStartButNeverThePassword) {
   EXPECT_EQ(server_->output().find("hunter2"), std::string::npos) << server_->output();
 }
 
+// The shipped .ini once set 256 workers over the default: 32 lists at once on 2 cores then
+// waited up to a second for the kernel's scheduler (issue 20).
+TEST_F(OrdersApi, RunsTwiceTheCoresWorkersAtMostThePoolWithTheShippedSettings) {
+  stopServer();
+  config_->remove("server.max_threads");
+  startServer();
+  const auto started = logLines("\"Service started\"");
+  ASSERT_EQ(started.size(), 1u);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(started[0].find("workers")->asInt64(), std::min(2 * cores, 8)) << "[storage] pool_size is 8 in the tests";
+}
+
 TEST_F(OrdersApi, FailsOnlyTheLookupOfAnUnreadableRowInABatch) {
   if (database_->backendName() != "sqlite") GTEST_SKIP() << "PostgreSQL's TIMESTAMPTZ cannot hold an unreadable value";
   HttpClient http = client();

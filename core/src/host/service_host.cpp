@@ -352,7 +352,7 @@ int ServiceHost::serve(const HostSettings& settings, const Logger& logger, Async
                                   {"config", configPath_},
                                   {"plugin_api_version", kPluginApiVersion},
                                   {"io_threads", settings.server.ioThreads},
-                                  {"max_threads", settings.server.maxThreads},
+                                  {"workers", workerThreads(settings.server, settings.storage, settings.pool)},
                                   {"max_connections", settings.server.maxConnections}});
   reportStartup("ready");
   waitForTerminationRequest();
