@@ -342,6 +342,25 @@ void SessionPool::prepareSchema() {
   schemaReady_.store(true, std::memory_order_release);
 }
 
+void SessionPool::warmUp(std::size_t count) {
+  count = std::min(count, settings_.size);
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (open_ >= count) return;
+      ++open_;
+    }
+    std::unique_ptr<PooledConnection> connection;
+    try {
+      connection = connect(settings_.acquireTimeout);
+    } catch (const StorageUnavailable&) {
+      releaseSlot();
+      return;
+    }
+    giveBack(std::move(connection), true);
+  }
+}
+
 // All pending migrations in one transaction that holds the backend's migration lock: instances
 // starting together wait for each other, and the second finds everything recorded. A failure
 // the database may get over (connection lost, lock timeout, a conflict) is retried by the next

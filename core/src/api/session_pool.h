@@ -131,6 +131,10 @@ class SessionPool final : public Storage {
   /// cannot be reached, MigrationError when a migration fails.
   void prepareSchema();
 
+  /// Opens connections until `count` (at most the pool's size) are open, each within the acquire
+  /// timeout; stops at the first that fails and leaves the rest to the requests.
+  void warmUp(std::size_t count);
+
   /// Takes a connection back when its lease ends; `reusable` is false when it must be closed.
   void giveBack(std::unique_ptr<PooledConnection> connection, bool reusable) noexcept;
 

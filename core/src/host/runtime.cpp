@@ -173,6 +173,10 @@ void Runtime::start() {
   if (storage_) {
     try {
       storage_->prepareSchema();
+      // As many connections as workers can use at once, before the first requests would each
+      // wait for one of their own: opened on demand, the first second after a start ran a
+      // PostgreSQL list at p99 18 ms instead of 6 ms.
+      storage_->warmUp(static_cast<std::size_t>(workers_.threadCount()));
     } catch (const StorageUnavailable& error) {
       logger_.warning("Database unreachable at start-up; requests that need it get 503 until it is back",
                       {{"backend", storage_->backend()}, {"cause", error.cause()}});

@@ -30,6 +30,7 @@ class WorkerPool final : public Executor {
   bool offer(Task task);
   /// offer() for a plugin's task, which runs as part of the request that posted it.
   bool post(Task task) override;
+  int threadCount() const { return static_cast<int>(threads_.size()); }
   /// Whether the calling thread is one of this pool's workers.
   bool onOwnThread() const;
   /// Runs what is queued, then ends the threads.
