@@ -112,6 +112,40 @@ bool connectsWithin(PGconn* attempt, std::chrono::milliseconds timeout) {
   return status == PGRES_POLLING_OK;
 }
 
+// The connect under way on this thread: its deadline, the attempt libpq made for it (POCO 1.11
+// neither frees a failed one nor says why it failed when it timed out) and whether it timed out.
+struct ConnectAttempt {
+  Clock::time_point deadline;
+  PGconn* made = nullptr;
+  bool timedOut = false;
+};
+thread_local ConnectAttempt* connectOnThisThread = nullptr;
+std::atomic<bool> connectsInterposed{false};
+
+}  // namespace
+
+// POCO 1.11 opens a session with libpq's blocking PQconnectdb, which only connect_timeout bounds
+// (whole seconds, 2 at least, 60 when unset): a network that fell silent during the handshake held
+// the request's thread until it healed. POCO's library finds this definition before libpq's (the
+// plugin heads its own RTLD_LOCAL group; libpq is a dependency of both), and makes the same attempt
+// with libpq's non-blocking API, ended at the deadline of the connect that asked for it.
+extern "C" __attribute__((visibility("default"))) PGconn* PQconnectdb(const char* conninfo) {
+  ConnectAttempt* attempt = connectOnThisThread;
+  if (attempt == nullptr) {  // not one of ours: libpq's own
+    using Connect = PGconn* (*)(const char*);
+    static const auto libpqConnect = reinterpret_cast<Connect>(dlsym(RTLD_NEXT, "PQconnectdb"));
+    return libpqConnect(conninfo);
+  }
+  connectsInterposed.store(true, std::memory_order_relaxed);
+  attempt->made = PQconnectStart(conninfo);
+  if (attempt->made == nullptr) return nullptr;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(attempt->deadline - Clock::now());
+  attempt->timedOut = !connectsWithin(attempt->made, left) && PQstatus(attempt->made) != CONNECTION_BAD;
+  return attempt->made;
+}
+
+namespace {
+
 PGconn* connectionOf(Poco::Data::Session& session) {
   auto* impl = dynamic_cast<postgres::SessionImpl*>(session.impl());
   return impl ? static_cast<PGconn*>(impl->handle()) : nullptr;
@@ -292,10 +326,11 @@ class PostgresConnection final : public svc::StorageConnection {
     PQsetNoticeProcessor(pg_, ignoreNotice, nullptr);
   }
 
-  /// Names the server session and sets up a direct one; throws DatabaseError.
-  void configure() {
-    identify();
-    if (!shared_.unnamedStatements) runScript(sessionSettings(shared_.statementTimeout));
+  /// Names the server session and sets up a direct one, by `deadline` (no watchdog watches a
+  /// connection before its lease); throws DatabaseError.
+  void configure(Clock::time_point deadline) {
+    identify(deadline);
+    if (!shared_.unnamedStatements) runScriptBy(sessionSettings(shared_.statementTimeout), deadline);
   }
 
   // Closing sends nothing and waits for nothing: the socket is shut and libpq reads its end, so
@@ -371,8 +406,8 @@ class PostgresConnection final : public svc::StorageConnection {
   // pooler's own). With `pooler = none` that is a misconfiguration: named statements would fail
   // on the pooler's other server connections, and a lost session could not be named. Said once,
   // and every connection goes unnamed from then on.
-  void identify() {
-    runScript(kIdentifySql);
+  void identify(Clock::time_point deadline) {
+    runScriptBy(kIdentifySql, deadline);
     if (result_.rows() != 1) throw svc::DatabaseError(StorageFailure::Other, "cannot identify the server session");
     serverSession_ = std::string(result_.text(0, 0));
     const bool behindPooler = result_.integer(0, 1) != PQbackendPID(pg_);
@@ -392,6 +427,35 @@ class PostgresConnection final : public svc::StorageConnection {
     std::string name = "s" + std::to_string(prepared_.size() + 1);
     check(PQprepare(pg_, name.c_str(), std::string(statement.text).c_str(), parameterCount, nullptr), statement);
     return prepared_.emplace(statement.text, std::move(name)).first->second;
+  }
+
+  // runScript() that gives up at `deadline`: the socket is shut, and the connection is lost.
+  void runScriptBy(std::string_view sql, Clock::time_point deadline) {
+    const svc::Statement statement{"script", sql};
+    if (PQsendQuery(pg_, std::string(sql).c_str()) == 0) return check(nullptr, statement);
+    PGresult* outcome = nullptr;  // the first error, or else the last result
+    while (true) {
+      while (PQisBusy(pg_) != 0) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        pollfd socket{.fd = PQsocket(pg_), .events = POLLIN, .revents = 0};
+        if (left.count() <= 0 || (poll(&socket, 1, static_cast<int>(left.count())) == 0 && Clock::now() >= deadline)) {
+          PQclear(outcome);
+          shutdown(PQsocket(pg_), SHUT_RDWR);
+          throw svc::DatabaseError(StorageFailure::ConnectionLost, "the new connection's set-up had no answer in time");
+        }
+        if (PQconsumeInput(pg_) == 0) break;
+      }
+      PGresult* next = PQgetResult(pg_);
+      if (next == nullptr) break;
+      const bool failed = outcome != nullptr && PQresultStatus(outcome) == PGRES_FATAL_ERROR;
+      if (failed) {
+        PQclear(next);
+      } else {
+        PQclear(outcome);
+        outcome = next;
+      }
+    }
+    check(outcome, statement);
   }
 
   void check(PGresult* result, const svc::Statement& statement) {
@@ -434,15 +498,22 @@ class PostgresBackend final : public svc::StorageBackend {
   std::string target() const override { return target_; }
 
   std::unique_ptr<svc::StorageConnection> connect(std::chrono::milliseconds timeout) override {
-    probe(timeout);
+    ConnectAttempt attempt{.deadline = Clock::now() + timeout};
+    if (!connectsInterposed.load(std::memory_order_relaxed)) probe(timeout);
     std::unique_ptr<PostgresConnection> connection;
+    connectOnThisThread = &attempt;
     try {
       connection = std::make_unique<PostgresConnection>(
           Poco::Data::Session(postgres::Connector::KEY, shared_.connection), shared_);
+      connectOnThisThread = nullptr;
     } catch (const Poco::Exception& failure) {
-      throw svc::DatabaseError(failureAtConnect(failure.displayText()), failure.displayText());
+      connectOnThisThread = nullptr;
+      PQfinish(attempt.made);  // a failed attempt is POCO's to free, and it does not
+      const std::string why =
+          attempt.timedOut ? "no answer within " + std::to_string(timeout.count()) + " ms" : failure.displayText();
+      throw svc::DatabaseError(failureAtConnect(why), "Connection Error: " + why);
     }
-    connection->configure();
+    connection->configure(attempt.deadline);
     return connection;
   }
 
@@ -463,11 +534,11 @@ class PostgresBackend final : public svc::StorageBackend {
   }
 
  private:
-  // POCO 1.11 leaks the libpq connection of a failed attempt (SessionHandle::connect throws
-  // without PQfinish): 35 KB a try. And POCO's attempt can only be bounded by connect_timeout
-  // (2 s at least). So libpq itself tries first, within `timeout`, and frees what it made: one
-  // more handshake per new pooled connection, and POCO's attempt then fails only if the
-  // database goes away in between.
+  // Where POCO's library finds libpq's PQconnectdb before the one above (a process that links
+  // libpq itself, as some test programs do), its attempt can only be bounded by connect_timeout
+  // (2 s at least) and leaks what a failed one made (35 KB). So libpq itself tries first, within
+  // `timeout`, and frees what it made: one more handshake per new connection, and POCO's attempt
+  // then fails only if the database goes away in between.
   void probe(std::chrono::milliseconds timeout) const {
     PGconn* attempt = PQconnectStart(shared_.connection.c_str());
     const bool reachable = attempt != nullptr && connectsWithin(attempt, timeout);

@@ -263,3 +263,26 @@ TEST_F(OrdersBehindASilentNetwork, AWarmedPoolAnswersEveryRequestInFlightWithinI
     EXPECT_GE(refusedWhileSilent[what], 3) << what << ": too few requests refused while silent";
   }
 }
+
+// A connection opened again (the pooled ones were cut) as the network falls silent. POCO 1.11
+// connects with libpq's blocking call, bounded only by connect_timeout (60 s when unset, as here):
+// the service checked with a bounded attempt of its own first and then let POCO connect, so a
+// silence between the two held the request until the network healed.
+TEST_F(OrdersBehindASilentNetwork, AConnectionOpenedAsTheNetworkFallsSilentEndsAtItsDeadline) {
+  startServer();
+  HttpClient http = client();
+  ASSERT_EQ(http.postJson("/orders", kSampleOrder).status, 201);
+  const auto answeredWithinTheDeadline = [&](int forwarded) {
+    outage_->takeDatabaseAway();  // cuts every pooled connection
+    outage_->bringDatabaseBack();
+    outage_->silenceNewConnectionsAfter(forwarded);
+    const auto sent = Clock::now();
+    const HttpResponse response = client().get("/orders/1");
+    const auto latency = Clock::now() - sent;
+    EXPECT_LT(latency, kStatementTimeout + 1s) << "answered " << response.status << " after " << millis(latency);
+    return response.status;
+  };
+  const int oneConnectionForwarded = answeredWithinTheDeadline(1);
+  EXPECT_TRUE(oneConnectionForwarded == 200 || oneConnectionForwarded == 503) << oneConnectionForwarded;
+  EXPECT_EQ(answeredWithinTheDeadline(0), 503) << "answered without the database";
+}

@@ -29,6 +29,8 @@ class StorageOutage {
   /// The database stops answering, its connections stay open (TcpProxy::blackHole; PostgreSQL).
   void silenceDatabase() { proxy_->blackHole(); }
   void healSilence() { proxy_->resume(); }
+  /// New connections after the next `forwarded` get no answer (TcpProxy::holdNewConnectionsAfter).
+  void silenceNewConnectionsAfter(int forwarded) { proxy_->holdNewConnectionsAfter(forwarded); }
 
  private:
   std::unique_ptr<TcpProxy> proxy_;

@@ -56,7 +56,7 @@ void TcpProxy::acceptLoop() {
         continue;
       }
       std::lock_guard lock(mutex_);
-      if (holding_) {
+      if (holding_ && forwardBeforeHolding_.fetch_sub(1) <= 0) {
         held_.push_back(client);
         continue;
       }

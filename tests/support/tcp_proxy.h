@@ -36,6 +36,12 @@ class TcpProxy {
   /// Accepts new connections while `holding` but neither forwards nor answers them, until
   /// cutHeldConnections() closes them (a server that fails a connect only after a while).
   void holdNewConnections(bool holding) { holding_ = holding; }
+  /// Forwards the next `forwarded` new connections, then holds the later ones (a network that
+  /// falls silent while a client is connecting again).
+  void holdNewConnectionsAfter(int forwarded) {
+    forwardBeforeHolding_ = forwarded;
+    holding_ = true;
+  }
   void cutHeldConnections();
   /// How many connections were accepted, refused and held ones included.
   int accepted() const { return accepted_; }
@@ -52,6 +58,7 @@ class TcpProxy {
   std::atomic<bool> forwarding_{true};
   std::atomic<bool> refusing_{false};
   std::atomic<bool> holding_{false};
+  std::atomic<int> forwardBeforeHolding_{0};
   std::atomic<int> accepted_{0};
   std::thread acceptor_;
   std::mutex mutex_;
