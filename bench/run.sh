@@ -13,7 +13,8 @@
 #     10,000 users; [orders] users_url), against POST without. The cache of known users keeps them
 #     BENCH_USERS_CACHE_TTL_MS (300000: the sitting, the steady state of a service whose users come
 #     back within the TTL; the shipped 30000 makes every run but the first start half cold here);
-#   - context switches per request (perf stat -a) for GET /orders/{id} and pgbench's SELECT;
+#   - context switches per request (perf stat -a) for GET /orders/{id} and pgbench's SELECT, and the
+#     service's CPU time per request for GET /orders/{id} and GET /health;
 #   - availability: fresh clients' latency while 10,000 idle keep-alive and 1,000 slowloris
 #     connections are held (bench/hold_clients.cpp), and the server's RSS meanwhile.
 # Each measurement is repeated; the table shows medians of req/s, p50, p99 and p99.9, the largest
@@ -338,24 +339,35 @@ if [ -n "$routes" ]; then
   if [ "${BENCH_BURST:-0}" = 1 ]; then stop_burst; fi
 fi
 
-# Context switches of the whole machine per request while `command` runs (perf stat -a).
-switches_per_request() {  # SCENARIO COMMAND... (the command prints its request count last)
-  local scenario=$1 out requests switches; shift
+cpu_ticks() {  # PID: the user and system CPU time of the process so far, in clock ticks
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# Context switches of the whole machine per request while `command` runs (perf stat -a), and the
+# CPU time the service (PID; - for a yardstick) spent per request meanwhile.
+switches_per_request() {  # SCENARIO PID COMMAND... (the command prints its request count last)
+  local scenario=$1 pid=$2 out requests switches ticks=0 cpu=-; shift 2
+  [ "$pid" = - ] || ticks=$(cpu_ticks "$pid")
   out=$(perf stat -a -e context-switches -x, -o "$work/perf.txt" "$@")
   requests=$(tail -1 <<<"$out")
   switches=$(awk -F, '/context-switches/ { print $1 }' "$work/perf.txt")
-  printf '%s\t%s\n' "$scenario" "$(awk -v s="$switches" -v r="$requests" 'BEGIN { printf "%.2f", s / r }')" >>"$work/switches.tsv"
+  if [ "$pid" != - ]; then
+    cpu=$(awk -v t="$(($(cpu_ticks "$pid") - ticks))" -v hz="$(getconf CLK_TCK)" -v r="$requests" \
+      'BEGIN { printf "%.1f", t / hz * 1000000 / r }')
+  fi
+  printf '%s\t%s\t%s\n' "$scenario" "$(awk -v s="$switches" -v r="$requests" 'BEGIN { printf "%.2f", s / r }')" \
+    "$cpu" >>"$work/switches.tsv"
 }
 
 if uses switches; then
   echo "bench: context switches per request, 32 connections" >&2
-  switches_per_request "GET /orders/{id} (PostgreSQL)" bash -c "wrk -t2 -c32 -d${seconds}s -s bench/get_order.lua \
+  switches_per_request "GET /orders/{id} (PostgreSQL)" "$pg_pid" bash -c "wrk -t2 -c32 -d${seconds}s -s bench/get_order.lua \
     http://127.0.0.1:$pg_port | awk '/requests in/ { print \$1 }'"
-  switches_per_request "GET /health" bash -c "wrk -t2 -c32 -d${seconds}s http://127.0.0.1:$pg_port/health \
+  switches_per_request "GET /health" "$pg_pid" bash -c "wrk -t2 -c32 -d${seconds}s http://127.0.0.1:$pg_port/health \
     | awk '/requests in/ { print \$1 }'"
-  switches_per_request "nginx /health" bash -c "wrk -t2 -c32 -d${seconds}s http://127.0.0.1:$nginx_port/health \
+  switches_per_request "nginx /health" - bash -c "wrk -t2 -c32 -d${seconds}s http://127.0.0.1:$nginx_port/health \
     | awk '/requests in/ { print \$1 }'"
-  switches_per_request "pgbench SELECT" bash -c "'$pgbin/pgbench' -n -M prepared -c 32 -j 2 -T $seconds \
+  switches_per_request "pgbench SELECT" - bash -c "'$pgbin/pgbench' -n -M prepared -c 32 -j 2 -T $seconds \
     -f bench/pgbench_select.sql '$bench_db' 2>/dev/null | awk '/number of transactions actually processed/ { print \$NF }' \
     | cut -d/ -f1"
 fi
@@ -447,8 +459,8 @@ if [ -s "$results" ]; then
 fi
 if uses switches; then
   echo
-  echo "Context switches per request (whole machine, 32 connections):"
-  sed 's/^/  /; s/\t/: /' "$work/switches.tsv"
+  echo "Per request, 32 connections: context switches (whole machine); the service's CPU time in µs:"
+  awk -F'\t' '{ printf "  %s: %s switches, %s µs\n", $1, $2, $3 }' "$work/switches.tsv"
 fi
 if uses availability; then
   echo
