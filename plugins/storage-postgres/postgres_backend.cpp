@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -119,7 +120,40 @@ struct ConnectAttempt {
   PGconn* made = nullptr;
   bool timedOut = false;
 };
-thread_local ConnectAttempt* connectOnThisThread = nullptr;
+
+// The connects under way, by thread. Not a thread_local: LeakSanitizer's exit-time scan crashed on
+// the thread-local storage of a plugin that had been unloaded.
+class ConnectsUnderWay {
+ public:
+  ConnectAttempt* ofThisThread() {
+    std::lock_guard lock(mutex_);
+    const auto it = attempts_.find(std::this_thread::get_id());
+    return it == attempts_.end() ? nullptr : it->second;
+  }
+
+  /// Makes `attempt` this thread's while it lives.
+  class Scope {
+   public:
+    Scope(ConnectsUnderWay& all, ConnectAttempt& attempt) : all_(all) {
+      std::lock_guard lock(all_.mutex_);
+      all_.attempts_[std::this_thread::get_id()] = &attempt;
+    }
+    ~Scope() {
+      std::lock_guard lock(all_.mutex_);
+      all_.attempts_.erase(std::this_thread::get_id());
+    }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    ConnectsUnderWay& all_;
+  };
+
+ private:
+  std::mutex mutex_;
+  std::map<std::thread::id, ConnectAttempt*> attempts_;
+};
+ConnectsUnderWay connectsUnderWay;
 std::atomic<bool> connectsInterposed{false};
 
 }  // namespace
@@ -130,7 +164,7 @@ std::atomic<bool> connectsInterposed{false};
 // plugin heads its own RTLD_LOCAL group; libpq is a dependency of both), and makes the same attempt
 // with libpq's non-blocking API, ended at the deadline of the connect that asked for it.
 extern "C" __attribute__((visibility("default"))) PGconn* PQconnectdb(const char* conninfo) {
-  ConnectAttempt* attempt = connectOnThisThread;
+  ConnectAttempt* attempt = connectsUnderWay.ofThisThread();
   if (attempt == nullptr) {  // not one of ours: libpq's own
     using Connect = PGconn* (*)(const char*);
     static const auto libpqConnect = reinterpret_cast<Connect>(dlsym(RTLD_NEXT, "PQconnectdb"));
@@ -501,13 +535,11 @@ class PostgresBackend final : public svc::StorageBackend {
     ConnectAttempt attempt{.deadline = Clock::now() + timeout};
     if (!connectsInterposed.load(std::memory_order_relaxed)) probe(timeout);
     std::unique_ptr<PostgresConnection> connection;
-    connectOnThisThread = &attempt;
     try {
+      const ConnectsUnderWay::Scope underWay(connectsUnderWay, attempt);
       connection = std::make_unique<PostgresConnection>(
           Poco::Data::Session(postgres::Connector::KEY, shared_.connection), shared_);
-      connectOnThisThread = nullptr;
     } catch (const Poco::Exception& failure) {
-      connectOnThisThread = nullptr;
       PQfinish(attempt.made);  // a failed attempt is POCO's to free, and it does not
       const std::string why =
           attempt.timedOut ? "no answer within " + std::to_string(timeout.count()) + " ms" : failure.displayText();
