@@ -477,7 +477,10 @@ class PostgresConnection final : public svc::StorageConnection {
           shutdown(PQsocket(pg_), SHUT_RDWR);
           throw svc::DatabaseError(StorageFailure::ConnectionLost, "the new connection's set-up had no answer in time");
         }
-        if (PQconsumeInput(pg_) == 0) break;
+        if (PQconsumeInput(pg_) == 0) {  // PQgetResult would wait for the socket, with no deadline
+          shutdown(PQsocket(pg_), SHUT_RDWR);
+          break;
+        }
       }
       PGresult* next = PQgetResult(pg_);
       if (next == nullptr) break;
@@ -532,8 +535,8 @@ class PostgresBackend final : public svc::StorageBackend {
   std::string target() const override { return target_; }
 
   std::unique_ptr<svc::StorageConnection> connect(std::chrono::milliseconds timeout) override {
-    ConnectAttempt attempt{.deadline = Clock::now() + timeout};
     if (!connectsInterposed.load(std::memory_order_relaxed)) probe(timeout);
+    ConnectAttempt attempt{.deadline = Clock::now() + timeout};
     std::unique_ptr<PostgresConnection> connection;
     try {
       const ConnectsUnderWay::Scope underWay(connectsUnderWay, attempt);
@@ -541,9 +544,10 @@ class PostgresBackend final : public svc::StorageBackend {
           Poco::Data::Session(postgres::Connector::KEY, shared_.connection), shared_);
     } catch (const Poco::Exception& failure) {
       PQfinish(attempt.made);  // a failed attempt is POCO's to free, and it does not
-      const std::string why =
-          attempt.timedOut ? "no answer within " + std::to_string(timeout.count()) + " ms" : failure.displayText();
-      throw svc::DatabaseError(failureAtConnect(why), "Connection Error: " + why);
+      const std::string why = attempt.timedOut
+                                  ? "Connection Error: no answer within " + std::to_string(timeout.count()) + " ms"
+                                  : failure.displayText();
+      throw svc::DatabaseError(failureAtConnect(why), why);
     }
     connection->configure(attempt.deadline);
     return connection;
@@ -567,7 +571,7 @@ class PostgresBackend final : public svc::StorageBackend {
 
  private:
   // Where POCO's library finds libpq's PQconnectdb before the one above (a process that links
-  // libpq itself, as some test programs do), its attempt can only be bounded by connect_timeout
+  // POCO's PostgreSQL library itself, as every in-process test program does), its attempt can only be bounded by connect_timeout
   // (2 s at least) and leaks what a failed one made (35 KB). So libpq itself tries first, within
   // `timeout`, and frees what it made: one more handshake per new connection, and POCO's attempt
   // then fails only if the database goes away in between.

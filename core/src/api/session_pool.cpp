@@ -344,7 +344,10 @@ void SessionPool::prepareSchema() {
 
 void SessionPool::warmUp(std::size_t count) {
   count = std::min(count, settings_.size);
+  const Clock::time_point deadline = Clock::now() + settings_.acquireTimeout;  // for all of them
   while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return;
     {
       std::lock_guard lock(mutex_);
       if (open_ >= count) return;
@@ -352,8 +355,8 @@ void SessionPool::warmUp(std::size_t count) {
     }
     std::unique_ptr<PooledConnection> connection;
     try {
-      connection = connect(settings_.acquireTimeout);
-    } catch (const StorageUnavailable&) {
+      connection = connect(left);
+    } catch (const std::exception&) {  // the requests will try again
       releaseSlot();
       return;
     }

@@ -131,7 +131,7 @@ class SessionPool final : public Storage {
   /// cannot be reached, MigrationError when a migration fails.
   void prepareSchema();
 
-  /// Opens connections until `count` (at most the pool's size) are open, each within the acquire
+  /// Opens connections until `count` (at most the pool's size) are open, all within the acquire
   /// timeout; stops at the first that fails and leaves the rest to the requests.
   void warmUp(std::size_t count);
 
