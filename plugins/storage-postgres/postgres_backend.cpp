@@ -52,10 +52,6 @@ svc::SettingsSchema settingsSchema() { return kSettings; }
 // Cancel requests waiting for an answer at most; past it the connection is only cut.
 constexpr int kMaxCancelsInFlight = 8;
 
-// What serverSession() answers where no server session can be named (behind a transaction pooler):
-// the end of a lost one can never be confirmed.
-constexpr const char* kUnknowableSession = "unknowable";
-
 // The server-side session as "pid:backend start in microseconds" (a pid alone may be reused by a
 // later session), and the pid the server says it runs as: behind a pooler it is not the one the
 // connection was given at start-up.
@@ -405,7 +401,7 @@ class PostgresConnection final : public svc::StorageConnection {
   }
 
   bool inTransaction() override { return PQtransactionStatus(pg_) != PQTRANS_IDLE; }
-  std::string serverSession() override { return shared_.unnamedStatements ? kUnknowableSession : serverSession_; }
+  std::string serverSession() override { return shared_.unnamedStatements ? std::string(svc::kUnknowableSession) : serverSession_; }
 
   // An idle connection has nothing to read: no statement is running and nothing LISTENs. If
   // its socket is readable, the server has said goodbye ("terminating connection" on a restart
@@ -556,7 +552,7 @@ class PostgresBackend final : public svc::StorageBackend {
 
   bool awaitEnded(svc::StorageConnection& over, const std::string& serverSession,
                   std::chrono::milliseconds wait) override {
-    if (serverSession == kUnknowableSession) return false;
+    if (serverSession == svc::kUnknowableSession) return false;
     const svc::SqlValue parameters[] = {std::string_view(serverSession), static_cast<std::int64_t>(wait.count())};
     const svc::SqlResult& ended = over.run(kAwaitEnded, parameters);
     return ended.rows() == 1 && ended.integer(0, 0) == 1;

@@ -19,6 +19,10 @@
 
 namespace svc {
 
+/// StorageConnection::serverSession() of a session whose end cannot be awaited: lost work on it
+/// is looked for once, and its outcome is unknown when nothing of it is seen.
+inline constexpr std::string_view kUnknowableSession = "unknowable";
+
 /// One open connection. Its owner uses it from one thread at a time; only cancel() and sever()
 /// come from another thread. Destroying it must not wait on the network: the link may be silent.
 class StorageConnection {
@@ -33,8 +37,10 @@ class StorageConnection {
   /// throws DatabaseError.
   virtual void runScript(std::string_view sql) = 0;
   virtual bool inTransaction() = 0;
-  /// The database's name for the server-side session of this connection ("" when it has none,
-  /// or when none can be told): what StorageBackend::awaitEnded is later given.
+  /// The database's name for the server-side session of this connection: what
+  /// StorageBackend::awaitEnded is later given. "" when it has none (what it ran was final when
+  /// the call returned); kUnknowableSession when one exists that cannot be named (behind a
+  /// transaction pooler), so that its end can never be awaited.
   virtual std::string serverSession() = 0;
   /// Whether an idle connection can still be used, without a round trip to the database.
   virtual bool isAlive() = 0;

@@ -127,6 +127,13 @@ void SessionPool::runWriteOnce(Deadline deadline, const std::function<void(Sessi
     runUnit(deadline, write);
   } catch (const LostWork& lost) {
     const Deadline settleBy = std::min(deadline, workDeadline()) + kSettleAllowance;
+    if (lost.lostSession() == kUnknowableSession) {
+      if (seenStored(settleBy, check)) return;
+      logger_.warning("Outcome of a write unknown: it is not stored yet, and its connection went through a pooler, "
+                      "which hides whether it can still commit",
+                      {{"cause", lost.cause()}});
+      throw OutcomeUnknown(kOutcomeUnknown);
+    }
     if (settle(lost, settleBy, check)) return;
     if (!lost.lostSession().empty()) {
       std::lock_guard lock(lostMutex_);
@@ -136,6 +143,17 @@ void SessionPool::runWriteOnce(Deadline deadline, const std::function<void(Sessi
     logger_.warning("Outcome of a write unknown: the database did not come back in time", {{"cause", lost.cause()}});
     throw OutcomeUnknown(kOutcomeUnknown);
   }
+}
+
+// Whether what the lost work stored can be seen now: no wait for its session's end, which could
+// never be seen, and so no answer that it stored nothing.
+bool SessionPool::seenStored(Deadline deadline, const std::function<bool(SessionLease&)>& check) {
+  std::optional<bool> stored;
+  try {
+    runUnit(deadline, [&](SessionLease& lease) { stored = check(lease); });
+  } catch (const StorageUnavailable&) {
+  }
+  return stored == true;
 }
 
 // Once the lost work's server session has ended, `check` tells what it stored: true when it

@@ -153,6 +153,7 @@ class SessionPool final : public Storage {
   void ensureSchema();
   [[noreturn]] void translate(detail::LeasedConnection& leased, const DatabaseError& failure);
   bool settle(const LostWork& lost, Deadline deadline, const std::function<bool(SessionLease&)>& check);
+  bool seenStored(Deadline deadline, const std::function<bool(SessionLease&)>& check);
   void endLostSessions(SessionLease& lease);
   void watch(PooledConnection& connection, Deadline workDeadline);
   void unwatch(PooledConnection& connection) noexcept;
