@@ -80,6 +80,14 @@ TEST(JsonWriter, ReplacesBytesThatAreNotUtf8SoOutputStaysValid) {
   EXPECT_NO_THROW(json::parse(text));
 }
 
+TEST(JsonWriter, ReadsBackEveryAsciiCharacterBetweenRunsOfPlainText) {
+  std::string text = "plain run, ";
+  for (int c = 0; c < 0x80; ++c) text += std::string(1, static_cast<char>(c)) + "run " + std::to_string(c);
+  text += "\xc3\xa9 end";
+  const std::string written = json::ObjectWriter().add("text", text).str();
+  EXPECT_EQ(json::parse(written).find("text")->text(), text);
+}
+
 TEST(JsonWriter, NestsArraysObjectsAndNull) {
   json::ArrayWriter items;
   items.add(1).add("two").add(false).add(nullptr).add(json::ObjectWriter().add("k", "v")).add(json::ArrayWriter());

@@ -318,8 +318,13 @@ Value parse(std::string_view text, const ParseOptions& options) { return Parser(
 // text (a raw request path, a database message) yields a valid document.
 void appendQuoted(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
+  const auto plain = [](unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; };
   out += '"';
   for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t runStart = pos;  // most text needs no escape: copied a run at a time
+    while (pos < text.size() && plain(static_cast<unsigned char>(text[pos]))) ++pos;
+    out.append(text, runStart, pos - runStart);
+    if (pos == text.size()) break;
     const auto c = static_cast<unsigned char>(text[pos]);
     if (c >= 0x80) {
       const std::size_t length = utf8SequenceLength(text, pos);
@@ -339,13 +344,9 @@ void appendQuoted(std::string& out, std::string_view text) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += static_cast<char>(c);
-        }
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
     }
     ++pos;
   }
