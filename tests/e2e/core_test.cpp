@@ -41,14 +41,40 @@ TEST_F(CoreHttp, TurnsAnyHandlerFailureIntoA500ProblemAndKeepsTheConnection) {
     expectProblem(response, 500);
     EXPECT_EQ(response.body.find("echo plugin failure"), std::string::npos) << "causes stay in the log";
   }
-  EXPECT_EQ(http.get("/health").status, 200);
-  ASSERT_TRUE(server_->waitForLine("\"path\":\"/health\""));
+  EXPECT_EQ(http.get("/echo/after").status, 200);
+  ASSERT_TRUE(server_->waitForLine("\"path\":\"/echo/after\""));
   const auto failures = logLines("\"Request failed\"");
   ASSERT_EQ(failures.size(), 3u);
   EXPECT_EQ(failures[0].find("level")->text(), "ERROR");
   EXPECT_NE(failures[0].find("error")->text().find("echo plugin failure (std)"), std::string::npos);
   EXPECT_NE(failures[1].find("error")->text().find("echo plugin failure (poco)"), std::string::npos);
   EXPECT_EQ(failures[2].find("path")->text(), "/echo/fail/other");
+}
+
+// Orchestrators poll /health and /health/ready every few seconds and Prometheus scrapes /metrics:
+// their successful answers are DEBUG lines; any other answer is an INFO line, as every request's.
+TEST_F(CoreHttp, LogsTheProbesThatSucceedOnlyAtDebug) {
+  const auto handledLines = [&] {
+    std::vector<std::string> handled;
+    for (const svc::json::Value& line : logLines("\"Request handled\"")) {
+      handled.push_back(line.find("level")->text() + " " + line.find("method")->text() + " " +
+                        line.find("path")->text() + " " + std::to_string(*line.find("status")->asInt64()));
+    }
+    return handled;
+  };
+  HttpClient http = client();
+  for (const char* probe : {"/health", "/health/ready", "/metrics"}) EXPECT_EQ(http.get(probe).status, 200) << probe;
+  EXPECT_EQ(http.request("POST", "/health").status, 405);
+  EXPECT_EQ(http.get("/echo/last").status, 200);
+  ASSERT_TRUE(server_->waitForLine("\"path\":\"/echo/last\""));
+  EXPECT_EQ(handledLines(), (std::vector<std::string>{"INFO POST /health 405", "INFO GET /echo/last 200"}));
+
+  stopServer();
+  config_->set("logging.level", "debug");
+  startServer();
+  EXPECT_EQ(client().get("/health").status, 200);
+  ASSERT_TRUE(server_->waitForLine("\"path\":\"/health\""));
+  EXPECT_EQ(handledLines(), std::vector<std::string>{"DEBUG GET /health 200"});
 }
 
 TEST_F(CoreHttp, AnswersOptionsAndHeadFromTheRoutes) {

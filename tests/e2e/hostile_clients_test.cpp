@@ -130,7 +130,7 @@ TEST_F(CoreHostileClients, CannotSmuggleARequestBehindAMalformedChunk) {
   const std::string raw = rawExchange(port_,
                                       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                       "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
-                                      "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+                                      "GET /echo/smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
   problemOf(raw, 400);
   EXPECT_NE(raw.find("Connection: Close"), std::string::npos) << raw;
   EXPECT_EQ(raw.find("HTTP/1.1", 1), std::string::npos) << "a second response: the smuggled request was served";
@@ -165,7 +165,7 @@ TEST_F(CoreHostileClients, WhoCloseAnIdleConnectionLeaveNoTrace) {
     Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port_));
     socket.close();
   }
-  EXPECT_EQ(client().get("/health").status, 200);
+  EXPECT_EQ(client().get("/echo/after").status, 200);
   ASSERT_TRUE(server_->waitForLine("\"Request handled\""));
   // Nothing to wait for but an absence: the closes came before the request just handled, and a
   // rejection of them would be logged within moments.

@@ -370,10 +370,11 @@ bool Connection::respond(Dispatcher::Dispatched result, bool offLoop) {
   appendResponse(output_, result.response, request.getVersion(), keepAlive, request.getMethod() == "HEAD");
   {
     const RequestScope scope(std::move(context_));
-    shared_.logger.info("Request handled", {{"method", request.getMethod()},
-                                            {"path", result.path},
-                                            {"status", result.response.status},
-                                            {"duration_ms", millis(elapsed).count()}});
+    shared_.logger.log(shared_.dispatcher.handledLevel(result.patternId, result.response.status), "Request handled",
+                       {{"method", request.getMethod()},
+                        {"path", result.path},
+                        {"status", result.response.status},
+                        {"duration_ms", millis(elapsed).count()}});
   }
   input_.erase(0, framer_.consumed());
   if (!input_.empty()) inputArrivedAt_ = lastReceiveAt_;  // the next request came with the last bytes read, or before

@@ -37,6 +37,13 @@ class Dispatcher {
     bool async() const { return validTarget && lookup.route != nullptr && lookup.route->asyncHandler; }
   };
 
+  /// The level of the line that says a request of the pattern `patternId` was answered `status`:
+  /// the polls of probes (health, metrics) that succeed are DEBUG, so that a probe every few
+  /// seconds does not bury the requests served; every other answer is INFO.
+  LogLevel handledLevel(std::size_t patternId, int status) const {
+    return status < 400 && router_.isProbe(patternId) ? LogLevel::Debug : LogLevel::Info;
+  }
+
   struct Dispatched {
     Response response;
     std::string path;  ///< the decoded path, for the log (the raw target when it cannot be decoded)

@@ -116,6 +116,12 @@ void Router::addNonBlocking(std::string_view method, std::string_view pattern, H
   routes_.back().mayBlock = false;
 }
 
+void Router::markProbe(std::string_view pattern) {
+  const std::size_t id = patternId(pattern);
+  if (probes_.size() <= id) probes_.resize(id + 1);
+  probes_[id] = true;
+}
+
 std::size_t Router::patternId(std::string_view pattern) {
   const auto known = std::find(patterns_.begin(), patterns_.end(), pattern);
   if (known != patterns_.end()) return static_cast<std::size_t>(known - patterns_.begin());

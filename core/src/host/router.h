@@ -47,6 +47,9 @@ class Router final : public RouteRegistry {
   const std::vector<Route>& routes() const { return routes_; }
   /// The distinct patterns of the routes, in the order first registered.
   const std::vector<std::string>& patterns() const { return patterns_; }
+  /// Marks the routes of `pattern` as what orchestrators and scrapers poll (health, metrics).
+  void markProbe(std::string_view pattern);
+  bool isProbe(std::size_t patternId) const { return patternId < probes_.size() && probes_[patternId]; }
 
  private:
   std::size_t patternId(std::string_view pattern);
@@ -54,6 +57,7 @@ class Router final : public RouteRegistry {
 
   std::vector<Route> routes_;
   std::vector<std::string> patterns_;
+  std::vector<bool> probes_;  ///< by pattern id
 };
 
 /// "GET, HEAD, POST": the value of an Allow header.

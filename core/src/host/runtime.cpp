@@ -74,6 +74,7 @@ void Runtime::addHostRoutes() {
   addHealthRoute(router_);
   router_.add("GET", "/health/ready", [this](const Request&) { return readiness(); });
   router_.addNonBlocking("GET", "/metrics", [this](const Request&) { return metrics(); });
+  for (const char* probe : {"/health", "/health/ready", "/metrics"}) router_.markProbe(probe);
   if (!settings_.openApiDocument.empty()) addOpenApiRoute(router_, settings_.openApiDocument);
 }
 
