@@ -418,18 +418,22 @@ TEST_F(OrdersWhileConnectionsAreCut, NeverSaysNotCreatedForAStoredOrder) {
   EXPECT_TRUE(load.awaitAttempts(atLeast(kWarmLoad, Outcome::Created, since), 10s)) << "not served after the last cut";
   load.stop();
 
-  // A write whose connection was cut is answered within its statement timeout and the time the
-  // service allows itself to see what the write stored. Behind a pooler, which hides whether the
-  // write can still commit, it once waited for that until its deadline, and held the POSTs
-  // batched after it as long.
-  const auto answerBound = 1500ms + 250ms;
+  // A write whose connection was cut is answered once the service has seen what it stored: at most
+  // its statement timeout + 750 ms (docs/api.md). Behind a pooler, which hides whether the write
+  // can still commit, the service looks once, at once: within the statement timeout. It once
+  // waited there until that bound for an end it could never see, holding the POSTs batched after
+  // the write as long.
+  const bool behindPooler = database_->storageSettings()["pooler"] == "transaction";
+  const auto answerBound = behindPooler ? 1500ms : 1500ms + 750ms;
   const std::vector<Attempt> attempts = load.attempts();
   for (const Attempt& attempt : attempts) {
     EXPECT_TRUE(attempt.status == 201 || attempt.status == 503) << "status " << attempt.status << " " << attempt.failure;
     EXPECT_LT(attempt.answered - attempt.sent, answerBound) << "status " << attempt.status;
   }
-  EXPECT_EQ(server_->output().find("did not come back in time"), std::string::npos)
-      << "the database was back 100 ms after each cut";
+  if (behindPooler) {
+    EXPECT_EQ(server_->output().find("did not come back in time"), std::string::npos)
+        << "the database was back 100 ms after each cut";
+  }
   EXPECT_EQ(expectExactlyOnce(attempts, database_->connect()).storedBehindNotCreated, 0u);
 }
 
