@@ -19,21 +19,33 @@ as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# Every server starts as a copy of one cluster initialised once per machine, user and version:
-# initdb takes 1.5 s of CPU, a copy 0.1 s (the tests that restart a database of their own start one
-# each). Made aside and renamed into place, so that a copy is never taken of a half-made one.
-template=${TMPDIR:-/tmp}/order-service-pg-template-$(id -u)-$("$bin/postgres" --version | awk '{print $3}')
-ensure_template() {
-  [ -f "$template/PG_VERSION" ] && return
-  local fresh
-  fresh=$(mktemp -d "$template.XXXXXX")
-  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$fresh"
-  # --no-sync: a throwaway need not survive a machine crash, and syncing its files took 2 of
-  # initdb's 3 s
-  as_owner "$bin/initdb" -D "$fresh/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 --no-sync \
-    >"$fresh/initdb.log"
-  mv -T "$fresh/data" "$template" 2>/dev/null || true  # another start made it meanwhile: theirs is as good
-  rm -rf "$fresh"
+# --no-sync: a throwaway need not survive a machine crash, and syncing its files took 2 of
+# initdb's 3 s.
+initdb_options=(-U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 --no-sync)
+initdb_into() { as_owner "$bin/initdb" -D "$1" "${initdb_options[@]}" >"$dir/initdb.log"; }
+
+# Every server starts as a copy of one cluster initialised once per machine, user, version and
+# initdb options: initdb takes 1.5 s of CPU, a copy 0.1 s (the tests that restart a database of
+# their own start one each). It is made aside and renamed into place, so that no copy is taken of
+# a half-made one, and used only when the server's owner made it; otherwise (or when it cannot be
+# made) DIR gets an initdb of its own.
+initialise() {
+  local owner tag template fresh
+  owner=$(if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi)
+  tag=$({ "$bin/postgres" --version; echo "${initdb_options[*]}"; } | md5sum | cut -c1-12)
+  template=${TMPDIR:-/tmp}/order-service-pg-template-$owner-$tag
+  if [ ! -f "$template/global/pg_control" ] && fresh=$(mktemp -d "$template.XXXXXX"); then
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$fresh"
+    if initdb_into "$fresh/data"; then
+      mv -T "$fresh/data" "$template" 2>/dev/null || true  # another start made it meanwhile: as good
+    fi
+    rm -rf "$fresh"
+  fi
+  if [ -f "$template/global/pg_control" ] && [ ! -L "$template" ] && [ "$(stat -c %U "$template")" = "$owner" ]; then
+    cp -a "$template" "$dir/data"
+  else
+    initdb_into "$dir/data"
+  fi
 }
 
 port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -50,10 +62,7 @@ case "$command" in
   start)
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
-    if [ ! -d "$dir/data" ]; then
-      ensure_template
-      cp -a "$template" "$dir/data"
-    fi
+    [ -d "$dir/data" ] || initialise
     port=${3:-}
     [ -z "$port" ] && [ -f "$dir/port" ] && port=$(cat "$dir/port")
     if [ -n "$port" ]; then
