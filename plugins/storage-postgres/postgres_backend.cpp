@@ -401,7 +401,9 @@ class PostgresConnection final : public svc::StorageConnection {
   }
 
   bool inTransaction() override { return PQtransactionStatus(pg_) != PQTRANS_IDLE; }
-  std::string serverSession() override { return shared_.unnamedStatements ? std::string(svc::kUnknowableSession) : serverSession_; }
+  std::string serverSession() override {
+    return shared_.unnamedStatements ? std::string(svc::kUnknowableSession) : serverSession_;
+  }
 
   // An idle connection has nothing to read: no statement is running and nothing LISTENs. If
   // its socket is readable, the server has said goodbye ("terminating connection" on a restart

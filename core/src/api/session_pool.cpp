@@ -126,16 +126,17 @@ void SessionPool::runWriteOnce(Deadline deadline, const std::function<void(Sessi
   try {
     runUnit(deadline, write);
   } catch (const LostWork& lost) {
-    const Deadline settleBy = std::min(deadline, workDeadline()) + kSettleAllowance;
-    if (lost.lostSession() == kUnknowableSession) {
-      if (seenStored(settleBy, check)) return;
+    const bool endVisible = lost.lostSession() != kUnknowableSession;
+    const std::optional<bool> stored = settle(lost, std::min(deadline, workDeadline()) + kSettleAllowance, check);
+    if (stored == true) return;
+    if (stored == false && endVisible) throw StorageUnavailable("the write was not stored: " + lost.cause());
+    if (stored == false) {
       logger_.warning("Outcome of a write unknown: it is not stored yet, and its connection went through a pooler, "
                       "which hides whether it can still commit",
                       {{"cause", lost.cause()}});
       throw OutcomeUnknown(kOutcomeUnknown);
     }
-    if (settle(lost, settleBy, check)) return;
-    if (!lost.lostSession().empty()) {
+    if (endVisible && !lost.lostSession().empty()) {
       std::lock_guard lock(lostMutex_);
       lostSessions_.push_back(lost.lostSession());
       anyLost_ = true;
@@ -145,31 +146,23 @@ void SessionPool::runWriteOnce(Deadline deadline, const std::function<void(Sessi
   }
 }
 
-// Whether what the lost work stored can be seen now: no wait for its session's end, which could
-// never be seen, and so no answer that it stored nothing.
-bool SessionPool::seenStored(Deadline deadline, const std::function<bool(SessionLease&)>& check) {
-  std::optional<bool> stored;
-  try {
-    runUnit(deadline, [&](SessionLease& lease) { stored = check(lease); });
-  } catch (const StorageUnavailable&) {
-  }
-  return stored == true;
-}
-
-// Once the lost work's server session has ended, `check` tells what it stored: true when it
-// stored something, StorageUnavailable when it stored nothing, false when that could not be seen
-// by `deadline` (the database stayed out of reach).
-bool SessionPool::settle(const LostWork& lost, Deadline deadline, const std::function<bool(SessionLease&)>& check) {
+// What `check` sees of the lost work once nothing it ran can still commit (its server session
+// has ended), or at once where that end can never be seen (kUnknowableSession: behind a pooler);
+// nothing when the database stayed out of reach until `deadline`.
+std::optional<bool> SessionPool::settle(const LostWork& lost, Deadline deadline,
+                                        const std::function<bool(SessionLease&)>& check) {
+  const bool endVisible = lost.lostSession() != kUnknowableSession;
   while (true) {
     std::optional<bool> stored;
     try {
-      if (awaitEnd(lost.lostSession(), deadline)) runUnit(deadline, [&](SessionLease& lease) { stored = check(lease); });
+      if (!endVisible || awaitEnd(lost.lostSession(), deadline)) {
+        runUnit(deadline, [&](SessionLease& lease) { stored = check(lease); });
+      }
     } catch (const StorageUnavailable&) {
     }
-    if (stored == true) return true;
-    if (stored == false) throw StorageUnavailable("the write was not stored: " + lost.cause());
+    if (stored) return stored;
     const auto pause = std::min<Clock::duration>(kLostSessionRetryPause, deadline - Clock::now());
-    if (pause.count() <= 0) return false;
+    if (pause.count() <= 0) return std::nullopt;
     std::this_thread::sleep_for(pause);
   }
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -152,8 +153,7 @@ class SessionPool final : public Storage {
   std::unique_ptr<PooledConnection> connect(std::chrono::milliseconds timeout);
   void ensureSchema();
   [[noreturn]] void translate(detail::LeasedConnection& leased, const DatabaseError& failure);
-  bool settle(const LostWork& lost, Deadline deadline, const std::function<bool(SessionLease&)>& check);
-  bool seenStored(Deadline deadline, const std::function<bool(SessionLease&)>& check);
+  std::optional<bool> settle(const LostWork& lost, Deadline deadline, const std::function<bool(SessionLease&)>& check);
   void endLostSessions(SessionLease& lease);
   void watch(PooledConnection& connection, Deadline workDeadline);
   void unwatch(PooledConnection& connection) noexcept;
