@@ -20,7 +20,8 @@
 namespace svc {
 
 /// StorageConnection::serverSession() of a session whose end cannot be awaited: lost work on it
-/// is looked for once, and its outcome is unknown when nothing of it is seen.
+/// is looked for as soon as the database can be read, and its outcome is unknown when nothing of
+/// it is seen.
 inline constexpr std::string_view kUnknowableSession = "unknowable";
 
 /// One open connection. Its owner uses it from one thread at a time; only cancel() and sever()

@@ -129,8 +129,8 @@ void SessionPool::runWriteOnce(Deadline deadline, const std::function<void(Sessi
     const bool endVisible = lost.lostSession() != kUnknowableSession;
     const std::optional<bool> stored = settle(lost, std::min(deadline, workDeadline()) + kSettleAllowance, check);
     if (stored == true) return;
-    if (stored == false && endVisible) throw StorageUnavailable("the write was not stored: " + lost.cause());
     if (stored == false) {
+      if (endVisible) throw StorageUnavailable("the write was not stored: " + lost.cause());
       logger_.warning("Outcome of a write unknown: it is not stored yet, and its connection went through a pooler, "
                       "which hides whether it can still commit",
                       {{"cause", lost.cause()}});
