@@ -145,15 +145,13 @@ Response Dispatcher::answer(const Poco::Net::HTTPRequest& request, Routing& rout
   if (!routing.validTarget) throw HttpError(400, "The request target is not a valid URI");
   const RouteLookup& lookup = routing.lookup;
   if (!lookup.pathExists()) throw HttpError(404, "Nothing is served at " + routing.path);
+  if (lookup.found()) return lookup.route->handler(routedRequest(request, routing, std::move(body)));
   const std::string allow = joinMethods(lookup.allowedMethods);
-  if (!lookup.found() && request.getMethod() == "OPTIONS") {
+  if (request.getMethod() == "OPTIONS") {
     return Response{.status = 204, .contentType = "", .body = ""}.withHeader("Allow", allow);
   }
-  if (!lookup.found()) {
-    throw HttpError(Problem{.status = 405, .detail = request.getMethod() + " is not allowed on " + routing.path},
-                    {{"Allow", allow}});
-  }
-  return lookup.route->handler(routedRequest(request, routing, std::move(body)));
+  throw HttpError(Problem{.status = 405, .detail = request.getMethod() + " is not allowed on " + routing.path},
+                  {{"Allow", allow}});
 }
 
 }  // namespace svc::host

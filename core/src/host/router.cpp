@@ -18,9 +18,9 @@ bool isLiteral(std::string_view segment) {
   });
 }
 
-// "/a/b" -> {"a", "b"}; "/" -> {}; "/a/" -> {"a", ""}.
-std::vector<std::string> splitPath(std::string_view path) {
-  std::vector<std::string> segments;
+// "/a/b" -> {"a", "b"}; "/" -> {}; "/a/" -> {"a", ""}. The views are into `path`.
+std::vector<std::string_view> splitPath(std::string_view path) {
+  std::vector<std::string_view> segments;
   if (path.empty() || path == "/") return segments;
   std::size_t start = 1;
   while (true) {
@@ -35,12 +35,13 @@ std::vector<std::string> parsePattern(std::string_view pattern) {
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("route pattern \"" + std::string(pattern) + "\" must start with '/'");
   }
-  std::vector<std::string> segments = splitPath(pattern);
-  for (const std::string& segment : segments) {
+  std::vector<std::string> segments;
+  for (const std::string_view segment : splitPath(pattern)) {
     if (!isLiteral(segment) && !(isParameter(segment) && isLiteral(segment.substr(1, segment.size() - 2)))) {
       throw std::invalid_argument("route pattern \"" + std::string(pattern) + "\" has an invalid segment \"" +
-                                  segment + "\"");
+                                  std::string(segment) + "\"");
     }
+    segments.emplace_back(segment);
   }
   return segments;
 }
@@ -58,7 +59,7 @@ bool sameShape(const std::vector<std::string>& a, const std::vector<std::string>
 }
 
 // Whether `route` accepts `path`; fills `params` and `literals` (how many literal segments matched).
-bool matches(const Route& route, const std::vector<std::string>& path, PathParams& params, std::size_t& literals) {
+bool matches(const Route& route, const std::vector<std::string_view>& path, PathParams& params, std::size_t& literals) {
   if (route.segments.size() != path.size()) return false;
   params.clear();
   literals = 0;
@@ -66,7 +67,7 @@ bool matches(const Route& route, const std::vector<std::string>& path, PathParam
     const std::string& segment = route.segments[i];
     if (isParameter(segment)) {
       if (path[i].empty()) return false;
-      params.emplace_back(segment.substr(1, segment.size() - 2), path[i]);
+      params.emplace_back(segment.substr(1, segment.size() - 2), std::string(path[i]));
     } else if (segment == path[i]) {
       ++literals;
     } else {
@@ -76,7 +77,7 @@ bool matches(const Route& route, const std::vector<std::string>& path, PathParam
   return true;
 }
 
-void addAllowed(std::vector<std::string>& allowed, const std::string& method) {
+void addAllowed(std::vector<std::string_view>& allowed, std::string_view method) {
   if (std::find(allowed.begin(), allowed.end(), method) == allowed.end()) allowed.push_back(method);
 }
 
@@ -130,7 +131,7 @@ std::size_t Router::patternId(std::string_view pattern) {
 }
 
 RouteLookup Router::find(std::string_view method, std::string_view path) const {
-  const std::vector<std::string> segments = splitPath(path);
+  const std::vector<std::string_view> segments = splitPath(path);
   const std::string_view wanted = method == "HEAD" ? "GET" : method;
   RouteLookup lookup;
   std::size_t bestLiterals = 0;
@@ -156,9 +157,9 @@ RouteLookup Router::find(std::string_view method, std::string_view path) const {
   return lookup;
 }
 
-std::string joinMethods(const std::vector<std::string>& methods) {
+std::string joinMethods(const std::vector<std::string_view>& methods) {
   std::string joined;
-  for (const std::string& method : methods) {
+  for (const std::string_view method : methods) {
     if (!joined.empty()) joined += ", ";
     joined += method;
   }

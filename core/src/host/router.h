@@ -28,7 +28,7 @@ inline constexpr std::size_t kNoPattern = static_cast<std::size_t>(-1);
 struct RouteLookup {
   const Route* route = nullptr;
   PathParams params;
-  std::vector<std::string> allowedMethods;
+  std::vector<std::string_view> allowedMethods;  ///< views of the router's routes: valid while it lives
   /// The pattern of the most specific route matching the path, whatever its method (also for a
   /// 405 or an OPTIONS answer); kNoPattern when none does.
   std::size_t patternId = kNoPattern;
@@ -61,6 +61,6 @@ class Router final : public RouteRegistry {
 };
 
 /// "GET, HEAD, POST": the value of an Allow header.
-std::string joinMethods(const std::vector<std::string>& methods);
+std::string joinMethods(const std::vector<std::string_view>& methods);
 
 }  // namespace svc::host
