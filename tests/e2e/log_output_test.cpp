@@ -114,7 +114,7 @@ TEST_F(LogOutput, RequestsAreAnsweredWhileNobodyReadsStdout) {
   startServer();
   server_->pauseReading();
   overflowTheLog(port_);
-  expectBurstAnswered(3000);
+  expectBurstAnswered(600);
   EXPECT_GT(droppedLogLines(port_), 0) << "the lines that found the pipe full were counted";
 
   server_->resumeReading();
@@ -140,9 +140,10 @@ TEST_F(LogOutput, ShutdownDoesNotWaitForAStalledStdout) {
 TEST_F(LogOutput, ALogFileOnAFullDiskCostsLinesNotTheProcess) {
   startServerLoggingTo("/dev/full");
   EXPECT_TRUE(server_->waitForLine("Cannot write the log file")) << "reported on stderr:\n" << server_->output();
-  expectBurstAnswered(1500);
+  expectBurstAnswered(600);
   const double dropped = droppedLogLines(port_);
-  EXPECT_GT(dropped, 1000) << "each request's line was counted";
+  // Lines still queued for the writer's next attempt are not counted yet.
+  EXPECT_GT(dropped, 300) << "each request's line was counted";
   EXPECT_FALSE(server_->waitForExit(0ms)) << "the process is still up";
   server_->signal(SIGTERM);
   EXPECT_EQ(server_->waitForExit(), 0);
