@@ -29,39 +29,6 @@ void raiseOwnOpenFileLimit() {
   ::setrlimit(RLIMIT_NOFILE, &limit);
 }
 
-Poco::Net::StreamSocket connectTo(std::uint16_t port) {
-  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
-  socket.setReceiveTimeout(Poco::Timespan(5, 0));
-  return socket;
-}
-
-void send(Poco::Net::StreamSocket& socket, const std::string& bytes) {
-  socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
-}
-
-/// Reads `count` whole responses (each framed by its Content-Length) from `socket`.
-std::vector<std::string> readResponses(Poco::Net::StreamSocket& socket, std::size_t count) {
-  std::vector<std::string> responses;
-  std::string buffer;
-  char chunk[8192];
-  while (responses.size() < count) {
-    const std::size_t headEnd = buffer.find("\r\n\r\n");
-    if (headEnd != std::string::npos) {
-      const std::size_t field = buffer.find("Content-Length: ");
-      const std::size_t length = field < headEnd ? std::stoul(buffer.substr(field + 16)) : 0;
-      if (buffer.size() >= headEnd + 4 + length) {
-        responses.push_back(buffer.substr(0, headEnd + 4 + length));
-        buffer.erase(0, headEnd + 4 + length);
-        continue;
-      }
-    }
-    const int received = socket.receiveBytes(chunk, sizeof chunk);
-    if (received <= 0) break;
-    buffer.append(chunk, static_cast<std::size_t>(received));
-  }
-  return responses;
-}
-
 /// Waits until the bytes waiting in `socket` stop growing: its sender is stalled on full buffers.
 bool awaitStalledSender(Poco::Net::StreamSocket& socket) {
   int waiting = 0;

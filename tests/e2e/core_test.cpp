@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 
 #include "support/service_fixture.h"
 
@@ -106,6 +107,34 @@ TEST_F(CoreHttp, AppliesTheBodyLimitToEveryPluginRoute) {
 TEST_F(CoreHttp, ServesManyRequestsOnOneConnection) {
   HttpClient http = client();
   for (int i = 0; i < 100; ++i) ASSERT_EQ(http.get("/echo/" + std::to_string(i)).status, 200);
+}
+
+// A connection's socket stays in its loop's poll set while a worker answers it. Should the client
+// send its next request meanwhile, or leave, the loop must not be woken for that socket again and
+// again until the answer is sent: it would take a core doing nothing.
+TEST_F(CoreHttp, AnswersAPipelinedRequestOrAClientThatLeftMidAnswerWithoutSpinning) {
+  Poco::Net::StreamSocket pipelining = connectTo(port_);
+  Poco::Net::StreamSocket leaving = connectTo(port_);
+  send(pipelining, "GET /echo/sleep/1500 HTTP/1.1\r\nHost: x\r\n\r\n");
+  send(leaving, "GET /echo/sleep/1500 HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(server_->waitForLines("\"Echo sleeping\"", 2)) << server_->output();
+
+  const auto cpuBefore = server_->cpuTime();
+  send(pipelining, "GET /echo/next HTTP/1.1\r\nHost: x\r\n\r\n");
+  leaving.close();
+  const std::vector<std::string> answers = readResponses(pipelining, 2);
+  const auto cpuUsed = server_->cpuTime() - cpuBefore;
+  std::cout << "[ figures  ] the server used " << cpuUsed.count() << " ms of CPU while both answers were in progress\n";
+
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(statusOf(answers[0]), 200);
+  EXPECT_NE(answers[0].find(R"({"slept_ms":1500})"), std::string::npos) << answers[0];
+  EXPECT_EQ(statusOf(answers[1]), 200);
+  EXPECT_NE(answers[1].find(R"("word":"next")"), std::string::npos) << answers[1];
+  // Idle, the server uses a few ms in that time; spinning, it would get a share of a core even
+  // beside busy neighbours (a quarter of one: 375 ms).
+  EXPECT_LT(cpuUsed, 150ms) << "the server used " << cpuUsed.count() << " ms of CPU while it waited";
+  EXPECT_EQ(client().get("/health").status, 200);
 }
 
 namespace {

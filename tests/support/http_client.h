@@ -5,9 +5,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/NameValueCollection.h>
+#include <Poco/Net/StreamSocket.h>
 
 #include "svc/json.h"
 
@@ -49,5 +51,12 @@ std::string rawExchange(std::uint16_t port, const std::string& bytes,
 
 /// The status code of the first response in raw HTTP text, or 0.
 int statusOf(const std::string& rawResponse);
+
+/// A connection to 127.0.0.1:`port` for raw HTTP; a read waits 5 s at most.
+Poco::Net::StreamSocket connectTo(std::uint16_t port);
+void send(Poco::Net::StreamSocket& socket, const std::string& bytes);
+/// Reads `count` whole responses (each framed by its Content-Length) from `socket`, fewer if it
+/// closes first.
+std::vector<std::string> readResponses(Poco::Net::StreamSocket& socket, std::size_t count);
 
 }  // namespace test_support

@@ -10,7 +10,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
@@ -199,6 +202,21 @@ void ServerProcess::resumeReading() {
 }
 
 void ServerProcess::signal(int number) const { kill(pid_, number); }
+
+// /proc/PID/stat: utime and stime are the 12th and 13th fields after the command's ")".
+std::chrono::milliseconds ServerProcess::cpuTime() const {
+  std::ifstream file("/proc/" + std::to_string(pid_) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::size_t afterName = stat.rfind(')');
+  if (afterName == std::string::npos) throw std::runtime_error("no /proc/" + std::to_string(pid_) + "/stat");
+  std::istringstream fields(stat.substr(afterName + 1));
+  std::string skipped;
+  for (int i = 0; i < 11; ++i) fields >> skipped;
+  long long userTicks = 0;
+  long long systemTicks = 0;
+  fields >> userTicks >> systemTicks;
+  return std::chrono::milliseconds((userTicks + systemTicks) * 1000 / sysconf(_SC_CLK_TCK));
+}
 
 std::optional<int> ServerProcess::waitForExit(std::chrono::milliseconds timeout) {
   if (exitCode_) return exitCode_;

@@ -49,6 +49,8 @@ class ServerProcess {
   /// The exit code, or nothing when the process is still running after `timeout`.
   std::optional<int> waitForExit(std::chrono::milliseconds timeout = 15s);
   pid_t pid() const { return pid_; }
+  /// The CPU time the process has used so far, its threads' user and system time together.
+  std::chrono::milliseconds cpuTime() const;
 
  private:
   void readOutput(int fd);

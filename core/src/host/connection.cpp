@@ -175,13 +175,6 @@ Connection::Connection(Poco::Net::StreamSocket socket, const ConnectionEnvironme
   ::setsockopt(socket_.impl()->sockfd(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
 }
 
-// Called by the accepting thread, which may not be this connection's loop: once registered,
-// the connection is the loop's.
-void Connection::open() {
-  watchedMode_ = PollSet::POLL_READ;
-  loop_.watch(*this, PollSet::POLL_READ);
-}
-
 void Connection::refuse(const std::string& answer) {
   output_ = answer;
   finishAnswer(false, true, false);
@@ -296,8 +289,9 @@ void Connection::leaveIdle() {
   loop_.idleConnectionRemoved();
 }
 
+// The socket stays in the poll set (out and back in would cost two system calls a request): see
+// EventLoop::dispatch for what the loop does when it turns ready meanwhile.
 void Connection::handToWorker(Dispatcher::Routing routing) {
-  unwatch();
   state_ = State::Processing;
   const std::string path = routing.path;
   const std::size_t patternId = routing.lookup.patternId;
@@ -330,7 +324,6 @@ void Connection::runOnWorker(Dispatcher::Routing routing) {
 // The handler runs here and returns at once; its answer goes on with the connection from
 // whichever thread gives it (ConnectionExchange).
 void Connection::startAsync(Dispatcher::Routing routing, bool offLoop) {
-  unwatch();
   state_ = State::Processing;
   std::string path = routing.path;
   const std::size_t patternId = routing.lookup.patternId;
@@ -488,7 +481,7 @@ void Connection::abort() {
 void Connection::close() {
   if (state() == State::Closed) return;
   leaveIdle();
-  unwatch();
+  loop_.unwatch(*this);
   loop_.forget(*this);
   state_ = State::Closed;
   try {
@@ -497,28 +490,15 @@ void Connection::close() {
   }
 }
 
-void Connection::watch(int mode) {
-  if (watchedMode_ == mode) return;
-  loop_.watch(*this, mode);
-  watchedMode_ = mode;
-}
-
-void Connection::unwatch() {
-  if (watchedMode_ == 0) return;
-  loop_.unwatch(*this);
-  watchedMode_ = 0;
-}
-
 // A thread other than the loop's hands the connection back through the loop, under its lock,
 // as the last thing it does with it: from then on the loop's thread may be using it.
 void Connection::waitFor(State state, int mode, bool offLoop) {
   if (offLoop) {
-    watchedMode_ = mode;
     loop_.handBack(*this, state, mode);
     return;
   }
   state_ = state;
-  watch(mode);
+  loop_.watch(*this, mode);
 }
 
 }  // namespace svc::host

@@ -38,7 +38,7 @@ struct ConnectionEnvironment {
 /// One client connection: its received bytes, the request being framed, the answer being sent.
 /// It costs a socket and its buffers, no thread. Its event loop owns it while it waits for
 /// bytes or for room to send them; a worker owns it while a handler that may block runs. One
-/// owner at a time, handed over through the loop's poll set, so its fields need no lock.
+/// owner at a time, handed over under the loop's lock, so its fields need no lock of their own.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   enum class State {
@@ -54,8 +54,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const Poco::Net::StreamSocket& socket() const { return socket_; }
   State state() const { return state_.load(std::memory_order_acquire); }
 
-  /// Start: wait for the first request.
-  void open();
   /// Start: send `answer` (a complete response) and close, reading nothing.
   void refuse(const std::string& answer);
   /// Set by the loop under its lock when a worker hands the connection back.
@@ -87,8 +85,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void receive();
   void discardInput();
   /// Frames and answers the requests received, until one needs more bytes, a worker, a reply
-  /// to come, or the connection ends. `offLoop`: the connection is out of its loop's poll set,
-  /// owned by the calling thread (a worker, or whoever finished an asynchronous handler).
+  /// to come, or the connection ends. `offLoop`: the calling thread owns the connection, not its
+  /// loop (a worker, or whoever finished an asynchronous handler).
   void advance(bool offLoop);
   void awaitRequest(bool offLoop);
   void enterIdle();
@@ -104,8 +102,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool flush();
   bool finishAnswer(bool keepAlive, bool linger, bool offLoop);
   void startLingering(bool offLoop);
-  void watch(int mode);
-  void unwatch();
   void waitFor(State state, int mode, bool offLoop);
 
   Poco::Net::StreamSocket socket_;
@@ -130,7 +126,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point requestDeadline_;
   Clock::time_point lingerUntil_;
   Clock::time_point lastReceiveAt_;
-  int watchedMode_ = 0;  ///< the PollSet mode the socket is registered for; 0: not registered
+  /// The PollSet mode the socket is registered for (0: none): the loop's, read and changed
+  /// only under its lock, whoever owns the connection.
+  int watchedMode_ = 0;
+
+  friend class EventLoop;
 };
 
 }  // namespace svc::host

@@ -79,7 +79,7 @@ void EventLoop::adopt(const Poco::Net::StreamSocket& socket) {
   std::lock_guard lock(mutex_);
   connections_.emplace(socket.impl(), connection);
   try {
-    connection->open();
+    registerFor(*connection, Poco::Net::PollSet::POLL_READ);  // it waits for its first request
   } catch (...) {
     connections_.erase(socket.impl());
     throw;
@@ -122,20 +122,37 @@ void EventLoop::admitInPlaceOfIdle(const Poco::Net::StreamSocket& newcomer) {
   wake();
 }
 
-void EventLoop::watch(Connection& connection, int mode) { pollSet_.add(connection.socket(), mode); }
+void EventLoop::watch(Connection& connection, int mode) {
+  std::lock_guard lock(mutex_);
+  registerFor(connection, mode);
+}
 
 void EventLoop::unwatch(Connection& connection) {
-  try {
-    pollSet_.remove(connection.socket());
-  } catch (const Poco::Exception&) {
-    // it was not registered
-  }
+  std::lock_guard lock(mutex_);
+  registerFor(connection, 0);
 }
 
 void EventLoop::handBack(Connection& connection, Connection::State state, int mode) {
   std::lock_guard lock(mutex_);
   connection.setState(state);
-  pollSet_.add(connection.socket(), mode);
+  registerFor(connection, mode);
+}
+
+void EventLoop::registerFor(Connection& connection, int mode) {
+  int& registered = connection.watchedMode_;
+  if (registered == mode) return;
+  if (mode == 0) {
+    try {
+      pollSet_.remove(connection.socket());
+    } catch (const Poco::Exception&) {
+      // closed already: the kernel dropped it from the poll set
+    }
+  } else if (registered == 0) {
+    pollSet_.add(connection.socket(), mode);
+  } else {
+    pollSet_.update(connection.socket(), mode);
+  }
+  registered = mode;
 }
 
 void EventLoop::forget(Connection& connection) {
@@ -213,6 +230,9 @@ void EventLoop::dispatch(const Poco::Net::Socket& socket) {
     const auto found = connections_.find(socket.impl());
     if (found == connections_.end()) return;
     connection = found->second;
+    // A worker owns it: the client sent more (a pipelined request) or went. Out of the poll set,
+    // or the loop would spin on it, until the worker hands it back and registers it again.
+    if (connection->state() == Connection::State::Processing) return registerFor(*connection, 0);
   }
   guarded(*connection, [&] {
     if (connection->state() == Connection::State::Writing) {  // an error too: sending then fails

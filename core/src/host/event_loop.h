@@ -22,8 +22,9 @@ namespace svc::host {
 
 /// One thread waiting on many connections at once (POCO's PollSet: epoll on Linux). It reads
 /// what arrives, lets each connection frame and answer its requests, sends what fits, and every
-/// sweep period enforces the connections' deadlines. A connection whose handler may block is
-/// taken out of the poll set while a worker runs it, and handed back when it is done. At the
+/// sweep period enforces the connections' deadlines. A connection stays in the poll set while a
+/// worker runs its handler, and is handed back when it is done; only if its socket turns ready
+/// meanwhile (the client sends more, or goes) does the loop take it out until then. At the
 /// server's connection cap, a newcomer handed to it takes the place of its longest-idle keep-alive
 /// connection, which it finds by a scan of its connections (only then, never per request).
 class EventLoop {
@@ -59,9 +60,9 @@ class EventLoop {
   /// From the connection's owner: a connection counted idle got a request or closed.
   void idleConnectionRemoved() { idle_.fetch_sub(1, std::memory_order_relaxed); }
 
-  /// From the loop's thread: (re)registers the connection's socket for `mode` (PollSet modes).
+  /// From the connection's owner: its socket waits for `mode` (PollSet modes).
   void watch(Connection& connection, int mode);
-  /// From the loop's thread: no more events for the connection (a worker is to own it).
+  /// From the connection's owner: no more events for it (it closes).
   void unwatch(Connection& connection);
   /// From a worker: the loop owns the connection again, in `state`, waiting for `mode`.
   void handBack(Connection& connection, Connection::State state, int mode);
@@ -76,6 +77,8 @@ class EventLoop {
  private:
   void run();
   void dispatch(const Poco::Net::Socket& socket);
+  /// Under mutex_: registers the connection's socket for `mode`, 0 taking it out.
+  void registerFor(Connection& connection, int mode);
   void sweep();
   void admitNewcomers();
   std::vector<std::shared_ptr<Connection>> takeLongestIdle(std::size_t count);
@@ -87,7 +90,7 @@ class EventLoop {
   const ConnectionEnvironment& environment_;
   std::atomic<std::size_t>& open_;
   Poco::Net::PollSet pollSet_;
-  mutable std::mutex mutex_;  ///< guards connections_ and every hand-back
+  mutable std::mutex mutex_;  ///< guards connections_, every hand-back and the registrations
   std::unordered_map<const Poco::Net::SocketImpl*, std::shared_ptr<Connection>> connections_;
   Poco::Net::DatagramSocket waker_;  ///< also keeps the poll set from being empty (POCO's poll returns at once then)
   Poco::Net::ServerSocket listener_;
