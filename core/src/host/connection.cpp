@@ -427,6 +427,9 @@ bool Connection::finishAnswer(bool keepAlive, bool linger, bool offLoop) {
 void Connection::onWritable() {
   if (state() != State::Writing) return;
   if (!finishAnswer(keepAliveAfterOutput_, lingerAfterOutput_, false)) return;
+  // Before the next request, which may go to a worker: registered for room to send, the socket
+  // would wake the loop at once.
+  loop_.watch(*this, PollSet::POLL_READ);
   advance(false);
 }
 
@@ -481,7 +484,6 @@ void Connection::abort() {
 void Connection::close() {
   if (state() == State::Closed) return;
   leaveIdle();
-  loop_.unwatch(*this);
   loop_.forget(*this);
   state_ = State::Closed;
   try {

@@ -122,20 +122,19 @@ void EventLoop::admitInPlaceOfIdle(const Poco::Net::StreamSocket& newcomer) {
   wake();
 }
 
+// Its owner is the only thread that changes the registration of a connection it owns (the loop
+// takes out only one a worker owns), so it may read it without the lock.
 void EventLoop::watch(Connection& connection, int mode) {
+  if (connection.watchedMode_ == mode) return;
   std::lock_guard lock(mutex_);
   registerFor(connection, mode);
 }
 
-void EventLoop::unwatch(Connection& connection) {
-  std::lock_guard lock(mutex_);
-  registerFor(connection, 0);
-}
-
+// Registered first: should that fail, the worker still owns the connection, to close it.
 void EventLoop::handBack(Connection& connection, Connection::State state, int mode) {
   std::lock_guard lock(mutex_);
-  connection.setState(state);
   registerFor(connection, mode);
+  connection.setState(state);
 }
 
 void EventLoop::registerFor(Connection& connection, int mode) {
@@ -157,6 +156,7 @@ void EventLoop::registerFor(Connection& connection, int mode) {
 
 void EventLoop::forget(Connection& connection) {
   std::lock_guard lock(mutex_);
+  registerFor(connection, 0);
   if (connections_.erase(connection.socket().impl()) > 0) --open_;
 }
 
@@ -182,10 +182,12 @@ void EventLoop::wake() {
 void EventLoop::run() {
   auto nextSweep = Clock::now() + kSweepPeriod;
   while (running_) {
-    const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(nextSweep - Clock::now());
+    // Whole milliseconds, rounded up: POCO's epoll_wait drops the rest, and a wait cut to 0 ms
+    // polled without sleeping through the last millisecond before every sweep.
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(nextSweep - Clock::now());
     Poco::Net::PollSet::SocketModeMap ready;
     try {
-      ready = pollSet_.poll(Poco::Timespan(std::max<std::int64_t>(wait.count(), 0)));
+      ready = pollSet_.poll(Poco::Timespan(std::max<std::int64_t>(wait.count(), 0) * 1000));
     } catch (const Poco::Exception&) {
       // EBADF for a socket closed while registered: nothing to do but poll again
     }

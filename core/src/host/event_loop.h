@@ -62,11 +62,10 @@ class EventLoop {
 
   /// From the connection's owner: its socket waits for `mode` (PollSet modes).
   void watch(Connection& connection, int mode);
-  /// From the connection's owner: no more events for it (it closes).
-  void unwatch(Connection& connection);
   /// From a worker: the loop owns the connection again, in `state`, waiting for `mode`.
   void handBack(Connection& connection, Connection::State state, int mode);
-  /// The connection closes: the loop forgets it (from its owner's thread, before closing the socket).
+  /// The connection closes: the loop forgets it and its socket (from its owner's thread, before
+  /// closing the socket).
   void forget(Connection& connection);
 
   /// From any thread: closes idle connections soon and lets no connection take another request.
