@@ -69,9 +69,9 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
 }
 
 std::string rawExchange(std::uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout) {
-  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+  Poco::Net::StreamSocket socket = connectTo(port);
   socket.setReceiveTimeout(timespan(timeout));
-  socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+  send(socket, bytes);
   std::string received;
   char buffer[4096];
   try {

@@ -126,17 +126,16 @@ void SessionPool::runWriteOnce(Deadline deadline, const std::function<void(Sessi
   try {
     runUnit(deadline, write);
   } catch (const LostWork& lost) {
-    const bool endVisible = lost.lostSession() != kUnknowableSession;
     const std::optional<bool> stored = settle(lost, std::min(deadline, workDeadline()) + kSettleAllowance, check);
     if (stored == true) return;
     if (stored == false) {
-      if (endVisible) throw StorageUnavailable("the write was not stored: " + lost.cause());
+      if (lost.endVisible()) throw StorageUnavailable("the write was not stored: " + lost.cause());
       logger_.warning("Outcome of a write unknown: it is not stored yet, and its connection went through a pooler, "
                       "which hides whether it can still commit",
                       {{"cause", lost.cause()}});
       throw OutcomeUnknown(kOutcomeUnknown);
     }
-    if (endVisible && !lost.lostSession().empty()) {
+    if (lost.endVisible() && !lost.lostSession().empty()) {
       std::lock_guard lock(lostMutex_);
       lostSessions_.push_back(lost.lostSession());
       anyLost_ = true;
@@ -151,11 +150,10 @@ void SessionPool::runWriteOnce(Deadline deadline, const std::function<void(Sessi
 // nothing when the database stayed out of reach until `deadline`.
 std::optional<bool> SessionPool::settle(const LostWork& lost, Deadline deadline,
                                         const std::function<bool(SessionLease&)>& check) {
-  const bool endVisible = lost.lostSession() != kUnknowableSession;
   while (true) {
     std::optional<bool> stored;
     try {
-      if (!endVisible || awaitEnd(lost.lostSession(), deadline)) {
+      if (!lost.endVisible() || awaitEnd(lost.lostSession(), deadline)) {
         runUnit(deadline, [&](SessionLease& lease) { stored = check(lease); });
       }
     } catch (const StorageUnavailable&) {

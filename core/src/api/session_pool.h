@@ -93,6 +93,8 @@ class LostWork : public WorkInterrupted {
   LostWork(std::string cause, std::string lostSession)
       : WorkInterrupted(std::move(cause)), lostSession_(std::move(lostSession)) {}
   const std::string& lostSession() const noexcept { return lostSession_; }
+  /// Whether the end of that session can be awaited (not behind a pooler, kUnknowableSession).
+  bool endVisible() const noexcept { return lostSession_ != kUnknowableSession; }
 
  private:
   std::string lostSession_;

@@ -126,8 +126,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point requestDeadline_;
   Clock::time_point lingerUntil_;
   Clock::time_point lastReceiveAt_;
-  /// The PollSet mode the socket is registered for (0: none): the loop's, read and changed
-  /// only under its lock, whoever owns the connection.
+  /// The PollSet mode the socket is registered for (0: none): changed only under the loop's
+  /// lock, whoever owns the connection; read without it only by the connection's owner.
   int watchedMode_ = 0;
 
   friend class EventLoop;
