@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -28,9 +29,20 @@ namespace test_support {
 
 std::string serverExecutable() { return std::string(ORDER_SERVICE_APP_DIR) + "/order-service"; }
 
+// The port stays bound, with SO_REUSEADDR and never listening, until this test process exits:
+// the kernel then gives it to no other process's bind(0) or connect(), while a server binding it
+// with SO_REUSEADDR (the service, TcpProxy) still takes it. A port that was merely free a moment
+// ago went, while a test restarted its user service, to another test's server, which answered
+// 404 in its place.
 std::uint16_t unusedPort() {
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-  return socket.address().port();
+  static std::mutex mutex;
+  static std::vector<Poco::Net::ServerSocket> reserved;
+  Poco::Net::ServerSocket reservation;
+  reservation.bind(Poco::Net::SocketAddress("127.0.0.1", 0), true, false);
+  const std::uint16_t port = reservation.address().port();
+  std::lock_guard lock(mutex);
+  reserved.push_back(reservation);
+  return port;
 }
 
 namespace {

@@ -70,7 +70,9 @@ class ServerProcess {
 /// The path of the order-service executable under test.
 std::string serverExecutable();
 
-/// A TCP port on 127.0.0.1 that was free a moment ago, for a server whose log does not tell its port.
+/// A TCP port on 127.0.0.1 reserved for this test process until it exits, even while nothing
+/// listens on it (a server restarting): for a server whose log does not tell its port, or one that
+/// must come back on the same port.
 std::uint16_t unusedPort();
 
 }  // namespace test_support
