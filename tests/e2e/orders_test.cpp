@@ -163,8 +163,13 @@ TEST_F(OrdersApi, RefusesBodiesOverTheLimitWith413AndClosesTheConnection) {
 
 TEST_F(OrdersApi, AnswersUnknownPathsAndWrongMethods) {
   HttpClient http = client();
-  expectProblem(http.get("/order"), 404);
+  const HttpResponse unknownPath = http.get("/order");
+  expectProblem(unknownPath, 404);
+  EXPECT_EQ(unknownPath.json().find("type")->text(), "/problems/no-route") << "no route serves the path";
   expectProblem(http.get("/orders/1/items"), 404);
+  const HttpResponse unknownOrder = http.get("/orders/999999");
+  expectProblem(unknownOrder, 404);
+  EXPECT_EQ(unknownOrder.json().find("type")->text(), "about:blank") << "the route's own: no such order";
   HttpResponse response = http.request("DELETE", "/orders/1");
   expectProblem(response, 405);
   EXPECT_EQ(response.header("Allow"), "GET, HEAD, OPTIONS");

@@ -111,12 +111,14 @@ class OrdersWithUsers : public ServiceTest {
     if (users_) stopUsers();
   }
 
-  /// User Service as it ships (config/user-service.ini, .postgres.ini on PostgreSQL) on usersPort_.
-  void startUsers() {
+  /// User Service as it ships (config/user-service.ini, .postgres.ini on PostgreSQL) on usersPort_;
+  /// without its users plugin, the host alone serves there.
+  void startUsers(bool withUsersPlugin = true) {
     ServiceConfig config(usersDatabase_.get(), std::vector<RoutePluginUnderTest>{});
     const std::string shipped = usersDatabase_->backendName() == "sqlite" ? "user-service.ini" : "user-service.postgres.ini";
     config.set("config.base", (std::filesystem::path(ORDER_SERVICE_APP_DIR) / "config" / shipped).string());
     config.remove("plugins.route.orders");
+    if (!withUsersPlugin) config.set("plugins.route.users", "");
     config.set("server.port", std::to_string(usersPort_));
     const std::string file = config.write(directory_.path(), "users.ini").string();
     users_ = std::make_unique<ServerProcess>(std::vector<std::string>{"--config=" + file});
@@ -242,6 +244,18 @@ TEST_F(OrdersWithUsers, ReplaysAKeyedOrderWithoutAskingTheUserServiceAgain) {
   const HttpResponse replay = client().request("POST", "/orders", orderFor(user), keyed);
   EXPECT_EQ(replay.status, 201) << replay.body;
   EXPECT_EQ(countOrders(*database_), 1);
+}
+
+// users_url naming a service that does not serve GET /users/{id} says nothing of the user: the
+// order cannot be checked now (503), and the client is not told that its user_id is wrong.
+TEST_F(OrdersWithUsers, AnswersUnavailableNotInvalidWhenUsersUrlNamesAServiceWithoutUsers) {
+  stopUsers();
+  startUsers(false);
+  startOrders(usersUrl());
+  const HttpResponse refused = client().postJson("/orders", orderFor(1));
+  expectProblem(refused, 503);
+  EXPECT_EQ(refused.header("Retry-After"), "1");
+  EXPECT_EQ(countOrders(*database_), 0);
 }
 
 TEST_F(OrdersWithUsers, SurvivesTheUserServiceBeingKilledAndStartedAgain) {

@@ -5,6 +5,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "clients/users_client.h"
@@ -31,7 +32,15 @@ class ScriptedUpstream final : public svc::Upstream {
   std::string name_ = "users";
 };
 
-svc::Result<svc::UpstreamResponse> answer(int status) { return svc::UpstreamResponse{.status = status, .body = "{}"}; }
+svc::Result<svc::UpstreamResponse> answer(int status, std::string contentType = "application/json", std::string body = "{}") {
+  return svc::UpstreamResponse{.status = status, .body = std::move(body), .headers = {{"Content-Type", std::move(contentType)}}};
+}
+
+/// The User Service's answer for a user that does not exist.
+svc::Result<svc::UpstreamResponse> unknownUser() {
+  return answer(404, "application/problem+json",
+                R"({"type":"about:blank","title":"Not Found","status":404,"detail":"User 5 does not exist"})");
+}
 
 /// What ensureExists completes with: the user, or the error it gives.
 svc::Result<orders::KnownUser> ask(orders::UsersClient& client, std::int32_t userId) {
@@ -63,7 +72,7 @@ TEST(UsersClient, AsksAgainOnceTheTtlRanOut) {
 TEST(UsersClient, AnUnknownUserIsAnInvalidOrderPointingAtUserIdAndIsNotRemembered) {
   ScriptedUpstream users;
   orders::UsersClient client(users, 60s, 100);
-  users.outcomes = {answer(404), answer(200)};
+  users.outcomes = {unknownUser(), answer(200)};
   try {
     ask(client, 5).value();
     ADD_FAILURE() << "an unknown user was taken";
@@ -92,4 +101,20 @@ TEST(UsersClient, AFullCacheStillAnswers) {
   for (int id = 1; id <= 5; ++id) users.outcomes.push_back(answer(200));
   for (int id = 1; id <= 5; ++id) EXPECT_EQ(ask(client, id).value().userId, id);
   EXPECT_EQ(users.targets.size(), 5u);
+}
+
+TEST(UsersClient, A404ThatDoesNotSayTheUserIsUnknownIsUnavailableNeverAnInvalidOrder) {
+  ScriptedUpstream users;
+  orders::UsersClient client(users, 60s, 100);
+  users.outcomes = {
+      answer(404, "application/problem+json",
+             R"({"type":"/problems/no-route","title":"Not Found","status":404,"detail":"Nothing is served at /users/5"})"),
+      answer(404, "text/html", "<html><body>404 Not Found</body></html>"),
+      answer(404, "application/problem+json", "not json"),
+  };
+  for (const char* answered : {"a service without the route", "a proxy's page", "a broken problem"}) {
+    EXPECT_THROW(ask(client, 5).value(), svc::UpstreamUnavailable) << answered;
+  }
+  users.outcomes.push_back(unknownUser());
+  EXPECT_THROW(ask(client, 5).value(), svc::Invalid) << "the User Service's own 404";
 }

@@ -32,6 +32,9 @@ struct Problem {
 
 /// Problem types more specific than "about:blank" (documented in docs/api.md).
 inline constexpr std::string_view kValidationProblemType = "/problems/validation-error";
+/// A 404 for a path that no route of the service serves, whatever the method: a caller can tell it
+/// from a route's own 404 (the thing it names does not exist).
+inline constexpr std::string_view kNoRouteProblemType = "/problems/no-route";
 
 struct Header {
   std::string name;

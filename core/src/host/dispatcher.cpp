@@ -144,7 +144,9 @@ Request Dispatcher::routedRequest(const Poco::Net::HTTPRequest& request, Routing
 Response Dispatcher::answer(const Poco::Net::HTTPRequest& request, Routing& routing, std::string body) const {
   if (!routing.validTarget) throw HttpError(400, "The request target is not a valid URI");
   const RouteLookup& lookup = routing.lookup;
-  if (!lookup.pathExists()) throw HttpError(404, "Nothing is served at " + routing.path);
+  if (!lookup.pathExists()) {
+    throw HttpError(Problem{.status = 404, .type = std::string(kNoRouteProblemType), .detail = "Nothing is served at " + routing.path});
+  }
   if (lookup.found()) return lookup.route->handler(routedRequest(request, routing, std::move(body)));
   const std::string allow = joinMethods(lookup.allowedMethods);
   if (request.getMethod() == "OPTIONS") {

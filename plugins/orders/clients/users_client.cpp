@@ -1,8 +1,11 @@
 #include "clients/users_client.h"
 
+#include <optional>
 #include <string>
 
 #include "svc/errors.h"
+#include "svc/http.h"
+#include "svc/json.h"
 
 namespace orders {
 
@@ -26,6 +29,22 @@ const svc::UpstreamResponse& answeredInTime(svc::Result<svc::UpstreamResponse>& 
   }
 }
 
+// The User Service says that a user does not exist with a problem of its own. Any other 404 says
+// nothing of the user: the host's for a path it does not serve (users_url naming another
+// service), or a proxy's page. The order cannot be checked now, and is not invalid for that.
+bool saysUserIsUnknown(const svc::UpstreamResponse& response) {
+  if (response.status != 404) return false;
+  const std::optional<std::string> contentType = response.header("Content-Type");
+  if (!contentType || !contentType->starts_with("application/problem+json")) return false;
+  try {
+    const svc::json::Value problem = svc::json::parse(response.body);
+    const svc::json::Value* type = problem.find("type");
+    return problem.isObject() && (type == nullptr || type->text() != svc::kNoRouteProblemType);
+  } catch (const svc::json::ParseError&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 void UsersClient::ensureExists(std::int32_t userId, svc::Completion<KnownUser> done) {
@@ -34,7 +53,7 @@ void UsersClient::ensureExists(std::int32_t userId, svc::Completion<KnownUser> d
   users_.call(std::move(request), [this, userId, done](svc::Result<svc::UpstreamResponse> answer) {
     done.complete([&] {
       const svc::UpstreamResponse& response = answeredInTime(answer, users_.name(), userId);
-      if (response.status == 404) throw unknownUser(userId);
+      if (saysUserIsUnknown(response)) throw unknownUser(userId);
       if (response.status != 200) {
         throw svc::UpstreamUnavailable(users_.name(),
                                        "The User Service answered " + std::to_string(response.status) +
