@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 
+#include <Poco/Net/MediaType.h>
+
 #include "svc/errors.h"
 #include "svc/http.h"
 #include "svc/json.h"
@@ -35,7 +37,7 @@ const svc::UpstreamResponse& answeredInTime(svc::Result<svc::UpstreamResponse>& 
 bool saysUserIsUnknown(const svc::UpstreamResponse& response) {
   if (response.status != 404) return false;
   const std::optional<std::string> contentType = response.header("Content-Type");
-  if (!contentType || !contentType->starts_with("application/problem+json")) return false;
+  if (!contentType || !Poco::Net::MediaType(*contentType).matches("application", "problem+json")) return false;
   try {
     const svc::json::Value problem = svc::json::parse(response.body);
     const svc::json::Value* type = problem.find("type");
